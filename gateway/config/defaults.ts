@@ -1,0 +1,90 @@
+/**
+ * Defaults that make a tiny site config complete. Each value names where it comes from.
+ */
+import type { Level } from '../engine/types.ts';
+import type { RainRule, SirenPattern } from './types.ts';
+
+/**
+ * China Meteorological Administration rainstorm warning signals (暴雨预警信号):
+ * blue ≥ 50 mm in 12 h, yellow ≥ 50 mm in 6 h, orange ≥ 50 mm in 3 h, red ≥ 100 mm in 3 h.
+ */
+export const CMA_RAIN_RULES: readonly RainRule[] = [
+  { name: 'rain_12h', windowH: 12, mm: 50, level: 'blue' },
+  { name: 'rain_6h', windowH: 6, mm: 50, level: 'yellow' },
+  { name: 'rain_3h', windowH: 3, mm: 50, level: 'orange' },
+  { name: 'rain_3h', windowH: 3, mm: 100, level: 'red' },
+];
+
+/**
+ * Stage → colour. Follows the usual Chinese flood-warning ladder: approaching the warning
+ * stage (attention) blue, over warning (超警戒) yellow, over guaranteed (超保证) orange,
+ * over the historical maximum red.
+ */
+export const STAGE_LEVELS: Record<string, Level> = {
+  attention: 'blue',
+  warning: 'yellow',
+  guaranteed: 'orange',
+  historical_max: 'red',
+};
+
+export const HEALTH_DEFAULTS = {
+  rain: { interval_s: 60, stale_intervals: 5, min: 0, max: 1e9, stuck_s: 0, error_window: 20, error_ratio: 0.5 },
+  water_level: { interval_s: 60, stale_intervals: 5, min: -10, max: 200, stuck_s: 6 * 3600, error_window: 20, error_ratio: 0.5 },
+  smoke: { interval_s: 30, stale_intervals: 5, min: 0, max: 20, stuck_s: 0, error_window: 20, error_ratio: 0.5 },
+} as const;
+
+export const KIND_DEFAULTS = {
+  rain: { scale: 1, counter_modulus: 0, max_rate_mm_per_min: 50, clear_after_s: 1800 },
+  water_level: {
+    rise: [
+      { m: 0.3, level: 'yellow' as Level },
+      { m: 0.5, level: 'orange' as Level },
+    ],
+    rise_window_min: 10,
+    hysteresis_m: 0.05,
+    rise_hysteresis_m: 0.05,
+    raise_after_s: 60,
+    clear_after_s: 600,
+  },
+  smoke: { mode: 'state' as const, alarm_db_m: 0.15, confirm_s: 60, clear_after_s: 120 },
+};
+
+function repeat(on: number, off: number, times: number): number[] {
+  const steps: number[] = [];
+  for (let i = 0; i < times; i++) steps.push(on, off);
+  steps.pop(); // the last off is silence anyway
+  return steps;
+}
+
+/**
+ * Named siren patterns. The three air-defence signals are China's national standard ones
+ * (人民防空警报信号): 预先警报 36 s on / 24 s off ×3, 空袭警报 6 s on / 6 s off ×15,
+ * 解除警报 3 min continuous.
+ */
+export const BUILTIN_PATTERNS: Record<string, SirenPattern> = {
+  air_raid_pre_alert: { steps: repeat(36, 24, 3), nameZh: '预先警报', nameEn: 'pre-alert' },
+  air_raid_alarm: { steps: repeat(6, 6, 15), nameZh: '紧急警报', nameEn: 'alarm' },
+  all_clear: { steps: [180], nameZh: '解除警报', nameEn: 'all clear' },
+  fire_alarm: { steps: repeat(2, 1, 30), nameZh: '火警', nameEn: 'fire alarm' },
+  test: { steps: [3], nameZh: '试鸣', nameEn: 'test' },
+};
+
+export const ACTION_DEFAULTS = {
+  siren_max_on_s: 180,
+  siren_rest_s: 10,
+  level_patterns: { red: 'air_raid_alarm', orange: 'air_raid_pre_alert' } as Partial<Record<Level, string | null>>,
+  all_clear_pattern: 'all_clear',
+  fire_pattern: 'fire_alarm',
+  broadcast_min_level: 'yellow' as Level,
+  broadcast_repeat: 3,
+  broadcast_max_s: 300,
+  template_zh: '{site}:{text}。请沿{route}前往{shelter}。',
+  template_en: '{site}: {text}. Go to {shelter} by {route}.',
+};
+
+export const SITE_DEFAULTS = {
+  utc_offset: '+08:00',
+  shelter: { zh: '就近避难点', en: 'the nearest shelter' },
+  route: { zh: '安全路线', en: 'the safe route' },
+  cap: { area_code: '000000', agency_code: '00000000' },
+};

@@ -1,0 +1,187 @@
+/**
+ * From a schema-valid config file (snake_case) to the effective `SiteConfig`: defaults filled,
+ * rules ordered, cross-field rules checked. Problems are returned as `{path, message}`, all at once.
+ */
+import type { Level } from '../engine/types.ts';
+import { levelRank } from '../engine/types.ts';
+import { ACTION_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIND_DEFAULTS, SITE_DEFAULTS, STAGE_LEVELS } from './defaults.ts';
+import type { HealthConfig, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
+import { STAGE_NAMES } from './types.ts';
+
+export interface ConfigProblem {
+  /** Path in the file, e.g. `sensors[1].stages.warning`. */
+  path: string;
+  message: string;
+}
+
+/** The one zone every site has: the whole site. */
+export const SITE_ZONE = 'site';
+
+type Raw = Record<string, any>;
+
+function health(kind: keyof typeof HEALTH_DEFAULTS, d: Raw, s: Raw): HealthConfig {
+  const v = { ...HEALTH_DEFAULTS[kind], ...pick(d, Object.keys(HEALTH_DEFAULTS[kind])), ...pick(s, Object.keys(HEALTH_DEFAULTS[kind])) };
+  return {
+    intervalS: v.interval_s,
+    staleIntervals: v.stale_intervals,
+    min: v.min,
+    max: v.max,
+    stuckS: v.stuck_s,
+    errorWindow: v.error_window,
+    errorRatio: v.error_ratio,
+  };
+}
+
+function pick(o: Raw | undefined, keys: string[]): Raw {
+  const out: Raw = {};
+  if (!o) return out;
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
+function rainRules(list: Raw[]): RainRule[] {
+  return list.map((r) => ({ name: r.name ?? `rain_${r.window_h}h`, windowH: r.window_h, mm: r.mm, level: r.level }));
+}
+
+function byLevel<T extends { level: Level; value?: number }>(list: T[]): T[] {
+  return [...list].sort((a, b) => levelRank(a.level) - levelRank(b.level));
+}
+
+function sensor(raw: Raw, defaults: Raw, allZones: string[], path: string, problems: ConfigProblem[]): SensorConfig {
+  const d: Raw = defaults[raw.kind] ?? {};
+  const v: Raw = { ...(KIND_DEFAULTS as Raw)[raw.kind], ...d, ...raw };
+  const zone: string = raw.zone ?? SITE_ZONE;
+  const base = {
+    id: raw.id as string,
+    name: (raw.name as string) ?? raw.id,
+    nameEn: (raw.name_en as string) ?? raw.id, // ids are ASCII; a Chinese name would not help an English reader
+    zone,
+    soundZones: raw.sound_zones ?? (raw.kind === 'smoke' ? [zone] : allZones),
+    health: health(raw.kind, d, raw),
+  };
+  if (base.health.min >= base.health.max) problems.push({ path: `${path}.min`, message: `must be below max (${base.health.max})` });
+  if (raw.kind === 'rain') {
+    const rules = [...rainRules(v.rules ?? CMA_RAIN_RULES.map((r) => ({ name: r.name, window_h: r.windowH, mm: r.mm, level: r.level }))), ...rainRules(v.extra_rules ?? [])];
+    if (rules.length === 0) problems.push({ path: `${path}.rules`, message: 'a rain gauge needs at least one rule' });
+    return { ...base, kind: 'rain', scale: v.scale, counterModulus: v.counter_modulus, maxRateMmPerMin: v.max_rate_mm_per_min, rules, clearAfterS: v.clear_after_s };
+  }
+  if (raw.kind === 'water_level') {
+    const levels: Raw = { ...STAGE_LEVELS, ...v.stage_levels };
+    const stages: Threshold[] = [];
+    for (const name of STAGE_NAMES) {
+      const value = v.stages?.[name];
+      if (value === undefined) continue;
+      const prev = stages[stages.length - 1];
+      if (prev && value <= prev.value) problems.push({ path: `${path}.stages.${name}`, message: `must be above ${prev.name} (${prev.value} m)` });
+      if (prev && levelRank(levels[name]) < levelRank(prev.level)) problems.push({ path: `${path}.stage_levels.${name}`, message: `must not be below the level of ${prev.name}` });
+      stages.push({ name, value, level: levels[name] });
+    }
+    if (stages.length === 0) problems.push({ path: `${path}.stages`, message: 'a water-level sensor needs at least one stage (attention, warning, guaranteed or historical_max)' });
+    const rise = byLevel((v.rise as Raw[]).map((r) => ({ name: 'rise', value: r.m, level: r.level })));
+    return {
+      ...base,
+      kind: 'water_level',
+      stages,
+      rise,
+      riseWindowMin: v.rise_window_min,
+      hysteresisM: v.hysteresis_m,
+      riseHysteresisM: v.rise_hysteresis_m,
+      raiseAfterS: v.raise_after_s,
+      clearAfterS: v.clear_after_s,
+    };
+  }
+  return { ...base, kind: 'smoke', mode: v.mode, alarmDbM: v.alarm_db_m, confirmS: v.confirm_s, clearAfterS: v.clear_after_s };
+}
+
+function zones(raw: Raw): ZoneConfig[] {
+  const listed: ZoneConfig[] = (raw.zones ?? []).map((z: Raw) => ({ id: z.id, name: z.name ?? z.id, nameEn: z.name_en ?? z.id }));
+  const out: ZoneConfig[] = [];
+  if (!listed.some((z) => z.id === SITE_ZONE)) out.push({ id: SITE_ZONE, name: '全社区', nameEn: 'whole site' });
+  out.push(...listed);
+  if (raw.zones === undefined) {
+    for (const s of raw.sensors as Raw[]) {
+      if (s.zone && !out.some((z) => z.id === s.zone)) out.push({ id: s.zone, name: s.zone, nameEn: s.zone });
+    }
+  }
+  return out;
+}
+
+function patterns(raw: Raw): Record<string, SirenPattern> {
+  const out: Record<string, SirenPattern> = { ...BUILTIN_PATTERNS };
+  for (const [name, p] of Object.entries((raw.patterns ?? {}) as Raw)) {
+    out[name] = { steps: p.steps, nameZh: p.name_zh ?? name, nameEn: p.name_en ?? name };
+  }
+  return out;
+}
+
+function duplicates(items: Raw[], path: string, problems: ConfigProblem[]): void {
+  const seen = new Map<string, number>();
+  items.forEach((it, i) => {
+    const first = seen.get(it.id);
+    if (first !== undefined) problems.push({ path: `${path}[${i}].id`, message: `duplicate id '${it.id}' (first at ${path}[${first}])` });
+    else seen.set(it.id, i);
+  });
+}
+
+export function normalise(raw: Raw): { config: SiteConfig | null; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const zoneList = zones(raw);
+  const zoneIds = zoneList.map((z) => z.id);
+  duplicates(raw.zones ?? [], 'zones', problems);
+  duplicates(raw.sensors, 'sensors', problems);
+  const sensors = (raw.sensors as Raw[]).flatMap((s, i) => {
+    const path = `sensors[${i}]`;
+    if (!(s.kind in HEALTH_DEFAULTS)) return []; // the schema reports the kind
+    if (s.zone && !zoneIds.includes(s.zone)) problems.push({ path: `${path}.zone`, message: `unknown zone '${s.zone}' (zones: ${zoneIds.join(', ')})` });
+    for (const [j, z] of ((s.sound_zones ?? []) as string[]).entries()) {
+      if (!zoneIds.includes(z)) problems.push({ path: `${path}.sound_zones[${j}]`, message: `unknown zone '${z}'` });
+    }
+    return [sensor(s, raw.defaults ?? {}, zoneIds, path, problems)];
+  });
+  const a: Raw = { ...ACTION_DEFAULTS, ...raw.actions, level_patterns: { ...ACTION_DEFAULTS.level_patterns, ...raw.actions?.level_patterns } };
+  const pats = patterns(a);
+  const need = (name: string | null, path: string): void => {
+    if (name !== null && !pats[name]) problems.push({ path, message: `unknown pattern '${name}' (known: ${Object.keys(pats).join(', ')})` });
+  };
+  for (const [lvl, name] of Object.entries(a.level_patterns as Record<string, string | null>)) need(name, `actions.level_patterns.${lvl}`);
+  need(a.all_clear_pattern, 'actions.all_clear_pattern');
+  need(a.fire_pattern, 'actions.fire_pattern');
+  const s: Raw = raw.site;
+  const cap: Raw = { ...SITE_DEFAULTS.cap, ...s.cap };
+  const config: SiteConfig = {
+    version: raw.version ?? 1,
+    site: {
+      id: s.id,
+      name: s.name,
+      nameEn: s.name_en ?? s.id,
+      utcOffset: s.utc_offset ?? SITE_DEFAULTS.utc_offset,
+      shelter: { ...SITE_DEFAULTS.shelter, ...s.shelter },
+      route: { ...SITE_DEFAULTS.route, ...s.route },
+      cap: {
+        areaCode: cap.area_code,
+        agencyCode: cap.agency_code,
+        sender: cap.sender ?? `shaobing.${s.id}`,
+        geocode: cap.geocode ?? null,
+        circle: cap.circle ? { lat: cap.circle.lat, lon: cap.circle.lon, radiusKm: cap.circle.radius_km } : null,
+      },
+    },
+    zones: zoneList,
+    sensors,
+    actions: {
+      sirenMaxOnS: a.siren_max_on_s,
+      sirenRestS: a.siren_rest_s,
+      patterns: pats,
+      levelPatterns: Object.fromEntries(Object.entries(a.level_patterns).filter(([, p]) => p !== null)) as Partial<Record<Level, string>>,
+      allClearPattern: a.all_clear_pattern,
+      firePattern: a.fire_pattern,
+      broadcastMinLevel: a.broadcast_min_level,
+      broadcastRepeat: a.broadcast_repeat,
+      broadcastMaxS: a.broadcast_max_s,
+      templateZh: a.template_zh,
+      templateEn: a.template_en,
+      drillPrefixZh: '【演习】',
+      drillPrefixEn: '[DRILL] ',
+    },
+  };
+  return { config: problems.length ? null : config, problems };
+}

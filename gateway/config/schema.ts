@@ -1,0 +1,205 @@
+/**
+ * JSON Schema of the site config file (snake_case keys). It checks shape, types and ranges and
+ * rejects unknown keys; defaults and cross-field rules live in normalise.ts, because Ajv does
+ * not apply defaults inside `oneOf` branches.
+ */
+import { LEVELS } from '../engine/types.ts';
+import { RAIN_WINDOWS_H } from './types.ts';
+
+/** Ids end up in MQTT topics and file names: no `/`, `+`, `#` or spaces. */
+const id = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' };
+const text = { type: 'string', minLength: 1, maxLength: 200 };
+const level = { enum: [...LEVELS] };
+const seconds = { type: 'number', minimum: 0, maximum: 604800 };
+const positive = { type: 'number', exclusiveMinimum: 0 };
+
+const health = {
+  interval_s: { type: 'number', minimum: 1, maximum: 86400 },
+  stale_intervals: { type: 'integer', minimum: 1, maximum: 1000 },
+  min: { type: 'number' },
+  max: { type: 'number' },
+  stuck_s: seconds,
+  error_window: { type: 'integer', minimum: 2, maximum: 1000 },
+  error_ratio: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+};
+
+const common = {
+  id,
+  name: text,
+  name_en: text,
+  zone: id,
+  sound_zones: { type: 'array', items: id, minItems: 1, uniqueItems: true },
+  ...health,
+};
+
+const rainRule = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['window_h', 'mm', 'level'],
+  properties: { name: id, window_h: { enum: [...RAIN_WINDOWS_H] }, mm: positive, level },
+};
+
+const rainFields = {
+  scale: positive,
+  counter_modulus: { type: 'number', minimum: 0 },
+  max_rate_mm_per_min: positive,
+  rules: { type: 'array', items: rainRule },
+  extra_rules: { type: 'array', items: rainRule },
+  clear_after_s: seconds,
+};
+
+const stagesObject = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { attention: { type: 'number' }, warning: { type: 'number' }, guaranteed: { type: 'number' }, historical_max: { type: 'number' } },
+};
+
+const levelMap = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { attention: level, warning: level, guaranteed: level, historical_max: level },
+};
+
+const riseThreshold = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['m', 'level'],
+  properties: { m: positive, level },
+};
+
+const waterFields = {
+  stages: stagesObject,
+  stage_levels: levelMap,
+  rise: { type: 'array', items: riseThreshold },
+  rise_window_min: { type: 'number', minimum: 1, maximum: 120 },
+  hysteresis_m: { type: 'number', minimum: 0 },
+  rise_hysteresis_m: { type: 'number', minimum: 0 },
+  raise_after_s: seconds,
+  clear_after_s: seconds,
+};
+
+const smokeFields = {
+  mode: { enum: ['state', 'analog'] },
+  alarm_db_m: positive,
+  confirm_s: { type: 'number', minimum: 1, maximum: 3600 },
+  clear_after_s: seconds,
+};
+
+function sensorBranch(kind: string, fields: object): object {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['id', 'kind'],
+    properties: { kind: { const: kind }, ...common, ...fields },
+  };
+}
+
+function defaultsBranch(fields: object): object {
+  return { type: 'object', additionalProperties: false, properties: { ...health, ...fields } };
+}
+
+const place = { type: 'object', additionalProperties: false, required: ['zh'], properties: { zh: text, en: text } };
+
+export const siteConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['site', 'sensors'],
+  properties: {
+    version: { type: 'integer', minimum: 1 },
+    site: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id', 'name'],
+      properties: {
+        id,
+        name: text,
+        name_en: text,
+        utc_offset: { type: 'string', pattern: '^[+-](0\\d|1[0-4]):[0-5]\\d$' },
+        shelter: place,
+        route: place,
+        cap: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            area_code: { type: 'string', pattern: '^\\d{6}$' },
+            agency_code: { type: 'string', pattern: '^\\d{2,12}$' },
+            sender: { type: 'string', pattern: '^[^\\s,<&]+$' },
+            geocode: { type: 'string', pattern: '^\\d{6,12}$' },
+            circle: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['lat', 'lon', 'radius_km'],
+              properties: {
+                lat: { type: 'number', minimum: -90, maximum: 90 },
+                lon: { type: 'number', minimum: -180, maximum: 180 },
+                radius_km: positive,
+              },
+            },
+          },
+        },
+      },
+    },
+    zones: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id'],
+        properties: { id, name: text, name_en: text },
+      },
+    },
+    defaults: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        rain: defaultsBranch(rainFields),
+        water_level: defaultsBranch(waterFields),
+        smoke: defaultsBranch(smokeFields),
+      },
+    },
+    sensors: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['kind'],
+        discriminator: { propertyName: 'kind' },
+        oneOf: [sensorBranch('rain', rainFields), sensorBranch('water_level', waterFields), sensorBranch('smoke', smokeFields)],
+      },
+    },
+    actions: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        siren_max_on_s: { type: 'number', minimum: 1, maximum: 600 },
+        siren_rest_s: { type: 'number', minimum: 0, maximum: 600 },
+        patterns: {
+          type: 'object',
+          propertyNames: id,
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['steps'],
+            properties: {
+              steps: { type: 'array', minItems: 1, maxItems: 200, items: { type: 'number', exclusiveMinimum: 0, maximum: 600 } },
+              name_zh: text,
+              name_en: text,
+            },
+          },
+        },
+        level_patterns: {
+          type: 'object',
+          additionalProperties: false,
+          properties: Object.fromEntries(LEVELS.map((l) => [l, { anyOf: [id, { type: 'null' }] }])),
+        },
+        all_clear_pattern: { anyOf: [id, { type: 'null' }] },
+        fire_pattern: id,
+        broadcast_min_level: level,
+        broadcast_repeat: { type: 'integer', minimum: 1, maximum: 10 },
+        broadcast_max_s: { type: 'number', minimum: 10, maximum: 3600 },
+        template_zh: { type: 'string', minLength: 1, maxLength: 500 },
+        template_en: { type: 'string', minLength: 1, maxLength: 500 },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,146 @@
+/**
+ * The effective site configuration after validation, defaults and normalisation.
+ * File keys are snake_case (they are data); these types are what the code uses.
+ */
+import type { Level } from '../engine/types.ts';
+
+export const RAIN_WINDOWS_H = [1, 3, 6, 12, 24] as const;
+export type RainWindowH = (typeof RAIN_WINDOWS_H)[number];
+
+export interface RainRule {
+  name: string;
+  windowH: RainWindowH;
+  mm: number;
+  level: Level;
+}
+
+export interface HealthConfig {
+  /** Expected seconds between readings. */
+  intervalS: number;
+  /** No reading for this many intervals makes the sensor stale. */
+  staleIntervals: number;
+  /** Inclusive plausible range in the engineering unit; outside it a reading is a fault. */
+  min: number;
+  max: number;
+  /** The exact same value for this long is a stuck sensor (0 = never). */
+  stuckS: number;
+  /** Over the last `errorWindow` readings, this fraction of errors or more is a fault. */
+  errorWindow: number;
+  errorRatio: number;
+}
+
+interface SensorBase {
+  id: string;
+  name: string;
+  nameEn: string;
+  zone: string;
+  /** Zones whose sirens and speakers this sensor's alerts use. */
+  soundZones: string[];
+  health: HealthConfig;
+}
+
+export interface RainSensor extends SensorBase {
+  kind: 'rain';
+  /** Multiplier from the value the device reports to mm. */
+  scale: number;
+  /** The raw counter wraps at this value (65536 for a 16-bit counter); 0 = unknown. */
+  counterModulus: number;
+  /** More than this per minute is not rain but a glitch. */
+  maxRateMmPerMin: number;
+  rules: RainRule[];
+  /** Below every rule for this long before the alert steps down or clears. */
+  clearAfterS: number;
+}
+
+export type StageName = 'attention' | 'warning' | 'guaranteed' | 'historical_max';
+export const STAGE_NAMES: readonly StageName[] = ['attention', 'warning', 'guaranteed', 'historical_max'];
+
+export interface Threshold {
+  name: string;
+  value: number;
+  level: Level;
+}
+
+export interface WaterLevelSensor extends SensorBase {
+  kind: 'water_level';
+  /** Stage thresholds in m, lowest first. */
+  stages: Threshold[];
+  /** Rate of rise thresholds in m per `riseWindowMin`, lowest first. */
+  rise: Threshold[];
+  riseWindowMin: number;
+  hysteresisM: number;
+  riseHysteresisM: number;
+  raiseAfterS: number;
+  clearAfterS: number;
+}
+
+export interface SmokeSensor extends SensorBase {
+  kind: 'smoke';
+  mode: 'state' | 'analog';
+  alarmDbM: number;
+  confirmS: number;
+  clearAfterS: number;
+}
+
+export type SensorConfig = RainSensor | WaterLevelSensor | SmokeSensor;
+
+export interface SitePlace {
+  zh: string;
+  en: string;
+}
+
+export interface CapConfig {
+  areaCode: string;
+  agencyCode: string;
+  sender: string;
+  geocode: string | null;
+  circle: { lat: number; lon: number; radiusKm: number } | null;
+}
+
+export interface ZoneConfig {
+  id: string;
+  name: string;
+  nameEn: string;
+}
+
+export interface SirenPattern {
+  /** Alternating on/off durations in seconds, starting with on. */
+  steps: number[];
+  nameZh: string;
+  nameEn: string;
+}
+
+export interface ActionsConfig {
+  sirenMaxOnS: number;
+  /** Minimum off time after a siren reached its maximum on-time. */
+  sirenRestS: number;
+  patterns: Record<string, SirenPattern>;
+  levelPatterns: Partial<Record<Level, string>>;
+  allClearPattern: string | null;
+  /** Pattern for a confirmed fire (smoke) alarm, whatever its level. */
+  firePattern: string;
+  broadcastMinLevel: Level;
+  broadcastRepeat: number;
+  broadcastMaxS: number;
+  templateZh: string;
+  templateEn: string;
+  drillPrefixZh: string;
+  drillPrefixEn: string;
+}
+
+export interface SiteConfig {
+  version: number;
+  site: {
+    id: string;
+    name: string;
+    nameEn: string;
+    /** UTC offset used for wall times in output, e.g. `+08:00`. */
+    utcOffset: string;
+    shelter: SitePlace;
+    route: SitePlace;
+    cap: CapConfig;
+  };
+  zones: ZoneConfig[];
+  sensors: SensorConfig[];
+  actions: ActionsConfig;
+}

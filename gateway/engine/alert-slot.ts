@@ -1,0 +1,139 @@
+/**
+ * The life of one alert (one sensor or zone, one rule family): raised → escalated /
+ * de-escalated → cleared, plus acknowledged. Rules only say which level the evidence supports
+ * now (the candidate); the slot applies minimum durations so a wave crest neither raises nor
+ * clears an alarm. Hysteresis bands are the rule's business because they depend on values.
+ */
+import type { AlertKind, AlertTransition, Level, TransitionType } from './types.ts';
+import { levelRank } from './types.ts';
+
+/** What the evidence supports now. `level: null` = no alert, but `values` still say why. */
+export interface Candidate {
+  level: Level | null;
+  rule: string;
+  values: Record<string, number | string>;
+}
+
+export interface Texts {
+  zh: string;
+  en: string;
+}
+
+/** Makes the human sentences for a transition from the candidate that caused it. */
+export type Describe = (shown: { level: Level; rule: string; values: Candidate['values'] }, transition: TransitionType) => Texts;
+
+export interface AlertSlot {
+  /** `<subject>/<family>`, e.g. `wl1/stage` or `building-3/fire`. */
+  key: string;
+  kind: AlertKind;
+  zone: string;
+  sensors: string[];
+  /** Candidate must hold this long before the level rises (ms). */
+  raiseAfterMs: number;
+  /** Lower candidate must hold this long before the level falls or clears (ms). */
+  clearAfterMs: number;
+  active: { id: string; level: Level; rule: string; values: Candidate['values']; acknowledgedBy: string | null } | null;
+  /** Since when the candidate has been above (up) or below (down) the active level. */
+  upSince: number | null;
+  downSince: number | null;
+  last: Candidate;
+  describe: Describe;
+}
+
+export const NO_EVIDENCE: Candidate = { level: null, rule: '', values: {} };
+
+export interface SlotSpec {
+  key: string;
+  kind: AlertKind;
+  zone: string;
+  sensors: string[];
+  raiseAfterS: number;
+  clearAfterS: number;
+  describe: Describe;
+}
+
+export function newSlot(spec: SlotSpec): AlertSlot {
+  const { key, kind, zone, sensors, describe } = spec;
+  return { key, kind, zone, sensors, describe, raiseAfterMs: spec.raiseAfterS * 1000, clearAfterMs: spec.clearAfterS * 1000, active: null, upSince: null, downSince: null, last: NO_EVIDENCE };
+}
+
+interface Shown {
+  level: Level;
+  rule: string;
+  values: Candidate['values'];
+}
+
+function transition(slot: AlertSlot, type: TransitionType, c: Shown, prev: Level | null, now: number): AlertTransition {
+  const text = slot.describe(c, type);
+  const t: AlertTransition = {
+    transition: type,
+    alert: slot.active!.id,
+    kind: slot.kind,
+    sensors: slot.sensors,
+    zone: slot.zone,
+    rule: c.rule,
+    level: c.level,
+    previousLevel: prev,
+    values: c.values,
+    textZh: text.zh,
+    textEn: text.en,
+    at: now,
+  };
+  if (slot.active!.acknowledgedBy) t.acknowledgedBy = slot.active!.acknowledgedBy;
+  return t;
+}
+
+/**
+ * Feeds the slot what the evidence supports now and appends the transitions to `out`.
+ * Called on every relevant reading and on ticks (with `slot.last`) so durations expire
+ * even when readings stop.
+ */
+export function stepSlot(slot: AlertSlot, candidate: Candidate, now: number, out: AlertTransition[]): void {
+  slot.last = candidate;
+  const current = slot.active ? levelRank(slot.active.level) : -1;
+  const target = candidate.level === null ? -1 : levelRank(candidate.level);
+  if (target === current) {
+    slot.upSince = slot.downSince = null;
+    if (slot.active) slot.active.values = candidate.values;
+    return;
+  }
+  if (target > current) {
+    slot.downSince = null;
+    slot.upSince ??= now;
+    if (now - slot.upSince < slot.raiseAfterMs) return;
+    slot.upSince = null;
+    const c = candidate as Shown;
+    const prev = slot.active?.level ?? null;
+    if (!slot.active) {
+      slot.active = { id: `${slot.key}/${now}`, level: c.level, rule: c.rule, values: c.values, acknowledgedBy: null };
+      out.push(transition(slot, 'raised', c, null, now));
+    } else {
+      Object.assign(slot.active, { level: c.level, rule: c.rule, values: c.values });
+      out.push(transition(slot, 'escalated', c, prev, now));
+    }
+    return;
+  }
+  slot.upSince = null;
+  slot.downSince ??= now;
+  if (now - slot.downSince < slot.clearAfterMs) return;
+  slot.downSince = null;
+  const active = slot.active!;
+  if (candidate.level !== null) {
+    const prev = active.level;
+    Object.assign(active, { level: candidate.level, rule: candidate.rule, values: candidate.values });
+    out.push(transition(slot, 'deescalated', candidate as Shown, prev, now));
+    return;
+  }
+  // Cleared: report the level being cleared and the figures that show it is over.
+  const over: Shown = { level: active.level, rule: active.rule, values: Object.keys(candidate.values).length ? candidate.values : active.values };
+  out.push(transition(slot, 'cleared', over, active.level, now));
+  slot.active = null;
+}
+
+/** Records an officer's acknowledgement. Returns the transition, or null if the alert is not active. */
+export function acknowledge(slot: AlertSlot, alertId: string, by: string, now: number): AlertTransition | null {
+  if (!slot.active || slot.active.id !== alertId || slot.active.acknowledgedBy) return null;
+  slot.active.acknowledgedBy = by;
+  const c: Shown = { level: slot.active.level, rule: slot.active.rule, values: slot.active.values };
+  return transition(slot, 'acknowledged', c, slot.active.level, now);
+}

@@ -1,0 +1,76 @@
+/**
+ * The threshold engine: `evaluate(state, input, now) → {state, transitions, observations}`.
+ * No I/O, no timers, no clock of its own: the shell passes `now` (ms, monotonic in the box,
+ * the recorded time in a replay). See state.ts for why the state is updated in place.
+ */
+import { acknowledge, stepSlot } from './alert-slot.ts';
+import { healthError, healthTick, healthValue } from './health.ts';
+import { rainReading } from './rain.ts';
+import { smokeReading } from './smoke.ts';
+import type { EngineState } from './state.ts';
+import type { AlertTransition, EngineInput, EvalResult, Observation, Reading } from './types.ts';
+import { waterReading } from './water-level.ts';
+
+function reading(state: EngineState, r: Reading, out: AlertTransition[], obs: Observation[]): void {
+  const rt = state.sensors.get(r.sensor);
+  if (!rt) {
+    obs.push({ sensor: r.sensor, what: 'unknown_sensor', at: r.at, detail: {} });
+    return;
+  }
+  const h = rt.health;
+  // Cumulative and state readings make an older one redundant; a repeat adds nothing.
+  if (r.at <= h.lastAt) {
+    obs.push({ sensor: r.sensor, what: r.at === h.lastAt ? 'duplicate' : 'late', at: r.at, detail: { last_at: h.lastAt } });
+    return;
+  }
+  h.lastAt = r.at;
+  const value = r.value;
+  if (r.quality !== 'good' || value === null || !Number.isFinite(value)) {
+    healthError(h, r.at, out);
+    return;
+  }
+  if (rt.kind === 'rain') {
+    // Range applies to the total in mm, the unit the config speaks.
+    if (healthValue(h, value * rt.rain.cfg.scale, r.at, out)) rainReading(rt.rain, value, r.at, out, obs);
+  } else if (rt.kind === 'water_level') {
+    if (healthValue(h, value, r.at, out)) waterReading(rt.water, value, r.at, out);
+  } else if (healthValue(h, value, r.at, out) && !smokeReading(rt.zone, rt.detector, value, r.at, out)) {
+    // Not a known detector state: a read error, not a fire.
+    healthError(h, r.at, out);
+  }
+}
+
+function tick(state: EngineState, now: number, out: AlertTransition[]): void {
+  for (const rt of state.sensors.values()) healthTick(rt.health, now, out);
+  // Let minimum durations expire while readings are quiet.
+  for (const slot of state.slots) {
+    if (slot.upSince !== null || slot.downSince !== null) stepSlot(slot, slot.last, now, out);
+  }
+}
+
+export function evaluate(state: EngineState, input: EngineInput, now: number): EvalResult<EngineState> {
+  const transitions: AlertTransition[] = [];
+  const observations: Observation[] = [];
+  switch (input.type) {
+    case 'reading':
+      reading(state, input.reading, transitions, observations);
+      break;
+    case 'tick':
+      tick(state, now, transitions);
+      break;
+    case 'ack':
+      for (const slot of state.slots) {
+        const t = acknowledge(slot, input.alert, input.by, now);
+        if (t) transitions.push(t);
+      }
+      break;
+  }
+  return { state, transitions, observations };
+}
+
+/** Active alerts, highest level first: what the panel and the status topic show. */
+export function activeAlerts(state: EngineState): { alert: string; kind: string; level: string; rule: string; zone: string; acknowledgedBy: string | null }[] {
+  return state.slots
+    .filter((s) => s.active)
+    .map((s) => ({ alert: s.active!.id, kind: s.kind, level: s.active!.level, rule: s.active!.rule, zone: s.zone, acknowledgedBy: s.active!.acknowledgedBy }));
+}

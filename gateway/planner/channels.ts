@@ -1,0 +1,128 @@
+/**
+ * One output channel (the sirens or the speakers of one zone): what plays now and what waits.
+ * A higher priority pre-empts; a lower or equal one waits its turn. A new level of the same
+ * alert replaces that alert's own sound at once.
+ */
+import type { ActionsConfig } from '../config/types.ts';
+import { clampSteps, onStepAt, patternMs } from './siren-limits.ts';
+import type { Effect, Priority, Source, StopReason } from './types.ts';
+import { priorityRank } from './types.ts';
+
+export interface Item {
+  activity: string;
+  zone: string;
+  channel: 'siren' | 'speaker';
+  priority: Priority;
+  source: Source;
+  by: string;
+  alert: string | null;
+  drill: boolean;
+  /** Pre-empted items start again later; drills and tests are dropped instead. */
+  resumable: boolean;
+  pattern?: string;
+  steps?: number[];
+  textZh?: string;
+  textEn?: string;
+  repeat?: number;
+  startedAt: number;
+  endsAt: number;
+}
+
+export interface Channel {
+  current: Item | null;
+  queue: Item[];
+  /** The last siren pattern that played and when it stopped, for the on-time limit. */
+  lastSiren: { steps: number[]; startedAt: number; endedAt: number } | null;
+}
+
+export function newChannel(): Channel {
+  return { current: null, queue: [], lastSiren: null };
+}
+
+/** Continuous on-time the siren already has at `now`, if the new pattern follows without a rest. */
+function alreadyOnS(ch: Channel, now: number, restS: number): number {
+  const last = ch.lastSiren;
+  if (!last || (now - last.endedAt) / 1000 >= restS) return 0;
+  const step = onStepAt(last.steps, last.startedAt, last.endedAt);
+  return step.on ? (last.endedAt - step.since) / 1000 : 0;
+}
+
+function start(ch: Channel, item: Item, now: number, actions: ActionsConfig, out: Effect[]): void {
+  item.startedAt = now;
+  ch.current = item;
+  const attribution = { priority: item.priority, source: item.source, by: item.by, alert: item.alert, drill: item.drill };
+  if (item.channel === 'siren') {
+    const { steps, clamped } = clampSteps(item.steps!, actions.sirenMaxOnS, actions.sirenRestS, alreadyOnS(ch, now, actions.sirenRestS));
+    item.endsAt = now + patternMs(steps);
+    ch.lastSiren = { steps, startedAt: now, endedAt: item.endsAt };
+    out.push({ type: 'siren', at: now, zone: item.zone, activity: item.activity, ...attribution, pattern: item.pattern!, steps, clamped });
+  } else {
+    item.endsAt = now + actions.broadcastMaxS * 1000;
+    out.push({ type: 'broadcast', at: now, zone: item.zone, activity: item.activity, ...attribution, chime: true, repeat: item.repeat!, textZh: item.textZh!, textEn: item.textEn! });
+  }
+}
+
+function halt(ch: Channel, now: number, reason: StopReason, by: string, out: Effect[]): Item {
+  const item = ch.current!;
+  ch.current = null;
+  if (item.channel === 'siren') {
+    if (ch.lastSiren) ch.lastSiren.endedAt = now;
+    out.push({ type: 'siren_off', at: now, zone: item.zone, activity: item.activity, reason, by });
+  } else out.push({ type: 'broadcast_stop', at: now, zone: item.zone, activity: item.activity, reason, by });
+  return item;
+}
+
+function enqueue(ch: Channel, item: Item, front = false): void {
+  const rank = priorityRank(item.priority);
+  // After every item of higher rank, and after (or, when resuming, before) those of equal rank.
+  let i = ch.queue.findIndex((q) => (front ? priorityRank(q.priority) <= rank : priorityRank(q.priority) < rank));
+  if (i < 0) i = ch.queue.length;
+  ch.queue.splice(i, 0, item);
+}
+
+function next(ch: Channel, now: number, actions: ActionsConfig, out: Effect[]): void {
+  const item = ch.queue.shift();
+  if (item) start(ch, item, now, actions, out);
+}
+
+export function request(ch: Channel, item: Item, now: number, actions: ActionsConfig, out: Effect[]): void {
+  if (item.alert) ch.queue = ch.queue.filter((q) => q.alert !== item.alert);
+  const cur = ch.current;
+  if (!cur) return start(ch, item, now, actions, out);
+  if (item.alert && cur.alert === item.alert) {
+    halt(ch, now, 'replaced', 'planner', out);
+    return start(ch, item, now, actions, out);
+  }
+  if (priorityRank(item.priority) > priorityRank(cur.priority)) {
+    halt(ch, now, 'preempted', 'planner', out);
+    if (cur.resumable) enqueue(ch, cur, true);
+    return start(ch, item, now, actions, out);
+  }
+  enqueue(ch, item);
+}
+
+/** Removes matching items, stopping the current one if it matches. Returns what was removed. */
+export function stopWhere(ch: Channel, match: (i: Item) => boolean, now: number, reason: StopReason, by: string, actions: ActionsConfig, out: Effect[]): Item[] {
+  const removed = ch.queue.filter(match);
+  ch.queue = ch.queue.filter((i) => !match(i));
+  if (ch.current && match(ch.current)) {
+    removed.push(halt(ch, now, reason, by, out));
+    next(ch, now, actions, out);
+  }
+  return removed;
+}
+
+/** Ends what has run its course (sirens by pattern length, speech by its deadline) and starts what waits. */
+export function advanceChannel(ch: Channel, now: number, actions: ActionsConfig, out: Effect[]): void {
+  while (ch.current && ch.current.endsAt <= now) {
+    ch.current = null;
+    next(ch, now, actions, out);
+  }
+}
+
+/** The speaker reported the activity finished. */
+export function finished(ch: Channel, activity: string, now: number, actions: ActionsConfig, out: Effect[]): void {
+  if (ch.current?.activity !== activity) return;
+  ch.current = null;
+  next(ch, now, actions, out);
+}

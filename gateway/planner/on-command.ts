@@ -1,0 +1,117 @@
+/**
+ * Officer, township and schedule commands. Every command carries who gave it; the shell logs
+ * the command before it reaches here, and the effects carry `by` too.
+ */
+import type { AlertKind, Level } from '../engine/types.ts';
+import { LEVEL_ZH } from '../engine/text.ts';
+import { finished, stopWhere, type Item } from './channels.ts';
+import type { Ctx } from './state.ts';
+import { channel, sound } from './state.ts';
+import { announce } from './template.ts';
+import type { Command, Priority, Source, StopReason } from './types.ts';
+
+const KIND_ZH: Record<AlertKind, string> = { rain: '暴雨', water_level: '洪水', smoke: '火警', fault: '设备故障' };
+const KIND_EN: Record<AlertKind, string> = { rain: 'rainstorm', water_level: 'flood', smoke: 'fire', fault: 'equipment fault' };
+
+function priorityOf(source: Source, emergency: boolean | undefined): Priority {
+  if (source === 'township') return 'township';
+  if (source === 'officer' && emergency) return 'emergency';
+  if (source === 'engine') return 'alarm';
+  return 'routine';
+}
+
+function allZones(ctx: Ctx, zones: string[] | undefined): string[] {
+  return zones && zones.length ? zones : ctx.st.config.zones.map((z) => z.id);
+}
+
+/** Stops matching items on the given channel kinds in the zones. */
+function stopIn(ctx: Ctx, zones: string[], kinds: ('siren' | 'speaker')[], match: (i: Item) => boolean, reason: StopReason, by: string): Item[] {
+  const removed: Item[] = [];
+  for (const zone of zones) {
+    for (const kind of kinds) {
+      const ch = ctx.st.channels.get(`${zone}/${kind}`);
+      if (ch) removed.push(...stopWhere(ch, match, ctx.now, reason, by, ctx.st.config.actions, ctx.effects));
+    }
+  }
+  return removed;
+}
+
+/** Silencing holds every active alert sounding in those zones at its level. */
+function silenceAlerts(ctx: Ctx, zones: string[]): void {
+  for (const m of ctx.st.alerts.values()) {
+    if (m.zones.some((z) => zones.includes(z))) m.silencedAt = m.level;
+  }
+}
+
+export function onCommand(ctx: Ctx, c: Command): void {
+  const { st, now } = ctx;
+  const a = st.config.actions;
+  switch (c.type) {
+    case 'broadcast': {
+      const priority = priorityOf(c.source, c.emergency);
+      const text = { textZh: c.textZh, textEn: c.textEn ?? c.textZh };
+      sound(ctx, { zones: allZones(ctx, c.zones), priority, source: c.source, by: c.by, alert: null, drill: false, resumable: true, pattern: c.pattern ?? null, speech: () => text, repeat: c.repeat ?? 1 });
+      return;
+    }
+    case 'siren':
+      sound(ctx, { zones: allZones(ctx, c.zones), priority: priorityOf(c.source, c.emergency ?? c.source === 'officer'), source: c.source, by: c.by, alert: null, drill: false, resumable: false, pattern: c.pattern, speech: null, repeat: 1 });
+      return;
+    case 'silence': {
+      const zones = allZones(ctx, c.zones);
+      stopIn(ctx, zones, ['siren'], () => true, 'silenced', c.by);
+      silenceAlerts(ctx, zones);
+      return;
+    }
+    case 'stop': {
+      const zones = allZones(ctx, c.zones);
+      stopIn(ctx, zones, ['siren', 'speaker'], () => true, 'stopped', c.by);
+      silenceAlerts(ctx, zones);
+      return;
+    }
+    case 'drill': {
+      if (st.drill) stopIn(ctx, allZones(ctx, undefined), ['siren', 'speaker'], (i) => i.drill, 'drill_end', c.by);
+      const kind = c.kind ?? 'water_level';
+      const level: Level = c.level ?? 'red';
+      const pattern = kind === 'smoke' ? a.firePattern : (a.levelPatterns[level] ?? null);
+      const zh = `${KIND_ZH[kind]}${LEVEL_ZH[level]}预警演习`;
+      const en = `${level} ${KIND_EN[kind]} warning drill`;
+      const activity = sound(ctx, {
+        zones: allZones(ctx, c.zones),
+        priority: 'drill',
+        source: 'officer',
+        by: c.by,
+        alert: null,
+        drill: true,
+        resumable: false,
+        pattern,
+        speech: (zone) => announce(st.config, zone, zh, en, {}, true),
+        repeat: a.broadcastRepeat,
+      });
+      st.drill = { by: c.by, since: now, activity };
+      return;
+    }
+    case 'drill_end':
+      stopIn(ctx, allZones(ctx, undefined), ['siren', 'speaker'], (i) => i.drill, 'drill_end', c.by);
+      st.drill = null;
+      return;
+    case 'test':
+      sound(ctx, {
+        zones: allZones(ctx, c.zones),
+        priority: 'test',
+        source: 'schedule',
+        by: c.by,
+        alert: null,
+        drill: false,
+        resumable: false,
+        pattern: a.patterns.test ? 'test' : null,
+        speech: () => ({ textZh: `${st.config.site.name}预警设备例行测试,这不是警报。`, textEn: `${st.config.site.nameEn} alert equipment routine test. This is not an alarm.` }),
+        repeat: 1,
+      });
+      return;
+    case 'broadcast_done': {
+      const ch = channel(st, c.zone, 'speaker');
+      if (ch) finished(ch, c.activity, now, a, ctx.effects);
+      return;
+    }
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The planner's vocabulary: officer and township commands in, effects out. Effects are what
+ * the actuator drivers carry out (siren relays, speakers, panel LEDs).
+ */
+import type { AlertKind, AlertTransition, Level } from '../engine/types.ts';
+
+/**
+ * Who may pre-empt whom, highest first. `advisory` (automatic yellow/blue notices) is ours:
+ * the design's list names only red/orange alarms, but a yellow flood notice still outranks a
+ * drill or a routine notice.
+ */
+export const PRIORITIES = ['alarm', 'emergency', 'township', 'advisory', 'drill', 'test', 'routine'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export function priorityRank(p: Priority): number {
+  return PRIORITIES.length - PRIORITIES.indexOf(p);
+}
+
+export type Source = 'engine' | 'officer' | 'township' | 'schedule';
+
+export type Command =
+  /** Speak a message (chime first), optionally with a siren pattern. */
+  | { type: 'broadcast'; source: Source; by: string; textZh: string; textEn?: string; zones?: string[]; repeat?: number; emergency?: boolean; pattern?: string }
+  /** Sound a named siren pattern; no command can exceed the siren's maximum on-time. */
+  | { type: 'siren'; source: Source; by: string; pattern: string; zones?: string[]; emergency?: boolean }
+  /** Stop sirens (any source). Logged; alerts stay active. */
+  | { type: 'silence'; by: string; zones?: string[] }
+  /** Stop everything sounding or speaking in the zones. */
+  | { type: 'stop'; by: string; zones?: string[] }
+  | { type: 'drill'; by: string; kind?: AlertKind; level?: Level; zones?: string[] }
+  | { type: 'drill_end'; by: string }
+  /** The scheduled self-test: a short siren blip and a spoken test notice. */
+  | { type: 'test'; by: string; zones?: string[] }
+  /** The speaker driver finished an activity (or it failed). */
+  | { type: 'broadcast_done'; zone: string; activity: string };
+
+export type PlannerInput = { type: 'transition'; transition: AlertTransition } | { type: 'command'; command: Command } | { type: 'tick' };
+
+export type StopReason = 'preempted' | 'silenced' | 'stopped' | 'cleared' | 'drill_end' | 'replaced';
+
+interface EffectBase {
+  at: number;
+  zone: string;
+  activity: string;
+}
+
+interface Attribution {
+  priority: Priority;
+  source: Source;
+  by: string;
+  alert: string | null;
+  drill: boolean;
+}
+
+export type Effect =
+  | (EffectBase & Attribution & { type: 'siren'; pattern: string; steps: number[]; clamped: boolean })
+  | (EffectBase & { type: 'siren_off'; reason: StopReason; by: string })
+  | (EffectBase & Attribution & { type: 'broadcast'; chime: true; repeat: number; textZh: string; textEn: string })
+  | (EffectBase & { type: 'broadcast_stop'; reason: StopReason; by: string })
+  | { type: 'indicator'; at: number; indicator: Indicator; state: IndicatorState };
+
+export type Indicator = 'alarm' | 'fault' | 'drill' | 'buzzer';
+export type IndicatorState = 'off' | 'on' | 'flash';
+
+/** A planner refusal or note that is not an effect: the shell logs it (e.g. unknown pattern). */
+export interface PlanNote {
+  at: number;
+  note: 'unknown_pattern' | 'unknown_zone' | 'clamped' | 'cancelled';
+  detail: Record<string, string | number>;
+}
+
+export interface PlanResult<S> {
+  state: S;
+  effects: Effect[];
+  notes: PlanNote[];
+}

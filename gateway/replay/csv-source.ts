@@ -1,0 +1,28 @@
+/**
+ * Streams parsed CSV batches from a worker thread (csv-worker.ts) to `onBatch`, in file order.
+ */
+import { Worker } from 'node:worker_threads';
+import { CsvRowError, type RowBatch } from './csv-parser.ts';
+
+export async function readBatches(path: string, sensors: string[], smoke: boolean[], onBatch: (b: RowBatch) => void): Promise<void> {
+  const worker = new Worker(new URL('./csv-worker-entry.mjs', import.meta.url), { workerData: { path, sensors, smoke } });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: { type: string; batch?: RowBatch; line?: number | null; message?: string }) => {
+        try {
+          if (m.type === 'batch') {
+            onBatch(m.batch!);
+            worker.postMessage('ack');
+          } else if (m.type === 'end') resolve();
+          else reject(m.line ? new CsvRowError(m.line, m.message!.replace(/^line \d+: /, '')) : new Error(m.message));
+        } catch (e) {
+          reject(e);
+        }
+      });
+      worker.on('error', reject);
+      worker.on('exit', (code) => reject(new Error(`CSV reader stopped (exit ${code})`)));
+    });
+  } finally {
+    await worker.terminate();
+  }
+}

@@ -1,0 +1,66 @@
+/** Test helpers: a config from YAML text, and a small driver around the pure core. */
+import { formatProblem, parseConfig } from '../../gateway/config/load.ts';
+import type { SiteConfig } from '../../gateway/config/types.ts';
+import { evaluate } from '../../gateway/engine/evaluate.ts';
+import { createEngineState, type EngineState } from '../../gateway/engine/state.ts';
+import type { AlertTransition, Observation } from '../../gateway/engine/types.ts';
+
+export function site(yaml: string): SiteConfig {
+  const { config, problems } = parseConfig(yaml);
+  if (!config) throw new Error(problems.map(formatProblem).join('\n'));
+  return config;
+}
+
+export const MIN = 60_000;
+export const T0 = Date.parse('2026-07-20T00:00:00+08:00');
+
+/** Drives the engine with a fake clock and collects everything it says. */
+export class EngineRig {
+  state: EngineState;
+  transitions: AlertTransition[] = [];
+  observations: Observation[] = [];
+  constructor(readonly config: SiteConfig, readonly start = T0) {
+    this.state = createEngineState(config, start);
+  }
+  read(sensor: string, value: number | null, at: number): AlertTransition[] {
+    const r = evaluate(this.state, { type: 'reading', reading: { sensor, value, at, quality: value === null ? 'missing' : 'good' } }, at);
+    this.state = r.state;
+    this.transitions.push(...r.transitions);
+    this.observations.push(...r.observations);
+    return r.transitions;
+  }
+  fail(sensor: string, at: number): AlertTransition[] {
+    const r = evaluate(this.state, { type: 'reading', reading: { sensor, value: null, at, quality: 'error' } }, at);
+    this.transitions.push(...r.transitions);
+    return r.transitions;
+  }
+  tick(at: number): AlertTransition[] {
+    const r = evaluate(this.state, { type: 'tick' }, at);
+    this.transitions.push(...r.transitions);
+    return r.transitions;
+  }
+  ack(alert: string, by: string, at: number): AlertTransition[] {
+    const r = evaluate(this.state, { type: 'ack', alert, by }, at);
+    this.transitions.push(...r.transitions);
+    return r.transitions;
+  }
+  /** Feeds a cumulative rain series: `mmPerMin[i]` falls in minute i after `from`. */
+  rain(sensor: string, startTotal: number, mmPerMin: number[], from = this.start): number {
+    let total = startTotal;
+    this.read(sensor, total, from);
+    mmPerMin.forEach((mm, i) => {
+      total = Math.round((total + mm) * 1000) / 1000;
+      this.read(sensor, total, from + (i + 1) * MIN);
+    });
+    return total;
+  }
+  of(alertKey: string): AlertTransition[] {
+    return this.transitions.filter((t) => t.alert.startsWith(`${alertKey}/`));
+  }
+}
+
+export const RAIN_SITE = `
+site: { id: t, name: 测试村 }
+sensors:
+  - { id: rg1, kind: rain }
+`;
