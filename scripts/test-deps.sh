@@ -12,7 +12,6 @@ declare -A PROOF=(
   [avr-libc]=/usr/lib/avr/include/avr/io.h
   [simavr]=simavr
   [libsimavr-dev]=/usr/include/simavr/sim_avr.h
-  [libsimavrparts1]=/usr/lib/x86_64-linux-gnu/libsimavrparts.so.1
   [libelf-dev]=/usr/include/libelf.h
 )
 
@@ -25,10 +24,6 @@ for pkg in "${!PROOF[@]}"; do
     command -v "$proof" >/dev/null 2>&1 || missing+=("$pkg")
   fi
 done
-# libsimavrparts lives under the machine's multiarch directory; accept any.
-if [[ " ${missing[*]} " == *" libsimavrparts1 "* ]] && ls /usr/lib/*/libsimavrparts.so.1 >/dev/null 2>&1; then
-  missing=("${missing[@]/libsimavrparts1}")
-fi
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | grep -v '^$' | sort -u || true)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
