@@ -10,9 +10,11 @@ import { CsvRowError } from './replay/csv-parser.ts';
 import type { SiteConfig } from './config/types.ts';
 
 const USAGE = `usage:
+  shaobing start --config SITE.yaml   run the box for a real site
+  shaobing demo                       the box with the demo site and simulated devices (npm start)
   shaobing replay --config SITE.yaml --readings READINGS.csv [--cap-dir DIR] [--observations]
   shaobing check-config FILE
-  shaobing demo                 the built-in demo site and scenario (npm start)`;
+  shaobing hash-secret                reads a secret on stdin, prints its scrypt hash for the config`;
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
 const stdio: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
@@ -49,6 +51,13 @@ async function replayCommand(args: string[], io: Io): Promise<number> {
   }
 }
 
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('secret (then Enter, Ctrl-D): ');
+  let text = '';
+  for await (const chunk of process.stdin) text += chunk;
+  return text;
+}
+
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -65,9 +74,16 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         io.out(`${rest[0]}: ok (site ${config.site.id}, ${config.sensors.length} sensors, ${config.zones.length} zones)`);
         return 0;
       }
-      case 'demo': {
-        const { runDemo } = await import('./demo.ts');
-        return await runDemo(io);
+      case 'demo':
+      case 'start': {
+        const { runBox } = await import('./run.ts');
+        return await runBox(command, rest, io);
+      }
+      case 'hash-secret': {
+        const { hashSecret } = await import('./shell/secrets.ts');
+        const secret = (await readStdin()).replace(/\r?\n$/, '');
+        io.out(await hashSecret(secret));
+        return 0;
       }
       default:
         io.err(USAGE);

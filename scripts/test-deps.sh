@@ -13,6 +13,9 @@ declare -A PROOF=(
   [simavr]=simavr
   [libsimavr-dev]=/usr/include/simavr/sim_avr.h
   [libelf-dev]=/usr/include/libelf.h
+  [python3-pymodbus]=/usr/lib/python3/dist-packages/pymodbus  # a Modbus slave nobody here wrote
+  [mbpoll]=mbpoll                  # a Modbus master nobody here wrote (libmodbus)
+  [socat]=socat                    # pty pairs standing in for RS-485 lines
 )
 
 missing=()

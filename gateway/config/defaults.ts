@@ -88,3 +88,9 @@ export const SITE_DEFAULTS = {
   route: { zh: '安全路线', en: 'the safe route' },
   cap: { area_code: '000000', agency_code: '00000000' },
 };
+
+/** The broker listens on every interface of the box: sensors and the panel are on the LAN. */
+export const MQTT_DEFAULTS = { host: '0.0.0.0', port: 1883, ws_port: 8083, max_payload_bytes: 4096, accounts: [] as unknown[] };
+
+/** Raw readings a week, 1-minute rollups a year and a month, events a year. */
+export const STORE_DEFAULTS = { path: 'data/shaobing.db', raw_retention_days: 7, rollup_retention_days: 400, event_retention_days: 365 };

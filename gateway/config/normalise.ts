@@ -4,8 +4,8 @@
  */
 import type { Level } from '../engine/types.ts';
 import { levelRank } from '../engine/types.ts';
-import { ACTION_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIND_DEFAULTS, SITE_DEFAULTS, STAGE_LEVELS } from './defaults.ts';
-import type { HealthConfig, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
+import { ACTION_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIND_DEFAULTS, MQTT_DEFAULTS, SITE_DEFAULTS, STAGE_LEVELS, STORE_DEFAULTS } from './defaults.ts';
+import type { BusConfig, HealthConfig, ModbusSource, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
 import { STAGE_NAMES } from './types.ts';
 
 export interface ConfigProblem {
@@ -47,16 +47,24 @@ function byLevel<T extends { level: Level; value?: number }>(list: T[]): T[] {
   return [...list].sort((a, b) => levelRank(a.level) - levelRank(b.level));
 }
 
-function sensor(raw: Raw, defaults: Raw, allZones: string[], path: string, problems: ConfigProblem[]): SensorConfig {
+function modbus(raw: Raw | undefined, busIds: string[], path: string, problems: ConfigProblem[]): ModbusSource | null {
+  if (!raw) return null;
+  if (!busIds.includes(raw.bus)) problems.push({ path: `${path}.modbus.bus`, message: `unknown bus '${raw.bus}' (buses: ${busIds.join(', ') || 'none'})` });
+  return { bus: raw.bus, unit: raw.unit, profile: raw.profile, register: raw.register ?? null, pollS: raw.poll_s ?? 10, coil: raw.coil ?? 0 };
+}
+
+function sensor(raw: Raw, defaults: Raw, busIds: string[], path: string, problems: ConfigProblem[]): SensorConfig {
   const d: Raw = defaults[raw.kind] ?? {};
   const v: Raw = { ...(KIND_DEFAULTS as Raw)[raw.kind], ...d, ...raw };
   const zone: string = raw.zone ?? SITE_ZONE;
   const base = {
     id: raw.id as string,
+    modbus: modbus(raw.modbus, busIds, path, problems),
     name: (raw.name as string) ?? raw.id,
     nameEn: (raw.name_en as string) ?? raw.id, // ids are ASCII; a Chinese name would not help an English reader
     zone,
-    soundZones: raw.sound_zones ?? (raw.kind === 'smoke' ? [zone] : allZones),
+    // Rain and rivers concern the whole site: its zone reaches every siren and speaker.
+    soundZones: raw.sound_zones ?? (raw.kind === 'smoke' ? [zone] : [SITE_ZONE]),
     health: health(raw.kind, d, raw),
   };
   if (base.health.min >= base.health.max) problems.push({ path: `${path}.min`, message: `must be below max (${base.health.max})` });
@@ -127,6 +135,25 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
   const problems: ConfigProblem[] = [];
   const zoneList = zones(raw);
   const zoneIds = zoneList.map((z) => z.id);
+  duplicates(raw.buses ?? [], 'buses', problems);
+  const buses: BusConfig[] = ((raw.buses ?? []) as Raw[]).map((b, i) => {
+    if (b.type === 'rtu' && !b.path) problems.push({ path: `buses[${i}].path`, message: 'an RTU bus needs the serial device path' });
+    if (b.type === 'tcp' && !b.host) problems.push({ path: `buses[${i}].host`, message: 'a TCP bus needs a host' });
+    return {
+      id: b.id,
+      type: b.type,
+      path: b.path ?? null,
+      host: b.host ?? null,
+      port: b.port ?? 502,
+      baud: b.baud ?? 9600,
+      parity: b.parity ?? 'none',
+      dataBits: b.data_bits ?? 8,
+      stopBits: b.stop_bits ?? 1,
+      timeoutMs: b.timeout_ms ?? (b.type === 'tcp' ? 1000 : 300),
+      retries: b.retries ?? 1,
+    };
+  });
+  const busIds = buses.map((b) => b.id);
   duplicates(raw.zones ?? [], 'zones', problems);
   duplicates(raw.sensors, 'sensors', problems);
   const sensors = (raw.sensors as Raw[]).flatMap((s, i) => {
@@ -136,7 +163,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
     for (const [j, z] of ((s.sound_zones ?? []) as string[]).entries()) {
       if (!zoneIds.includes(z)) problems.push({ path: `${path}.sound_zones[${j}]`, message: `unknown zone '${z}'` });
     }
-    return [sensor(s, raw.defaults ?? {}, zoneIds, path, problems)];
+    return [sensor(s, raw.defaults ?? {}, busIds, path, problems)];
   });
   const a: Raw = { ...ACTION_DEFAULTS, ...raw.actions, level_patterns: { ...ACTION_DEFAULTS.level_patterns, ...raw.actions?.level_patterns } };
   const pats = patterns(a);
@@ -146,6 +173,24 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
   for (const [lvl, name] of Object.entries(a.level_patterns as Record<string, string | null>)) need(name, `actions.level_patterns.${lvl}`);
   need(a.all_clear_pattern, 'actions.all_clear_pattern');
   need(a.fire_pattern, 'actions.fire_pattern');
+  duplicates(raw.actuators ?? [], 'actuators', problems);
+  const actuators = ((raw.actuators ?? []) as Raw[]).map((a, i) => {
+    if (sensors.some((x) => x.id === a.id)) problems.push({ path: `actuators[${i}].id`, message: `'${a.id}' is already a sensor id` });
+    for (const [j, z] of (a.zones as string[]).entries()) {
+      if (!zoneIds.includes(z)) problems.push({ path: `actuators[${i}].zones[${j}]`, message: `unknown zone '${z}'` });
+    }
+    return { id: a.id as string, kind: a.kind as 'siren' | 'speaker', name: (a.name as string) ?? a.id, zones: a.zones as string[], modbus: modbus(a.modbus, busIds, `actuators[${i}]`, problems) };
+  });
+  const m: Raw = { ...MQTT_DEFAULTS, ...raw.mqtt };
+  const accounts = (m.accounts as Raw[]).map((a, i) => {
+    const path = `mqtt.accounts[${i}]`;
+    if ((m.accounts as Raw[]).findIndex((b) => b.username === a.username) !== i) problems.push({ path: `${path}.username`, message: `duplicate username '${a.username}'` });
+    if (a.role === 'device' && !sensors.some((x) => x.id === a.username) && !actuators.some((x) => x.id === a.username)) {
+      problems.push({ path: `${path}.username`, message: `a device account must be named after its sensor or actuator ('${a.username}' is neither)` });
+    }
+    return { username: a.username as string, role: a.role, secretHash: a.secret_hash as string };
+  });
+  const st: Raw = { ...STORE_DEFAULTS, ...raw.store };
   const s: Raw = raw.site;
   const cap: Raw = { ...SITE_DEFAULTS.cap, ...s.cap };
   const config: SiteConfig = {
@@ -167,6 +212,10 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
     },
     zones: zoneList,
     sensors,
+    actuators,
+    buses,
+    mqtt: { host: m.host, port: m.port, wsPort: m.ws_port, maxPayloadBytes: m.max_payload_bytes, accounts },
+    store: { path: st.path, rawRetentionDays: st.raw_retention_days, rollupRetentionDays: st.rollup_retention_days, eventRetentionDays: st.event_retention_days },
     actions: {
       sirenMaxOnS: a.siren_max_on_s,
       sirenRestS: a.siren_rest_s,

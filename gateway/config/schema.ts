@@ -23,8 +23,24 @@ const health = {
   error_ratio: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
 };
 
+/** Where a device is on a field bus: which bus, which unit id, which device profile. */
+const modbusSource = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['bus', 'unit', 'profile'],
+  properties: {
+    bus: id,
+    unit: { type: 'integer', minimum: 1, maximum: 247 },
+    profile: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' },
+    register: { type: 'string', minLength: 1, maxLength: 64 },
+    poll_s: { type: 'number', minimum: 0.1, maximum: 3600 },
+    coil: { type: 'integer', minimum: 0, maximum: 65535 },
+  },
+};
+
 const common = {
   id,
+  modbus: modbusSource,
   name: text,
   name_en: text,
   zone: id,
@@ -165,6 +181,69 @@ export const siteConfigSchema = {
         required: ['kind'],
         discriminator: { propertyName: 'kind' },
         oneOf: [sensorBranch('rain', rainFields), sensorBranch('water_level', waterFields), sensorBranch('smoke', smokeFields)],
+      },
+    },
+    actuators: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'kind', 'zones'],
+        properties: { id, kind: { enum: ['siren', 'speaker'] }, name: text, zones: { type: 'array', items: id, minItems: 1, uniqueItems: true }, modbus: modbusSource },
+      },
+    },
+    buses: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'type'],
+        properties: {
+          id,
+          type: { enum: ['rtu', 'tcp'] },
+          path: { type: 'string', minLength: 1 },
+          host: { type: 'string', minLength: 1 },
+          port: { type: 'integer', minimum: 1, maximum: 65535 },
+          baud: { enum: [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] },
+          parity: { enum: ['none', 'even', 'odd'] },
+          data_bits: { enum: [7, 8] },
+          stop_bits: { enum: [1, 2] },
+          timeout_ms: { type: 'integer', minimum: 20, maximum: 10000 },
+          retries: { type: 'integer', minimum: 0, maximum: 5 },
+        },
+      },
+    },
+    mqtt: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        host: { type: 'string', minLength: 1 },
+        port: { type: 'integer', minimum: 0, maximum: 65535 },
+        ws_port: { type: 'integer', minimum: 0, maximum: 65535 },
+        max_payload_bytes: { type: 'integer', minimum: 64, maximum: 262144 },
+        accounts: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['username', 'role', 'secret_hash'],
+            properties: {
+              username: id,
+              role: { enum: ['device', 'officer', 'township', 'observer'] },
+              secret_hash: { type: 'string', pattern: '^scrypt\\$\\d+\\$\\d+\\$\\d+\\$[A-Za-z0-9+/=]+\\$[A-Za-z0-9+/=]+$' },
+            },
+          },
+        },
+      },
+    },
+    store: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        path: { type: 'string', minLength: 1 },
+        raw_retention_days: { type: 'number', minimum: 0.01, maximum: 3650 },
+        rollup_retention_days: { type: 'number', minimum: 1, maximum: 36500 },
+        event_retention_days: { type: 'number', minimum: 1, maximum: 36500 },
       },
     },
     actions: {

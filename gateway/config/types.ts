@@ -29,8 +29,36 @@ export interface HealthConfig {
   errorRatio: number;
 }
 
+/** A device on a Modbus bus (see hardware/profiles/). */
+export interface ModbusSource {
+  bus: string;
+  unit: number;
+  profile: string;
+  /** Profile register that feeds the sensor; default: the profile's `feeds` register. */
+  register: string | null;
+  pollS: number;
+  /** Relay channel for a siren on a relay board. */
+  coil: number;
+}
+
+export interface BusConfig {
+  id: string;
+  type: 'rtu' | 'tcp';
+  path: string | null;
+  host: string | null;
+  port: number;
+  baud: number;
+  parity: 'none' | 'even' | 'odd';
+  dataBits: 7 | 8;
+  stopBits: 1 | 2;
+  timeoutMs: number;
+  retries: number;
+}
+
 interface SensorBase {
   id: string;
+  /** Null for devices that publish over MQTT themselves. */
+  modbus: ModbusSource | null;
   name: string;
   nameEn: string;
   zone: string;
@@ -128,6 +156,40 @@ export interface ActionsConfig {
   drillPrefixEn: string;
 }
 
+export type AccountRole = 'device' | 'officer' | 'township' | 'observer';
+
+export interface MqttAccount {
+  /** For a device: its sensor or actuator id. */
+  username: string;
+  role: AccountRole;
+  /** `scrypt$N$r$p$salt$hash` (base64), from `shaobing hash-secret`. Never the secret itself. */
+  secretHash: string;
+}
+
+export interface MqttConfig {
+  host: string;
+  port: number;
+  /** WebSocket port for the panel; 0 = off. */
+  wsPort: number;
+  maxPayloadBytes: number;
+  accounts: MqttAccount[];
+}
+
+export interface ActuatorConfig {
+  id: string;
+  kind: 'siren' | 'speaker';
+  name: string;
+  zones: string[];
+  modbus: ModbusSource | null;
+}
+
+export interface StoreConfig {
+  path: string;
+  rawRetentionDays: number;
+  rollupRetentionDays: number;
+  eventRetentionDays: number;
+}
+
 export interface SiteConfig {
   version: number;
   site: {
@@ -142,5 +204,9 @@ export interface SiteConfig {
   };
   zones: ZoneConfig[];
   sensors: SensorConfig[];
+  actuators: ActuatorConfig[];
+  buses: BusConfig[];
   actions: ActionsConfig;
+  mqtt: MqttConfig;
+  store: StoreConfig;
 }

@@ -4,11 +4,11 @@
  * It owns priority, pre-emption and the siren's maximum on-time.
  */
 import { levelRank } from '../engine/types.ts';
-import { advanceChannel } from './channels.ts';
+import { advanceChannel, stopWhere } from './channels.ts';
 import { onTransition } from './on-alert.ts';
 import { onCommand } from './on-command.ts';
 import type { Ctx, PlannerState } from './state.ts';
-import type { Indicator, IndicatorState, PlannerInput, PlanResult } from './types.ts';
+import type { Effect, Indicator, IndicatorState, PlannerInput, PlanResult } from './types.ts';
 
 /** Panel lights: alarm flashes until every alarm is acknowledged; the buzzer until silenced or acknowledged. */
 function indicators(ctx: Ctx): void {
@@ -40,4 +40,14 @@ export function plan(state: PlannerState, input: PlannerInput, now: number): Pla
   else if (input.type === 'command') onCommand(ctx, input.command);
   indicators(ctx);
   return { state, effects: ctx.effects, notes: ctx.notes };
+}
+
+/**
+ * The box is stopping (SIGTERM): everything stops except what an automatic alarm holds, which
+ * keeps sounding to the end of its pattern (the relay and the siren node firmware bound it).
+ */
+export function windDown(state: PlannerState, now: number): Effect[] {
+  const effects: Effect[] = [];
+  for (const ch of state.channels.values()) stopWhere(ch, (i) => i.priority !== 'alarm', now, 'stopped', 'shutdown', state.config.actions, effects);
+  return effects;
 }

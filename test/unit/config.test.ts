@@ -20,7 +20,7 @@ describe('site config', () => {
     expect(config!.zones.map((z) => z.id)).toEqual(['site', 'building-3']);
     const [rg, wl, sm] = config!.sensors;
     expect(rg!.kind === 'rain' && rg!.rules.map((r) => `${r.windowH}h≥${r.mm}:${r.level}`)).toEqual(['12h≥50:blue', '6h≥50:yellow', '3h≥50:orange', '3h≥100:red']);
-    expect(rg!.soundZones).toEqual(['site', 'building-3']);
+    expect(rg!.soundZones).toEqual(['site']);
     expect(wl!.kind === 'water_level' && wl!.stages.map((s) => [s.name, s.value, s.level])).toEqual([
       ['warning', 2.5, 'yellow'],
       ['guaranteed', 3.2, 'orange'],

@@ -9,7 +9,7 @@ const cfg = site(`
 site: { id: t, name: 测试村, name_en: Testville, shelter: { zh: 村委会, en: the village hall }, route: { zh: 北坡路, en: the north path } }
 zones: [{ id: river, name: 沿河 }, { id: b3, name: 3号楼 }]
 sensors:
-  - { id: rg1, kind: rain }
+  - { id: rg1, kind: rain, sound_zones: [site, river, b3] }
   - { id: sm1, kind: smoke, zone: b3 }
 actions:
   patterns: { long_blast: { steps: [500, 10, 500] } }
@@ -58,7 +58,18 @@ const kinds = (effects: Effect[]): string[] =>
   effects.filter((e) => e.type !== 'indicator').map((e) => `${e.type}:${'zone' in e ? e.zone : ''}${'pattern' in e ? `:${e.pattern}` : ''}${'reason' in e ? `:${e.reason}` : ''}`);
 
 describe('planner: alerts to effects', () => {
-  it('a red rain alert sounds the air-raid alarm and speaks on every zone', () => {
+  it('by default a rain alert sounds on the site zone, which every actuator serves', () => {
+    const plain = site(`
+site: { id: t, name: t }
+zones: [{ id: river }]
+sensors: [{ id: rg1, kind: rain }]
+`);
+    const st = createPlannerState(plain);
+    const e = plan(st, { type: 'transition', transition: alert('raised', 'red') }, T0).effects;
+    expect(kinds(e)).toEqual(['siren:site:air_raid_alarm', 'broadcast:site']);
+  });
+
+  it('a red rain alert sounds the air-raid alarm and speaks on each of its sound zones', () => {
     const rig = new Rig();
     const e = rig.t(alert('raised', 'red'));
     expect(kinds(e)).toEqual(['siren:site:air_raid_alarm', 'broadcast:site', 'siren:river:air_raid_alarm', 'broadcast:river', 'siren:b3:air_raid_alarm', 'broadcast:b3']);

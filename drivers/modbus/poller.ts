@@ -1,0 +1,130 @@
+/**
+ * Polls Modbus sensors and turns their registers into readings. Each unit is polled on its own
+ * interval through its bus's scheduler; a failed read becomes a reading with quality `error`
+ * (the engine's health rules make it a fault), never a number (peer lesson 7). A unit that
+ * keeps failing is polled less often (backoff up to 60 s) so it cannot starve the bus, and
+ * recovers by itself when it answers again (peer lesson 2).
+ */
+import type { Logger } from 'pino';
+import type { BoxContext, Module } from '../../gateway/shell/module.ts';
+import type { BusScheduler } from './bus-scheduler.ts';
+import { decode, engineering } from './decode.ts';
+import type { ModbusError } from './errors.ts';
+import type { DeviceProfile, RegisterDef } from './profile-types.ts';
+import { planReads, wordsOf, type ReadBlock } from './read-plan.ts';
+
+/** One box sensor read from one register of one unit. */
+export interface PolledSensor {
+  sensor: string;
+  bus: string;
+  unit: number;
+  profile: DeviceProfile;
+  /** The register that feeds the sensor (default: the profile's `feeds` register). */
+  register: string;
+  pollMs: number;
+}
+
+interface UnitState {
+  bus: string;
+  unit: number;
+  profile: DeviceProfile;
+  sensors: { sensor: string; reg: RegisterDef }[];
+  blocks: ReadBlock[];
+  /** Values of `once` registers (decimals, unit codes), read when the unit is first reached. */
+  once: Map<string, number> | null;
+  pollMs: number;
+  failures: number;
+  timer: NodeJS.Timeout | null;
+  lastError: string | null;
+}
+
+const MAX_BACKOFF_MS = 60_000;
+
+export class ModbusPoller implements Module {
+  readonly name = 'modbus-poller';
+  private readonly units: UnitState[] = [];
+  private readonly log: Logger;
+  private running = false;
+
+  constructor(private readonly ctx: BoxContext, private readonly buses: Map<string, BusScheduler>, sensors: PolledSensor[]) {
+    this.log = ctx.log.child({ module: 'modbus' });
+    for (const s of sensors) {
+      const reg = s.profile.registers.find((r) => r.name === s.register);
+      if (!reg) throw new Error(`sensor ${s.sensor}: profile ${s.profile.model} has no register '${s.register}'`);
+      let u = this.units.find((x) => x.bus === s.bus && x.unit === s.unit);
+      if (!u) {
+        u = { bus: s.bus, unit: s.unit, profile: s.profile, sensors: [], blocks: [], once: null, pollMs: s.pollMs, failures: 0, timer: null, lastError: null };
+        this.units.push(u);
+      }
+      u.sensors.push({ sensor: s.sensor, reg });
+      u.pollMs = Math.min(u.pollMs, s.pollMs);
+    }
+    for (const u of this.units) u.blocks = planReads(u.sensors.map((s) => s.reg));
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    // Spread first polls over the interval so sixteen units do not all ask at once.
+    this.units.forEach((u, i) => this.schedule(u, (u.pollMs * i) / Math.max(1, this.units.length)));
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const u of this.units) if (u.timer) clearTimeout(u.timer);
+  }
+
+  /** For status displays and tests: units that are failing now. */
+  failing(): { bus: string; unit: number; failures: number; lastError: string | null }[] {
+    return this.units.filter((u) => u.failures > 0).map(({ bus, unit, failures, lastError }) => ({ bus, unit, failures, lastError }));
+  }
+
+  private schedule(u: UnitState, delayMs: number): void {
+    if (!this.running) return;
+    u.timer = setTimeout(() => void this.poll(u), delayMs);
+    u.timer.unref();
+  }
+
+  private async readOnce(u: UnitState, sched: BusScheduler): Promise<Map<string, number>> {
+    const regs = u.profile.registers.filter((r) => r.once && u.sensors.some((s) => s.reg.decimalsFrom === r.name));
+    const values = new Map<string, number>();
+    for (const b of planReads(regs)) {
+      const data = await sched.request(u.unit, 'read', (l) => l.read(u.unit, b.table, b.address, b.count));
+      for (const r of b.registers) values.set(r.name, decode(wordsOf(b, data, r), r.type));
+    }
+    return values;
+  }
+
+  private async poll(u: UnitState): Promise<void> {
+    const sched = this.buses.get(u.bus);
+    if (!sched || !this.running) return;
+    try {
+      u.once ??= await this.readOnce(u, sched);
+      const values = new Map<string, number>();
+      for (const b of u.blocks) {
+        const data = await sched.request(u.unit, 'read', (l) => l.read(u.unit, b.table, b.address, b.count));
+        for (const r of b.registers) {
+          const decimals = r.decimalsFrom ? u.once.get(r.decimalsFrom) : undefined;
+          values.set(r.name, engineering(decode(wordsOf(b, data, r), r.type), r, decimals));
+        }
+      }
+      if (u.failures > 0) this.log.info({ bus: u.bus, unit: u.unit, after_failures: u.failures }, 'unit answers again');
+      u.failures = 0;
+      u.lastError = null;
+      for (const s of u.sensors) this.emit(s.sensor, values.get(s.reg.name) ?? null);
+    } catch (err) {
+      const e = err as ModbusError;
+      u.failures++;
+      u.lastError = e.code ?? String(err);
+      if (u.failures === 1 || u.failures % 20 === 0) this.log.warn({ bus: u.bus, unit: u.unit, code: u.lastError, failures: u.failures }, 'unit not answering');
+      for (const s of u.sensors) this.emit(s.sensor, null);
+    }
+    // After three failures in a row, back off so a dead unit leaves the line to the others.
+    const backoff = u.failures > 3 ? Math.min(u.pollMs * 2 ** (u.failures - 3), MAX_BACKOFF_MS) : u.pollMs;
+    this.schedule(u, Math.max(backoff, u.pollMs));
+  }
+
+  private emit(sensor: string, value: number | null): void {
+    const good = value !== null && Number.isFinite(value);
+    this.ctx.bus.emit('reading', { sensor, value: good ? value : null, at: this.ctx.clock.mono(), quality: good ? 'good' : 'error' });
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The running box, wired in one place: event log, broker, engine, actuators, publisher.
+ * `startBox` returns once every module has started or is being retried; `stop()` winds down
+ * (sirens off unless an alarm holds them), says `offline`, flushes the log.
+ */
+import type { Logger } from 'pino';
+import { BrokerModule } from './broker/broker.ts';
+import type { SiteConfig } from './config/types.ts';
+import { ActuatorRouter } from './shell/actuators.ts';
+import { Bus } from './shell/bus.ts';
+import { systemClock, type Clock } from './shell/clock.ts';
+import { EngineRunner } from './shell/engine-runner.ts';
+import type { BoxContext } from './shell/module.ts';
+import { Publisher } from './shell/publisher.ts';
+import { record, type EventSink } from './shell/record.ts';
+import { Supervisor } from './shell/supervisor.ts';
+import { EventStore } from './store/event-store.ts';
+
+export interface BoxOptions {
+  config: SiteConfig;
+  log: Logger;
+  clock?: Clock;
+  /** Overrides for tests: ports (0 = ephemeral) and the database file. */
+  tcpPort?: number;
+  wsPort?: number;
+  dbPath?: string;
+}
+
+export interface Box {
+  ctx: BoxContext;
+  broker: BrokerModule;
+  store: EventStore;
+  engine: EngineRunner;
+  stop(): Promise<void>;
+}
+
+/**
+ * Acting never waits on the log: the store keeps events it cannot write in memory and retries
+ * (degraded mode), and if even that throws, the box logs it loudly and still sounds the siren.
+ */
+function guarded(store: EventStore, log: Logger): EventSink {
+  return {
+    append(type, payload) {
+      try {
+        return store.append(type, payload);
+      } catch (err) {
+        log.fatal({ err, type }, 'event could not be logged; acting anyway');
+        return -1;
+      }
+    },
+    addReading(r) {
+      try {
+        store.addReading(r);
+      } catch (err) {
+        log.error({ err, sensor: r.sensor }, 'reading not stored');
+      }
+    },
+  };
+}
+
+export async function startBox(o: BoxOptions): Promise<Box> {
+  const clock = o.clock ?? systemClock();
+  const ctx: BoxContext = { config: o.config, bus: new Bus(o.log), log: o.log, clock };
+  const store = new EventStore(ctx, { path: o.dbPath });
+  const sink = guarded(store, o.log);
+  const broker = new BrokerModule(ctx, { tcpPort: o.tcpPort, wsPort: o.wsPort });
+  const engine = new EngineRunner(ctx, sink);
+  const publish = broker.publish.bind(broker);
+  const actuators = new ActuatorRouter(ctx, publish);
+  const publisher = new Publisher(ctx, publish, {
+    activeAlerts: () => engine.active().length,
+    problems: () => {
+      const h = store.health();
+      return h.degraded ? [`storage_degraded:${h.reason ?? 'unknown'}`] : [];
+    },
+  });
+  store.onHealthChange((h) => {
+    o.log.warn({ storage: h }, h.degraded ? 'storage degraded: keeping alerts in memory, dropping raw readings' : 'storage recovered');
+    publisher.status();
+  });
+  const supervisor = new Supervisor([store, broker, engine, actuators, publisher], o.log);
+  await supervisor.start();
+  o.log.info({ config: o.config }, 'effective config');
+  record(ctx, sink, 'start', { boot: clock.boot, site: o.config.site.id, sensors: o.config.sensors.length, actuators: o.config.actuators.length, clock_trusted: clock.trusted() });
+  let stopped: Promise<void> | null = null;
+  return {
+    ctx,
+    broker,
+    store,
+    engine,
+    stop() {
+      stopped ??= (async () => {
+        engine.windDown();
+        record(ctx, sink, 'stop', { boot: clock.boot });
+        await supervisor.stop();
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,404 @@
+/**
+ * The box's own MQTT broker (Aedes 1.x, embedded through its hooks — STYLE.md). Field devices
+ * publish readings and reports to it, officers and the township send commands, the panel
+ * watches over WebSocket, and the box publishes alerts, events, status and actuator commands.
+ *
+ * Decisions (each tested in test/integration/broker-*.test.ts):
+ * - **MQTT 3.1.1 only.** Aedes 1.x answers a protocol level 5 CONNECT with CONNACK 1
+ *   (unacceptable protocol version); we do not fork it. MQTT 5 is for the uplink client.
+ * - **Nobody is anonymous**: CONNACK 5 without a username, 4 for an unknown user or a wrong
+ *   secret, 5 while a username+address is locked out after repeated failures (auth.ts).
+ * - **Client ids are per account**: preConnect rewrites a client id `x` to `<username>:x`, so
+ *   one account can never take over (or read the session of) another account's client id; the
+ *   same account reusing an id takes its own session over, as MQTT says. Clients never see
+ *   their id in 3.1.1, so this is invisible to them.
+ * - **Clean sessions only**: preConnect forces `clean = true`. A memory-only broker that
+ *   queued QoS 1 messages for every persistent session that never returns would grow without
+ *   bound (peer lesson 8); a reconnecting client resubscribes and gets current state from the
+ *   retained `alert/#` and `status` topics.
+ * - **ACL** in acl.ts, applied on publish, subscribe (SUBACK 0x80) and forward (live and
+ *   retained messages, peer lesson 9). A last will is checked at CONNECT (CONNACK 5 if its
+ *   topic is not the device's own status topic).
+ * - **Dropping without disconnecting.** When aedes' authorizePublish calls back with an error,
+ *   aedes emits `clientError` and closes the connection (MQTT-3.3.5-2 allows that or a
+ *   positive ack). A flaky sensor must not be kicked off, and a kicked device would reconnect
+ *   and cost a scrypt check each time, so we never call back with an error: a publish that is
+ *   denied or whose payload is bad is acknowledged normally (PUBACK for QoS 1), its payload is
+ *   swapped for an empty marker buffer, its retain flag cleared, and authorizeForward refuses
+ *   any packet carrying a marker, so no subscriber sees it and nothing is retained.
+ * - **Readings, reports and commands reach the bus from authorizePublish**, synchronously and
+ *   before forwarding, so a slow subscriber never delays an alarm. At-least-once: a QoS 1/2
+ *   resend after a lost ack arrives twice (the engine dedupes readings).
+ * - Only a device's own `device/<id>/status` may be retained by a client; other client
+ *   publishes are stored unretained. The box retains what it chooses via `publish()`.
+ * - **No lost messages when publishes overlap**: aedes' per-client dedupe drops a packet that
+ *   is overtaken by a later one (a retained alert by a plain event); emit-order.ts renumbers
+ *   packets as they are emitted (moscajs/aedes#994).
+ * - Slow subscribers: `drainTimeout` disconnects a client whose socket does not drain, so one
+ *   frozen panel cannot stall deliveries for everyone (peer lesson 9).
+ */
+import { Aedes, type AedesPublishPacket, type AuthErrorCode, type AuthenticateError, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { SensorConfig } from '../config/types.ts';
+import type { BoxContext, Module } from '../shell/module.ts';
+import { mayPublish, mayRetain, maySubscribe, mayRead, mayWill, type Principal } from './acl.ts';
+import { numberPacketsInEmitOrder } from './emit-order.ts';
+import { Authenticator, DEFAULT_LOCKOUT, type LockoutPolicy } from './auth.ts';
+import { Listeners } from './listeners.ts';
+import { LogThrottle } from './log-throttle.ts';
+import { checkCommand, checkDeviceStatus, checkReading, checkReport, type Checked } from './payloads.ts';
+import { BOX_TARGET, parseTopic, topics } from './topics.ts';
+
+export interface BrokerStats {
+  /** Clients connected and authenticated now. */
+  clients: number;
+  /** CONNECTs refused for credentials (anonymous, unknown user, wrong secret, locked out). */
+  authFailures: number;
+  /** Publishes, subscriptions and last wills refused by the ACL. */
+  aclDenials: number;
+  rejectedReadings: number;
+  rejectedCommands: number;
+  /** Rejected actuator reports and device status messages. */
+  rejectedOther: number;
+}
+
+export interface BrokerOptions {
+  /** Overrides `mqtt.port` (0 = ephemeral). */
+  tcpPort?: number | undefined;
+  /** Overrides `mqtt.ws_port`; here 0 means ephemeral, not off. */
+  wsPort?: number | undefined;
+  /** Disconnect a subscriber whose socket has not drained for this long. Default 5000. */
+  drainTimeoutMs?: number;
+  /** Close a socket that sent no CONNECT within this. Default 10000. */
+  connectTimeoutMs?: number;
+  lockout?: Partial<LockoutPolicy>;
+  /** `stop()` resolves within about this, whatever the clients do. Default 3000. */
+  stopDeadlineMs?: number;
+  /** `publish()` rejects if aedes has not finished with the message by then. Default drain + 1000. */
+  publishTimeoutMs?: number;
+}
+
+export class BrokerError extends Error {
+  constructor(readonly code: 'E_BROKER_DOWN' | 'E_BROKER_TOPIC' | 'E_BROKER_TIMEOUT' | 'E_BROKER_PUBLISH', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BrokerError';
+  }
+}
+
+/** Topics have at most 3 levels below the site; alert keys a few more. */
+const MAX_TOPIC_LEVELS = 16;
+/** Client ids get `<username>:` (at most 33 characters) in front; MQTT 3.1 clients keep their 23. */
+const MAX_CLIENT_ID = 23 + 33;
+const LOG_EVERY_MS = 60_000;
+/**
+ * A packet may exceed the payload limit by its topic, client id, credentials or a SUBSCRIBE's
+ * filter list; beyond this it is not one of ours and the connection is closed (frame-guard.ts).
+ * A payload between the limit and this is acknowledged and dropped like any bad payload.
+ */
+const PACKET_OVERHEAD = 4096;
+
+function remoteOf(client: Client): string {
+  const req = client.req as IncomingMessage | undefined;
+  const addr = req?.socket?.remoteAddress ?? (client.conn as Socket).remoteAddress;
+  return addr ?? 'unknown';
+}
+
+function authError(returnCode: 4 | 5, message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode: returnCode as AuthErrorCode });
+}
+
+export class BrokerModule implements Module {
+  readonly name = 'broker';
+  private readonly log: Logger;
+  private readonly site: string;
+  private readonly sensors: Map<string, SensorConfig>;
+  private readonly auth: Authenticator;
+  private readonly throttle: LogThrottle;
+  private readonly principals = new WeakMap<Client, Principal>();
+  private readonly wills = new WeakMap<Client, ConnectPacket['will']>();
+  /** Payload markers of dropped publishes; authorizeForward refuses them. */
+  private readonly dropped = new WeakSet<Buffer>();
+  private readonly counts = { authFailures: 0, aclDenials: 0, rejectedReadings: 0, rejectedCommands: 0, rejectedOther: 0 };
+  private readonly drainTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly stopDeadlineMs: number;
+  private readonly publishTimeoutMs: number;
+  private aedes: Aedes | null = null;
+  private listeners: Listeners | null = null;
+  private stopping: Promise<void> | null = null;
+
+  constructor(private readonly ctx: BoxContext, private readonly opts: BrokerOptions = {}) {
+    this.log = ctx.log.child({ module: 'broker' });
+    this.site = ctx.config.site.id;
+    this.sensors = new Map(ctx.config.sensors.map((s) => [s.id, s]));
+    this.auth = new Authenticator(ctx.config, { ...DEFAULT_LOCKOUT, ...opts.lockout }, () => ctx.clock.mono());
+    this.throttle = new LogThrottle(LOG_EVERY_MS, () => ctx.clock.mono());
+    this.drainTimeoutMs = opts.drainTimeoutMs ?? 5000;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
+    this.stopDeadlineMs = opts.stopDeadlineMs ?? 3000;
+    this.publishTimeoutMs = opts.publishTimeoutMs ?? this.drainTimeoutMs + 1000;
+  }
+
+  /** The TCP port actually listened on (0 before start). */
+  get tcpPort(): number {
+    return this.listeners?.tcpPort ?? 0;
+  }
+
+  /** The WebSocket port actually listened on (0 before start or when off). */
+  get wsPort(): number {
+    return this.listeners?.wsPort ?? 0;
+  }
+
+  stats(): BrokerStats {
+    return { clients: this.aedes && !this.aedes.closed ? this.aedes.connectedClients : 0, ...this.counts };
+  }
+
+  async start(): Promise<void> {
+    if (this.aedes) throw new Error('broker already started');
+    this.stopping = null;
+    const { mqtt } = this.ctx.config;
+    if (this.ctx.config.actuators.some((a) => a.id === BOX_TARGET)) {
+      this.log.error({ actuator: BOX_TARGET }, `an actuator named '${BOX_TARGET}' cannot be commanded over MQTT: cmd/${BOX_TARGET} addresses the box`);
+    }
+    const aedes = new Aedes({
+      // Each slot is one message in delivery; a frozen subscriber holds slots until drainTimeout.
+      concurrency: 256,
+      drainTimeout: this.drainTimeoutMs,
+      connectTimeout: this.connectTimeoutMs,
+      // Packets a client may pipeline after CONNECT while its secret is still being checked.
+      queueLimit: 32,
+      // Drives aedes' $SYS heartbeat and its check for orphaned wills (every 4 beats).
+      heartbeatInterval: 30_000,
+      maxTopicLevels: MAX_TOPIC_LEVELS,
+      maxClientsIdLength: MAX_CLIENT_ID,
+      maxInflightInbound: 100,
+      preConnect: (client, packet, cb) => this.preConnect(client, packet, cb),
+      authenticate: (client, username, password, cb) => this.authenticate(client, username, password, cb),
+      authorizePublish: (client, packet, cb) => this.authorizePublish(client, packet, cb),
+      authorizeSubscribe: (client, sub, cb) => this.authorizeSubscribe(client, sub, cb),
+      authorizeForward: (client, packet) => this.authorizeForward(client, packet),
+    });
+    numberPacketsInEmitOrder(aedes);
+    this.aedes = aedes;
+    this.watch(aedes);
+    const listeners = new Listeners((stream, req) => void aedes.handle(stream, req));
+    this.listeners = listeners;
+    const tcpPort = this.opts.tcpPort ?? mqtt.port;
+    const wsPort = this.opts.wsPort ?? (mqtt.wsPort === 0 ? null : mqtt.wsPort);
+    try {
+      await aedes.listen();
+      await listeners.open({
+        host: mqtt.host,
+        tcpPort,
+        wsPort,
+        maxPacketBytes: mqtt.maxPayloadBytes + PACKET_OVERHEAD,
+        onOversize: (remote, bytes) => this.warn(`oversize:${remote}`, { remote, declared_bytes: bytes }, 'connection closed: MQTT packet over the size limit'),
+      });
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.log.info({ host: mqtt.host, tcp_port: this.tcpPort, ws_port: wsPort === null ? 'off' : this.wsPort, accounts: mqtt.accounts.length }, 'broker listening');
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.close();
+    return this.stopping;
+  }
+
+  private async close(): Promise<void> {
+    const aedes = this.aedes;
+    const listeners = this.listeners;
+    const deadline = <T>(p: Promise<T>, ms: number): Promise<T | void> => {
+      let timer: NodeJS.Timeout | undefined;
+      return Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
+    };
+    const stopped = listeners?.stopAccepting() ?? Promise.resolve();
+    if (aedes && !aedes.closed) await deadline(new Promise<void>((r) => aedes.close(r)), this.stopDeadlineMs / 2);
+    listeners?.destroyAll();
+    await deadline(stopped, this.stopDeadlineMs / 2);
+    this.aedes = null;
+    this.listeners = null;
+    this.log.info({ stats: this.counts }, 'broker stopped');
+  }
+
+  /**
+   * Publishes as the box itself (no ACL), under this site's root. Resolves when aedes has
+   * stored (if retained) and handed the message to every subscriber.
+   */
+  publish(topic: string, payload: string | Buffer, opts: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+    const aedes = this.aedes;
+    if (!aedes || aedes.closed || this.stopping) return Promise.reject(new BrokerError('E_BROKER_DOWN', 'broker is not running'));
+    const root = `${topics(this.site).root}/`;
+    if (!topic.startsWith(root) || topic.length === root.length || /[+#\u0000]/.test(topic)) {
+      return Promise.reject(new BrokerError('E_BROKER_TOPIC', `'${topic}' is not a concrete topic under ${root}`));
+    }
+    const packet: PublishPacket = {
+      cmd: 'publish',
+      topic,
+      payload: typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload,
+      qos: opts.qos ?? 0,
+      retain: opts.retain ?? false,
+      dup: false,
+    };
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new BrokerError('E_BROKER_TIMEOUT', `publish to ${topic} not finished in ${this.publishTimeoutMs} ms`)), this.publishTimeoutMs);
+      aedes.publish(packet, (err) => {
+        clearTimeout(timer);
+        if (err) reject(new BrokerError('E_BROKER_PUBLISH', `publish to ${topic} failed: ${err.message}`, { cause: err }));
+        else resolve();
+      });
+    });
+  }
+
+  private watch(aedes: Aedes): void {
+    aedes.on('clientReady', (client) => {
+      const p = this.principals.get(client);
+      this.log.info({ client: client.id, username: p?.username, role: p?.role, remote: remoteOf(client) }, 'client connected');
+    });
+    aedes.on('clientDisconnect', (client) => {
+      this.log.info({ client: client.id, username: this.principals.get(client)?.username }, 'client disconnected');
+    });
+    aedes.on('keepaliveTimeout', (client) => {
+      this.log.info({ client: client.id, username: this.principals.get(client)?.username }, 'client keepalive timed out');
+    });
+    aedes.on('clientError', (client, err) => {
+      const slow = /drain timeout|queue limit/i.test(err.message);
+      this.log[slow ? 'warn' : 'debug']({ client: client.id, username: this.principals.get(client)?.username, err }, slow ? 'slow client disconnected' : 'client error');
+    });
+    aedes.on('connectionError', (client, err) => {
+      this.log.debug({ remote: remoteOf(client), err }, 'connection error before CONNECT');
+    });
+    // Aedes emits 'error' for persistence failures; unhandled, an EventEmitter would throw.
+    (aedes as unknown as NodeJS.EventEmitter).on('error', (err: Error) => this.log.error({ err }, 'aedes error'));
+  }
+
+  private warn(key: string, fields: Record<string, unknown>, msg: string): void {
+    const t = this.throttle.take(key);
+    if (t) this.log.warn(t.suppressed ? { ...fields, suppressed: t.suppressed } : fields, msg);
+  }
+
+  // ---- aedes hooks ----------------------------------------------------------------------
+
+  private preConnect(client: Client, packet: ConnectPacket, cb: (err: Error | null, ok: boolean) => void): void {
+    packet.clean = true;
+    if (packet.clientId && typeof packet.username === 'string' && packet.username !== '') packet.clientId = `${packet.username}:${packet.clientId}`;
+    this.wills.set(client, packet.will);
+    cb(null, true);
+  }
+
+  private authenticate(client: Client, username: string | undefined, password: Buffer | undefined, cb: (err: AuthenticateError | null, ok: boolean | null) => void): void {
+    const remote = remoteOf(client);
+    this.auth.check(username, password, remote).then(
+      (r) => {
+        if (!r.ok) {
+          this.counts.authFailures++;
+          this.warn(`auth:${username ?? ''}@${remote}:${r.reason}`, { username: username ?? null, remote, reason: r.reason, locked_for_ms: r.lockedForMs }, 'connection refused');
+          return cb(authError(r.returnCode, `connection refused: ${r.reason}`), false);
+        }
+        const will = this.wills.get(client);
+        if (will) {
+          const t = parseTopic(this.site, will.topic);
+          const size = Buffer.byteLength(will.payload);
+          if (!mayWill(r.principal, t) || size > this.ctx.config.mqtt.maxPayloadBytes) {
+            this.counts.aclDenials++;
+            this.warn(`will:${r.principal.username}`, { username: r.principal.username, remote, topic: will.topic, bytes: size }, 'connection refused: last will not allowed');
+            return cb(authError(5, 'last will not allowed'), false);
+          }
+        }
+        this.principals.set(client, r.principal);
+        cb(null, true);
+      },
+      (err: unknown) => {
+        this.log.error({ err, username, remote }, 'authentication failed unexpectedly');
+        cb(authError(5, 'authentication error'), false);
+      },
+    );
+  }
+
+  /** Never calls back with an error (that would disconnect the client); see the header. */
+  private authorizePublish(client: Client | null, packet: PublishPacket, cb: (err?: Error | null) => void): void {
+    try {
+      const t = parseTopic(this.site, packet.topic);
+      if (client === null) {
+        // An orphaned last will, published by aedes after its owner's broker vanished. Wills
+        // were checked against the ACL at CONNECT; only status topics are ever stored.
+        return t?.kind === 'deviceStatus' ? cb(null) : cb(new Error('will not allowed'));
+      }
+      const p = this.principals.get(client);
+      if (!p) return cb(new Error('not authenticated'));
+      if (!mayPublish(p, t)) {
+        this.counts.aclDenials++;
+        this.warn(`pub:${p.username}:${packet.topic}`, { username: p.username, role: p.role, topic: packet.topic }, 'publish denied');
+        return this.drop(packet, cb);
+      }
+      if (packet.retain && !mayRetain(t)) packet.retain = false;
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      const max = this.ctx.config.mqtt.maxPayloadBytes;
+      switch (t!.kind) {
+        case 'sensorReading': {
+          const r = checkReading(this.sensors.get(p.username), payload, max, this.ctx.clock.mono());
+          if (!r.ok) return this.reject('rejectedReadings', { sensor: p.username }, r, packet, cb);
+          this.ctx.bus.emit('reading', r.value);
+          break;
+        }
+        case 'actuatorReport': {
+          const r = checkReport(p.username, payload, max);
+          if (!r.ok) return this.reject('rejectedOther', { actuator: p.username }, r, packet, cb);
+          this.ctx.bus.emit('actuatorReport', r.value);
+          break;
+        }
+        case 'boxCommand': {
+          const r = checkCommand(payload, max, p.username, p.role);
+          if (!r.ok) return this.reject('rejectedCommands', { username: p.username, role: p.role }, r, packet, cb);
+          this.log.info({ username: p.username, role: p.role, command: r.value.type }, 'command received');
+          this.ctx.bus.emit('command', r.value, { by: p.username, role: p.role, via: 'mqtt' });
+          break;
+        }
+        case 'deviceStatus': {
+          const r = checkDeviceStatus(payload, max);
+          if (!r.ok) return this.reject('rejectedOther', { device: p.username }, r, packet, cb);
+          break;
+        }
+        default:
+          break;
+      }
+      cb(null);
+    } catch (err) {
+      this.log.error({ err, topic: packet.topic }, 'publish handling failed; message dropped');
+      this.drop(packet, cb);
+    }
+  }
+
+  private reject(counter: 'rejectedReadings' | 'rejectedCommands' | 'rejectedOther', who: Record<string, string>, r: Checked<unknown> & { ok: false }, packet: PublishPacket, cb: (err?: Error | null) => void): void {
+    this.counts[counter]++;
+    this.warn(`${counter}:${Object.values(who).join(':')}:${r.reason}`, { ...who, reason: r.reason, detail: r.detail }, 'message rejected');
+    this.drop(packet, cb);
+  }
+
+  /** Acknowledge normally, but let nothing of it reach a subscriber or the retained store. */
+  private drop(packet: PublishPacket, cb: (err?: Error | null) => void): void {
+    const marker = Buffer.alloc(0);
+    this.dropped.add(marker);
+    packet.payload = marker;
+    packet.retain = false;
+    cb(null);
+  }
+
+  private authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void {
+    const p = this.principals.get(client);
+    if (p && maySubscribe(this.site, p, sub.topic)) return cb(null, sub);
+    this.counts.aclDenials++;
+    this.warn(`sub:${p?.username ?? client.id}:${sub.topic}`, { username: p?.username ?? null, topic: sub.topic }, 'subscription denied');
+    cb(null, null); // SUBACK 0x80 for this filter; the connection stays
+  }
+
+  private authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
+    if (Buffer.isBuffer(packet.payload) && this.dropped.has(packet.payload)) return null;
+    const p = this.principals.get(client);
+    if (!p || !mayRead(p, parseTopic(this.site, packet.topic))) return null;
+    return packet;
+  }
+}

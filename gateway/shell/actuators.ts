@@ -1,0 +1,74 @@
+/**
+ * Carries effects to the actuators that serve each zone: siren effects to siren relays,
+ * broadcasts to speakers, over MQTT `cmd/<actuator>` (Modbus relays come with the drivers).
+ * A speaker's `done` report frees its zone's speaker channel in the planner.
+ */
+import type { Logger } from 'pino';
+import type { ActuatorConfig } from '../config/types.ts';
+import type { Effect } from '../planner/types.ts';
+import { toWire } from '../wire.ts';
+import type { ActuatorReport } from './bus.ts';
+import type { BoxContext, Module } from './module.ts';
+
+export type Publish = (topic: string, payload: string, opts?: { qos?: 0 | 1; retain?: boolean }) => Promise<void>;
+
+function channelOf(e: Effect): 'siren' | 'speaker' | null {
+  if (e.type === 'siren' || e.type === 'siren_off') return 'siren';
+  if (e.type === 'broadcast' || e.type === 'broadcast_stop') return 'speaker';
+  return null;
+}
+
+export class ActuatorRouter implements Module {
+  readonly name = 'actuators';
+  private offs: (() => void)[] = [];
+  private readonly log: Logger;
+  /** `zone/activity` of broadcasts already reported done, so several speakers free a zone once. */
+  private readonly done = new Set<string>();
+
+  constructor(private readonly ctx: BoxContext, private readonly publish: Publish) {
+    this.log = ctx.log.child({ module: 'actuators' });
+  }
+
+  async start(): Promise<void> {
+    const { bus } = this.ctx;
+    this.offs.push(
+      bus.on('effect', (e) => this.route(e)),
+      bus.on('actuatorReport', (r) => this.report(r)),
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.offs) off();
+    this.offs = [];
+  }
+
+  /** Actuators of a kind that serve a zone (the `site` zone reaches every actuator). */
+  serving(kind: ActuatorConfig['kind'], zone: string): ActuatorConfig[] {
+    return this.ctx.config.actuators.filter((a) => a.kind === kind && (zone === 'site' || a.zones.includes(zone) || a.zones.includes('site')));
+  }
+
+  private route(e: Effect): void {
+    const kind = channelOf(e);
+    if (!kind || !('zone' in e)) return;
+    const targets = this.serving(kind, e.zone);
+    if (targets.length === 0) {
+      this.log.warn({ effect: e.type, zone: e.zone }, `no ${kind} serves zone ${e.zone}`);
+      return;
+    }
+    const { at: _at, ...rest } = e;
+    const payload = JSON.stringify(toWire(rest));
+    for (const a of targets) {
+      this.publish(`sb/v1/${this.ctx.config.site.id}/cmd/${a.id}`, payload, { qos: 1 }).catch((err) => this.log.error({ err, actuator: a.id }, 'effect not delivered'));
+    }
+  }
+
+  private report(r: ActuatorReport): void {
+    if (r.report === 'fault') this.log.error({ actuator: r.actuator, detail: r.detail }, 'actuator fault');
+    if (r.report !== 'done' || !r.activity || !r.zone) return;
+    const key = `${r.zone}/${r.activity}`;
+    if (this.done.has(key)) return;
+    this.done.add(key);
+    if (this.done.size > 10_000) this.done.clear();
+    this.ctx.bus.emit('command', { type: 'broadcast_done', zone: r.zone, activity: r.activity }, { by: r.actuator, role: 'device', via: 'actuator' });
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * One typed event map the modules talk through (STYLE.md: no globals). A listener that throws
+ * is logged and does not stop the others or the emitter.
+ */
+import type { Logger } from 'pino';
+import type { AccountRole } from '../config/types.ts';
+import type { AlertTransition, Reading } from '../engine/types.ts';
+import type { Command, Effect } from '../planner/types.ts';
+
+/** Who sent a command, as the broker authenticated them (never taken from the payload). */
+export interface CommandMeta {
+  by: string;
+  role: Role;
+  /** How it arrived: `mqtt`, `panel`, `button`, `schedule`. */
+  via: string;
+}
+
+export type Role = AccountRole;
+
+/** An officer's acknowledgement goes to the engine; every other command to the planner. */
+export type BoxCommand = Command | { type: 'ack'; alert: string; by: string };
+
+/** What an actuator (siren relay, speaker) reports back. */
+export interface ActuatorReport {
+  actuator: string;
+  /** `done` (finished an activity), `state` (what it is doing), `fault`. */
+  report: 'done' | 'state' | 'fault';
+  activity?: string;
+  zone?: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface BoxStatus {
+  state: 'online' | 'offline' | 'stopping';
+  /** Problems the officers must know about, e.g. `storage_degraded`. */
+  problems: string[];
+  active_alerts: number;
+  at: string;
+}
+
+/** An event as it was written to the log, with its seq: what the uplink and `event` topic carry. */
+export interface LoggedEvent {
+  seq: number;
+  type: string;
+  atWall: number;
+  payload: unknown;
+}
+
+export interface BoxEvents {
+  /** A normalised reading from any driver or MQTT sensor, already validated. */
+  reading: [Reading];
+  /** An authorised command. */
+  command: [BoxCommand, CommandMeta];
+  /** Logged, then acted on. */
+  transition: [AlertTransition];
+  effect: [Effect];
+  actuatorReport: [ActuatorReport];
+  status: [BoxStatus];
+  /** Written to the event log (emitted after the write returned). */
+  logged: [LoggedEvent];
+}
+
+type Listener<A extends unknown[]> = (...args: A) => void;
+
+export class Bus<E extends { [K in keyof E]: unknown[] } = BoxEvents> {
+  private readonly listeners = new Map<keyof E, Listener<any>[]>();
+  constructor(private readonly log: Logger) {}
+
+  on<K extends keyof E>(event: K, fn: Listener<E[K]>): () => void {
+    const list = this.listeners.get(event) ?? [];
+    list.push(fn);
+    this.listeners.set(event, list);
+    return () => this.listeners.set(event, (this.listeners.get(event) ?? []).filter((f) => f !== fn));
+  }
+
+  emit<K extends keyof E>(event: K, ...args: E[K]): void {
+    for (const fn of this.listeners.get(event) ?? []) {
+      try {
+        fn(...args);
+      } catch (err) {
+        this.log.error({ err, event: String(event) }, 'event listener failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Runs the pure core inside the box: readings and commands from the bus in, a 1 s tick from
+ * the monotonic clock; every transition, effect, command, observation and note is logged
+ * before anyone acts on it (DESIGN.md), then emitted on the bus.
+ */
+import type { Logger } from 'pino';
+import { createCore, step, type Core, type CoreInput, type CoreOutput } from '../core.ts';
+import { activeAlerts } from '../engine/evaluate.ts';
+import { windDown } from '../planner/plan.ts';
+import type { BoxCommand, CommandMeta } from './bus.ts';
+import type { BoxContext, Module } from './module.ts';
+import { record, type EventSink } from './record.ts';
+
+export class EngineRunner implements Module {
+  readonly name = 'engine';
+  private core: Core | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private offs: (() => void)[] = [];
+  private readonly log: Logger;
+
+  constructor(private readonly ctx: BoxContext, private readonly sink: EventSink, private readonly tickMs = 1000) {
+    this.log = ctx.log.child({ module: 'engine' });
+  }
+
+  async start(): Promise<void> {
+    const { bus, clock } = this.ctx;
+    this.core = createCore(this.ctx.config, clock.mono());
+    this.offs.push(
+      bus.on('reading', (r) => {
+        this.sink.addReading({ sensor: r.sensor, value: r.value, quality: r.quality, atWall: clock.wall() });
+        this.run({ type: 'reading', reading: r });
+      }),
+      bus.on('command', (c, meta) => this.command(c, meta)),
+    );
+    this.timer = setInterval(() => this.run({ type: 'tick' }), this.tickMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const off of this.offs) off();
+    this.offs = [];
+  }
+
+  /** SIGTERM: stop sirens and speech unless an alarm holds them; logged and emitted like any effect. */
+  windDown(): void {
+    if (!this.core) return;
+    for (const e of windDown(this.core.planner, this.ctx.clock.mono())) {
+      record(this.ctx, this.sink, 'effect', e);
+      this.ctx.bus.emit('effect', e);
+    }
+  }
+
+  /** Active alerts, for the status topic and the panel. */
+  active(): ReturnType<typeof activeAlerts> {
+    return this.core ? activeAlerts(this.core.engine) : [];
+  }
+
+  private command(c: BoxCommand, meta: CommandMeta): void {
+    // The command is on record, with who sent it, before it can cause anything.
+    record(this.ctx, this.sink, 'command', { command: c, by: meta.by, role: meta.role, via: meta.via });
+    if (c.type === 'ack') this.run({ type: 'ack', alert: c.alert, by: meta.by });
+    else this.run({ type: 'command', command: c });
+  }
+
+  private run(input: CoreInput): void {
+    if (!this.core) return;
+    let out: CoreOutput;
+    try {
+      out = step(this.core, input, this.ctx.clock.mono());
+    } catch (err) {
+      // A bug in one rule must not silence the box: log it and keep going with the next input.
+      this.log.error({ err, input: input.type }, 'engine step failed');
+      return;
+    }
+    for (const o of out.observations) record(this.ctx, this.sink, 'observation', o);
+    for (const n of out.notes) record(this.ctx, this.sink, 'note', n);
+    for (const t of out.transitions) {
+      record(this.ctx, this.sink, t.kind === 'fault' ? 'fault' : 'transition', t);
+      this.log.warn({ alert: t.alert, transition: t.transition, level: t.level, rule: t.rule, values: t.values, text_en: t.textEn }, t.textZh);
+      this.ctx.bus.emit('transition', t);
+    }
+    for (const e of out.effects) {
+      record(this.ctx, this.sink, 'effect', e);
+      this.ctx.bus.emit('effect', e);
+    }
+  }
+}

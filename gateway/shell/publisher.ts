@@ -1,0 +1,76 @@
+/**
+ * What the box tells the local broker: each alert's current state (retained), every logged
+ * event in seq order on `event`, and the box's own status (retained; `offline` when it stops).
+ */
+import type { Logger } from 'pino';
+import type { AlertTransition } from '../engine/types.ts';
+import { toWire, wallTime } from '../wire.ts';
+import type { Publish } from './actuators.ts';
+import type { BoxStatus } from './bus.ts';
+import type { BoxContext, Module } from './module.ts';
+
+export interface StatusSource {
+  /** Number of active alerts now. */
+  activeAlerts(): number;
+  /** Problems officers must know about (e.g. `storage_degraded:disk_full`). */
+  problems(): string[];
+}
+
+/** The retained-topic key of an alert: its slot, without the occurrence (`rg1/rain`). */
+export function alertKey(alertId: string): string {
+  return alertId.split('/').slice(0, 2).join('/');
+}
+
+export class Publisher implements Module {
+  readonly name = 'publisher';
+  private offs: (() => void)[] = [];
+  private readonly log: Logger;
+  private last = '';
+
+  constructor(private readonly ctx: BoxContext, private readonly publish: Publish, private readonly source: StatusSource) {
+    this.log = ctx.log.child({ module: 'publisher' });
+  }
+
+  private topic(suffix: string): string {
+    return `sb/v1/${this.ctx.config.site.id}/${suffix}`;
+  }
+
+  private now(): string {
+    return wallTime(this.ctx.clock.wall(), this.ctx.config.site.utcOffset);
+  }
+
+  private send(topic: string, payload: unknown, retain: boolean): void {
+    this.publish(this.topic(topic), JSON.stringify(payload), { qos: 1, retain }).catch((err) => this.log.error({ err, topic }, 'publish failed'));
+  }
+
+  async start(): Promise<void> {
+    const { bus } = this.ctx;
+    this.offs.push(
+      bus.on('transition', (t) => this.alert(t)),
+      bus.on('logged', (e) => this.send('event', { seq: e.seq, type: e.type, at: wallTime(e.atWall, this.ctx.config.site.utcOffset), payload: e.payload && typeof e.payload === 'object' ? toWire(e.payload) : e.payload }, false)),
+    );
+    this.status('online');
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.offs) off();
+    this.offs = [];
+    this.status('offline');
+  }
+
+  /** Publishes the status if it changed (or always for `offline`/`stopping`). */
+  status(state: BoxStatus['state'] = 'online'): void {
+    const s: BoxStatus = { state, problems: this.source.problems(), active_alerts: this.source.activeAlerts(), at: this.now() };
+    const key = JSON.stringify({ ...s, at: '' });
+    if (key === this.last && state === 'online') return;
+    this.last = key;
+    this.ctx.bus.emit('status', s);
+    this.send('status', s, true);
+  }
+
+  private alert(t: AlertTransition): void {
+    const { at: _at, ...rest } = t;
+    this.send(`alert/${alertKey(t.alert)}`, { ...toWire(rest), state: t.transition === 'cleared' ? 'cleared' : 'active', at: this.now() }, true);
+    this.status();
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * The one way modules write to the event log: append (durable before it returns), then tell
+ * the bus with the seq. Whoever acts on an event does so after this returns.
+ */
+import type { BoxContext } from './module.ts';
+
+/** What the shell needs of the store; EventStore implements it, tests may pass a fake. */
+export interface EventSink {
+  append(type: EventTypeName, payload: unknown): number;
+  addReading(r: { sensor: string; value: number | null; quality: string; atWall: number }): void;
+}
+
+export type EventTypeName = 'transition' | 'effect' | 'command' | 'fault' | 'config' | 'start' | 'stop' | 'observation' | 'note' | 'storage';
+
+export function record(ctx: Pick<BoxContext, 'bus' | 'clock'>, sink: EventSink, type: EventTypeName, payload: unknown): number {
+  const seq = sink.append(type, payload);
+  ctx.bus.emit('logged', { seq, type, atWall: ctx.clock.wall(), payload });
+  return seq;
+}

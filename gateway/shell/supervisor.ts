@@ -1,0 +1,61 @@
+/**
+ * Starts modules in order, each guarded: a module whose start fails is logged and retried
+ * with backoff (1 s doubling to 60 s) while the others run. One broken feature never takes
+ * the box down. Stops in reverse order, each stop bounded by a deadline.
+ */
+import type { Logger } from 'pino';
+import type { Module } from './module.ts';
+
+const STOP_DEADLINE_MS = 5000;
+
+export class Supervisor {
+  private readonly started = new Set<Module>();
+  private readonly retries = new Map<Module, NodeJS.Timeout>();
+  private stopping = false;
+
+  constructor(private readonly modules: Module[], private readonly log: Logger) {}
+
+  async start(): Promise<void> {
+    for (const m of this.modules) await this.startOne(m, 1000);
+  }
+
+  isStarted(name: string): boolean {
+    return [...this.started].some((m) => m.name === name);
+  }
+
+  private async startOne(m: Module, backoffMs: number): Promise<void> {
+    if (this.stopping) return;
+    try {
+      await m.start();
+      this.started.add(m);
+      this.log.info({ module: m.name }, 'module started');
+    } catch (err) {
+      this.log.error({ err, module: m.name, retry_in_ms: backoffMs }, 'module failed to start; retrying');
+      await m.stop().catch(() => undefined);
+      const t = setTimeout(() => {
+        this.retries.delete(m);
+        void this.startOne(m, Math.min(backoffMs * 2, 60_000));
+      }, backoffMs);
+      t.unref();
+      this.retries.set(m, t);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const t of this.retries.values()) clearTimeout(t);
+    for (const m of [...this.modules].reverse()) {
+      if (!this.started.has(m)) continue;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          this.log.error({ module: m.name }, 'module did not stop in time');
+          resolve();
+        }, STOP_DEADLINE_MS);
+      });
+      await Promise.race([m.stop().catch((err) => this.log.error({ err, module: m.name }, 'module stop failed')), deadline]);
+      clearTimeout(timer);
+      this.started.delete(m);
+    }
+  }
+}

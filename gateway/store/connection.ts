@@ -1,0 +1,106 @@
+/**
+ * One open connection to the log's database and the writes on the hot paths: events (with
+ * the seq reservation riding in the same transaction) and batches of readings. The store
+ * swaps connections when it reopens after a disk fault; the state here is what is on disk.
+ */
+import type { Database as Db } from 'better-sqlite3';
+import { eventArgs, metaNumber, openDatabase, prepareStatements, type EventRecord, type Statements } from './database.ts';
+import { migrate } from './schema.ts';
+import type { ReadingRow } from './types.ts';
+
+/**
+ * Seqs are reserved on disk ahead of use (meta `seq_reserved`). A run that dies while events
+ * are held in memory may have handed out seqs that never reached the disk; the next run starts
+ * above the reservation, so those seqs are never reused. The reservation is extended in the
+ * transaction of an event once fewer than SEQ_RESERVE seqs are left, so it costs no fsync.
+ */
+export const SEQ_RESERVE = 10_000;
+const RESERVED = 'seq_reserved';
+
+export class Connection {
+  readonly st: Statements;
+  /** The reservation as committed. */
+  reserved: number;
+  private readonly eventTx: (records: EventRecord[], orIgnore: boolean) => number | null;
+  private readonly readingTx: (rows: ReadingRow[]) => void;
+
+  private constructor(
+    readonly db: Db,
+    readonly journalMode: string,
+    /** The schema version found before migrating. */
+    readonly migratedFrom: number,
+  ) {
+    const st = prepareStatements(db);
+    this.st = st;
+    this.reserved = metaNumber(st, RESERVED) ?? this.lastSeqOnDisk();
+    this.eventTx = db.transaction((records: EventRecord[], orIgnore: boolean) => {
+      const insert = orIgnore ? st.insertEventOrIgnore : st.insertEvent;
+      for (const r of records) insert.run(...eventArgs(r));
+      const top = records[records.length - 1]!.seq;
+      if (top + SEQ_RESERVE <= this.reserved) return null;
+      st.setMeta.run(RESERVED, top + 2 * SEQ_RESERVE);
+      return top + 2 * SEQ_RESERVE;
+    });
+    this.readingTx = db.transaction((rows: ReadingRow[]) => {
+      for (const r of rows) st.insertReading.run(r.sensor, Math.round(r.atWall), r.value, r.quality);
+    });
+  }
+
+  /**
+   * Opens `path` (WAL, synchronous=FULL) and migrates it; closes it again if that fails.
+   * `maxBytes` caps the database (PRAGMA max_page_count, per connection): past it writes fail
+   * with SQLITE_FULL exactly as on a full disk, so the OS keeps room on a shared SD card.
+   */
+  static open(path: string, maxBytes?: number): Connection {
+    const { db, journalMode } = openDatabase(path);
+    try {
+      if (maxBytes !== undefined) {
+        const pageSize = db.pragma('page_size', { simple: true }) as number;
+        db.pragma(`max_page_count = ${Math.max(1, Math.floor(maxBytes / pageSize))}`);
+      }
+      const { from } = migrate(db);
+      return new Connection(db, journalMode, from);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  lastSeqOnDisk(): number {
+    return this.st.maxSeq.get()?.seq ?? 0;
+  }
+
+  /** Inserts `records` in one transaction (one fsync). `orIgnore`: a seq already on disk is skipped. */
+  writeEvents(records: EventRecord[], orIgnore: boolean): void {
+    const reserved = this.guard(() => this.eventTx(records, orIgnore));
+    if (reserved !== null) this.reserved = reserved;
+  }
+
+  writeReadings(rows: ReadingRow[]): void {
+    this.guard(() => this.readingTx(rows));
+  }
+
+  /** Sets the reservation (at start: ahead of this run; at a clean stop: back to the last seq). */
+  reserve(upTo: number): void {
+    this.guard(() => this.st.setMeta.run(RESERVED, upTo));
+    this.reserved = upTo;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** A failed COMMIT can leave the connection inside the transaction; later writes must not join it. */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      try {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      } catch {
+        // Still broken: the store's retry reopens the connection.
+      }
+      throw err;
+    }
+  }
+}

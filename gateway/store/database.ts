@@ -1,0 +1,106 @@
+/**
+ * Opening the database file and the statements on the hot paths (one event, one batch of
+ * readings). Everything else prepares its statements when it runs (once a minute or a day).
+ */
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { errorMessage, StoreError } from './errors.ts';
+import { EVENT_TYPES, type EventType, type StoredEvent } from './types.ts';
+
+/** How long a writer waits for another connection's lock before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 2000;
+
+/**
+ * Opens `path` in WAL mode with `synchronous=FULL`: every commit fsyncs the WAL, so a
+ * committed event survives kill -9 and power loss (sqlite.org/pragma.html#pragma_synchronous).
+ */
+export function openDatabase(path: string): { db: Db; journalMode: string } {
+  const db = new Database(path);
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    const journalMode = String(db.pragma('journal_mode = WAL', { simple: true }));
+    db.pragma('synchronous = FULL');
+    return { db, journalMode };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export interface EventRow {
+  seq: number;
+  type: string;
+  at_wall: number;
+  at_mono: number;
+  boot: string;
+  clock_trusted: number;
+  payload: string;
+}
+
+/** An event ready to write: its payload already JSON text. */
+export interface EventRecord extends Omit<StoredEvent, 'payload'> {
+  json: string;
+}
+
+export interface Statements {
+  insertEvent: Statement<[number, string, number, number, string, number, string]>;
+  /** For the retry of held events: a row that did reach the disk (fsync reported failure but the write landed) is not a conflict. */
+  insertEventOrIgnore: Statement<[number, string, number, number, string, number, string]>;
+  insertReading: Statement<[string, number, number | null, string]>;
+  eventsSince: Statement<[number, number], EventRow>;
+  maxSeq: Statement<[], { seq: number | null }>;
+  getMeta: Statement<[string], { value: unknown }>;
+  setMeta: Statement<[string, number | string]>;
+}
+
+export function prepareStatements(db: Db): Statements {
+  const cols = '(seq, type, at_wall, at_mono, boot, clock_trusted, payload) VALUES (?, ?, ?, ?, ?, ?, ?)';
+  return {
+    insertEvent: db.prepare(`INSERT INTO events ${cols}`),
+    insertEventOrIgnore: db.prepare(`INSERT OR IGNORE INTO events ${cols}`),
+    insertReading: db.prepare('INSERT INTO readings (sensor, at_wall, value, quality) VALUES (?, ?, ?, ?)'),
+    eventsSince: db.prepare('SELECT seq, type, at_wall, at_mono, boot, clock_trusted, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
+    maxSeq: db.prepare('SELECT max(seq) AS seq FROM events'),
+    getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+  };
+}
+
+/** The payload as JSON text; a StoreError for an unknown type or a payload with no JSON form. */
+export function payloadJson(type: EventType, payload: unknown): string {
+  if (!EVENT_TYPES.includes(type)) throw new StoreError('unknown_type', `unknown event type ${JSON.stringify(type)}`);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(payload);
+  } catch (err) {
+    throw new StoreError('unserialisable_payload', `payload of a ${type} event cannot be serialised: ${errorMessage(err)}`, { cause: err });
+  }
+  if (json === undefined) throw new StoreError('unserialisable_payload', `payload of a ${type} event has no JSON form`);
+  return json;
+}
+
+export function eventArgs(e: EventRecord): [number, string, number, number, string, number, string] {
+  return [e.seq, e.type, Math.round(e.atWall), e.atMono, e.boot, e.clockTrusted ? 1 : 0, e.json];
+}
+
+export function rowToEvent(r: EventRow): StoredEvent {
+  return {
+    seq: r.seq,
+    type: r.type as StoredEvent['type'],
+    atWall: r.at_wall,
+    atMono: r.at_mono,
+    boot: r.boot,
+    clockTrusted: r.clock_trusted === 1,
+    payload: JSON.parse(r.payload) as unknown,
+  };
+}
+
+export function recordToEvent(e: EventRecord): StoredEvent {
+  const { json, ...rest } = e;
+  return { ...rest, atWall: Math.round(e.atWall), payload: JSON.parse(json) as unknown };
+}
+
+export function metaNumber(s: Statements, key: string): number | null {
+  const row = s.getMeta.get(key);
+  return row && typeof row.value === 'number' ? row.value : null;
+}

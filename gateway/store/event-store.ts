@@ -1,0 +1,296 @@
+/**
+ * The box's event log (DESIGN.md, "Everything that happens is an event" and "The box on its
+ * own"): one SQLite file in WAL mode with `synchronous=FULL`. An event is committed and
+ * fsync'd before `append` returns its seq, so whatever the box then does survives kill -9 and
+ * power loss. Raw readings are batched (one transaction per batch), rolled up per minute and
+ * pruned on a schedule.
+ *
+ * When the medium fails (full, read-only, I/O errors) `append` still never throws: the event
+ * keeps its seq, waits in a bounded in-memory queue (visible through `since`; past the bound
+ * observations and notes go first, alerts last, counted) and is written in order once the disk
+ * takes writes again; raw readings are dropped meanwhile — raw readings first, never the
+ * reverse. Such an event is not durable until then: if the process dies first, it is lost, but
+ * its seq is never reused (see connection.ts, SEQ_RESERVE).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { StoreConfig } from '../config/types.ts';
+import type { Clock } from '../shell/clock.ts';
+import type { BoxContext, Module } from '../shell/module.ts';
+import { Connection, SEQ_RESERVE } from './connection.ts';
+import { payloadJson, recordToEvent, rowToEvent, type EventRecord } from './database.ts';
+import { diskReason, errorMessage, StoreError } from './errors.ts';
+import { FaultMode } from './fault-mode.ts';
+import { scheduleStoreJobs } from './jobs.ts';
+import { DEFAULT_PENDING_LIMIT } from './pending.ts';
+import { ReadingBuffer } from './readings.ts';
+import { pruneAll, pruneSteps } from './retention.ts';
+import { rollupReadings } from './rollup.ts';
+import { SCHEMA_VERSION } from './schema.ts';
+import { EVENT_TYPES, type DegradeReason, type EventType, type PruneCounts, type ReadingRow, type StoredEvent, type StoreHealth } from './types.ts';
+
+export { EVENT_TYPES, StoreError };
+export type { DegradeReason, EventType, PruneCounts, ReadingRow, StoredEvent, StoreHealth };
+export type { StoreErrorCode } from './errors.ts';
+
+export interface EventStoreOptions {
+  /** Overrides `config.store.path`. */
+  path?: string;
+  /** Raw readings are committed at the latest this long after the first of a batch. Default 200. */
+  readingFlushMs?: number;
+  /** …or as soon as this many are waiting. Default 1000. */
+  readingBatchMax?: number;
+  /** While degraded, held events are retried this often. Default 5000. */
+  retryMs?: number;
+  /** Events held in memory at most while degraded. Default 10 000. */
+  pendingLimit?: number;
+  /** Caps the database file's size (SQLite max_page_count); beyond it the store degrades as on a full disk. */
+  maxDbBytes?: number;
+  /** false: no node-schedule jobs (tests call rollup/prune themselves). */
+  schedule?: boolean;
+}
+
+export class EventStore implements Module {
+  readonly name = 'store';
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly cfg: StoreConfig;
+  private readonly path: string;
+  private readonly dir: string;
+  private started = false;
+  /** Null only while degraded, when a reopen failed; the retry tries again. */
+  private conn: Connection | null = null;
+  private last = 0;
+  private retainAfter = Number.POSITIVE_INFINITY;
+  private readonly readings: ReadingBuffer;
+  private readonly fault: FaultMode;
+  private cancelJobs: (() => void) | null = null;
+
+  constructor(
+    ctx: Pick<BoxContext, 'config' | 'log' | 'clock'>,
+    private readonly opts: EventStoreOptions = {},
+  ) {
+    this.log = ctx.log.child({ module: 'store' });
+    this.clock = ctx.clock;
+    this.cfg = ctx.config.store;
+    this.path = resolve(opts.path ?? ctx.config.store.path);
+    this.dir = dirname(this.path);
+    this.readings = new ReadingBuffer(opts.readingFlushMs ?? 200, opts.readingBatchMax ?? 1000, (rows) => this.writeReadings(rows));
+    const host = {
+      log: this.log,
+      clock: this.clock,
+      dir: this.dir,
+      started: () => this.started,
+      conn: () => this.conn,
+      reopen: () => this.reopen(),
+      append: (type: EventType, payload: unknown) => this.append(type, payload),
+      discardReadings: () => this.readings.discard(),
+    };
+    this.fault = new FaultMode(host, opts.retryMs ?? 5000, opts.pendingLimit ?? DEFAULT_PENDING_LIMIT);
+  }
+
+  /** Opens (creating the directory and file), migrates, and resumes the seq after the last run. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    let lastOnDisk: number;
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      this.conn = Connection.open(this.path, this.opts.maxDbBytes);
+      lastOnDisk = this.conn.lastSeqOnDisk();
+    } catch (err) {
+      this.detach();
+      if (err instanceof StoreError) throw err;
+      throw new StoreError('open_failed', `cannot open the event store at ${this.path}: ${errorMessage(err)}`, { cause: err });
+    }
+    const conn = this.conn;
+    this.started = true;
+    if (conn.journalMode !== 'wal') this.log.warn({ journalMode: conn.journalMode }, 'WAL mode unavailable on this filesystem');
+    this.fault.reset();
+    this.last = Math.max(lastOnDisk, conn.reserved, this.last);
+    this.log.info({ path: this.path, schemaVersion: SCHEMA_VERSION, migratedFrom: conn.migratedFrom, lastSeq: this.last }, 'event store open');
+    try {
+      conn.reserve(this.last + 2 * SEQ_RESERVE);
+    } catch (err) {
+      if (!this.fault.failed(err)) {
+        this.started = false;
+        this.detach();
+        throw new StoreError('open_failed', `cannot write the event store at ${this.path}: ${errorMessage(err)}`, { cause: err });
+      }
+    }
+    if (this.last > lastOnDisk) {
+      this.append('storage', { what: 'seq_skipped', from: lastOnDisk + 1, to: this.last, why: 'the previous run did not stop cleanly; seqs it may have handed out are not reused' });
+    }
+    if (this.opts.schedule !== false) {
+      this.cancelJobs = scheduleStoreJobs({
+        clock: this.clock,
+        log: this.log,
+        rollup: (now) => this.rollup(now),
+        pruneSteps: (now) => pruneSteps(() => this.connection().db, now, this.cfg, this.retainAfter),
+        guard: (what, fn) => this.guardJob(what, fn),
+      });
+    }
+  }
+
+  /** Flushes readings, makes a last attempt at held events, stops the jobs and closes. Never rejects. */
+  async stop(): Promise<void> {
+    this.cancelJobs?.();
+    this.cancelJobs = null;
+    this.fault.stopRetry();
+    if (!this.started) return void this.detach();
+    try {
+      this.flushReadings();
+      this.fault.retry();
+      const held = this.fault.held;
+      if (held.size > 0) {
+        this.log.error({ reason: this.fault.reason, events: held.all().map(recordToEvent) }, 'stopping with events that never reached the disk; this log line is their only record');
+      } else if (this.fault.reason === null) {
+        this.conn?.reserve(this.last);
+      }
+    } catch (err) {
+      this.log.error({ err }, 'event store did not stop cleanly');
+    }
+    this.fault.stopRetry();
+    this.started = false;
+    this.detach();
+    this.log.info({ lastSeq: this.last }, 'event store closed');
+  }
+
+  /**
+   * Appends one event and commits it durably (fsync) before returning its seq. Throws only
+   * for the caller's mistakes (not started, unknown type, a payload without JSON form) — never
+   * for a failing disk: then the event is held in memory with its seq and written later.
+   */
+  append(type: EventType, payload: unknown): number {
+    if (!this.started) throw notOpen();
+    const json = payloadJson(type, payload);
+    const c = this.clock;
+    const rec: EventRecord = { seq: this.last + 1, type, atWall: Math.round(c.wall()), atMono: c.mono(), boot: c.boot, clockTrusted: c.trusted(), json };
+    if (this.fault.reason !== null || !this.conn) {
+      this.last = rec.seq;
+      this.fault.hold(rec);
+      return rec.seq;
+    }
+    try {
+      this.conn.writeEvents([rec], false);
+      this.last = rec.seq;
+    } catch (err) {
+      if (diskReason(err, this.dir) === null) throw err; // not a disk fault: the seq stays unused
+      this.last = rec.seq;
+      this.fault.hold(rec);
+      this.fault.failed(err);
+    }
+    return rec.seq;
+  }
+
+  /** Queues a raw reading; dropped (and counted) while degraded or closed. */
+  addReading(r: ReadingRow): void {
+    if (!this.conn || this.fault.reason !== null) this.fault.droppedReadings++;
+    else this.readings.add(r);
+  }
+
+  /** Commits the waiting readings in one transaction. */
+  flushReadings(): void {
+    this.readings.flush();
+  }
+
+  /**
+   * Events with seq above `seq`, ascending, at most `limit` (default: all — page with a limit),
+   * including events held in memory. Throws if the disk cannot be read.
+   */
+  since(seq: number, limit?: number): StoredEvent[] {
+    const conn = this.connection();
+    const max = limit === undefined ? Number.POSITIVE_INFINITY : Math.max(0, Math.floor(limit));
+    const out = conn.st.eventsSince.all(seq, Number.isFinite(max) ? max : -1).map(rowToEvent);
+    const held = this.fault.held;
+    if (held.size === 0 || out.length >= max) return out;
+    const top = out.length > 0 ? out[out.length - 1]!.seq : seq;
+    for (const e of held.after(top, max - out.length)) out.push(recordToEvent(e));
+    return out;
+  }
+
+  /** The last seq handed out (on disk or held in memory). */
+  lastSeq(): number {
+    return this.last;
+  }
+
+  /** Rolls up every complete minute not yet rolled (see rollup.ts); returns rows written. */
+  rollup(nowWall: number): number {
+    this.flushReadings();
+    return rollupReadings(this.connection().db, nowWall);
+  }
+
+  /** Deletes what is older than the configured retention (see retention.ts). */
+  prune(nowWall: number): PruneCounts {
+    return pruneAll(() => this.connection().db, nowWall, this.cfg, this.retainAfter);
+  }
+
+  /** Events with seq above this (the uplink's acknowledged seq) are never pruned. */
+  setRetainAfterSeq(seq: number): void {
+    this.retainAfter = seq;
+  }
+
+  health(): StoreHealth {
+    return this.fault.health();
+  }
+
+  /** Called when `degraded` or `reason` changes (not for every held event). */
+  onHealthChange(fn: (h: StoreHealth) => void): void {
+    this.fault.onChange(fn);
+  }
+
+  private writeReadings(batch: ReadingRow[]): void {
+    if (!this.conn || this.fault.reason !== null) {
+      this.fault.droppedReadings += batch.length;
+      return;
+    }
+    try {
+      this.conn.writeReadings(batch);
+    } catch (err) {
+      this.fault.droppedReadings += batch.length;
+      if (!this.fault.failed(err)) this.log.error({ err, readings: batch.length }, 'reading batch not written');
+    }
+  }
+
+  /**
+   * A read-only open (SQLite falls back to one on EROFS) or a broken handle needs a new
+   * connection. The old one is closed first: SQLite shares one file handle and one shared-memory
+   * index per file within a process, so a new connection next to a read-only one stays read-only.
+   */
+  private reopen(): void {
+    this.detach();
+    try {
+      this.conn = Connection.open(this.path, this.opts.maxDbBytes);
+    } catch (err) {
+      this.log.debug({ err }, 'reopening the database failed; events stay held');
+    }
+  }
+
+  private detach(): void {
+    try {
+      this.conn?.close();
+    } catch (err) {
+      this.log.warn({ err }, 'closing the database failed');
+    }
+    this.conn = null;
+  }
+
+  private guardJob(what: string, fn: () => void): boolean {
+    if (!this.conn || this.fault.reason !== null) return false;
+    try {
+      fn();
+      return true;
+    } catch (err) {
+      if (!this.fault.failed(err)) this.log.error({ err, job: what }, 'store job failed');
+      return false;
+    }
+  }
+
+  private connection(): Connection {
+    if (!this.started) throw notOpen();
+    if (!this.conn) throw new StoreError('unavailable', `the event store's database at ${this.path} cannot be opened right now (${this.fault.reason})`);
+    return this.conn;
+  }
+}
+
+const notOpen = (): StoreError => new StoreError('not_open', 'the event store is not open (start() has not succeeded, or stop() was called)');

@@ -1,0 +1,61 @@
+/**
+ * The store's schedule (node-schedule): the rollup every minute, retention once a day. A job
+ * never throws into the scheduler; the store decides what a failure means.
+ */
+import schedule from 'node-schedule';
+import type { Logger } from 'pino';
+import type { Clock } from '../shell/clock.ts';
+import type { PruneCounts } from './types.ts';
+
+/** Second 5 of every minute: the minute before is complete and its readings flushed (≤ 200 ms). */
+export const ROLLUP_CRON = '5 * * * * *';
+/** 03:17 local time, away from the hour when other jobs run. */
+export const RETENTION_CRON = '0 17 3 * * *';
+
+export interface JobHooks {
+  clock: Clock;
+  log: Logger;
+  rollup(nowWall: number): number;
+  pruneSteps(nowWall: number): Generator<void, PruneCounts>;
+  /** Runs `fn` unless the store is closed or degraded; false when it did not run or failed. */
+  guard(what: string, fn: () => void): boolean;
+}
+
+/** Starts both jobs; returns a function that cancels them. */
+export function scheduleStoreJobs(h: JobHooks): () => void {
+  const jobs = [
+    schedule.scheduleJob(ROLLUP_CRON, () => {
+      h.guard('rollup', () => void h.rollup(h.clock.wall()));
+    }),
+    schedule.scheduleJob(RETENTION_CRON, () => {
+      runRetention(h).catch((err: unknown) => h.log.error({ err }, 'retention job failed'));
+    }),
+  ];
+  return () => {
+    for (const job of jobs) job.cancel();
+  };
+}
+
+/** Rolls up first (so raw readings about to go are rolled), then prunes chunk by chunk, yielding in between. */
+export async function runRetention(h: JobHooks): Promise<PruneCounts | null> {
+  if (!h.clock.trusted()) {
+    h.log.warn('wall clock not trusted; retention skipped (it would delete by a wrong date)');
+    return null;
+  }
+  const now = h.clock.wall();
+  h.guard('rollup', () => void h.rollup(now));
+  const steps = h.pruneSteps(now);
+  for (;;) {
+    const step: { done: PruneCounts | null } = { done: null };
+    const ran = h.guard('retention', () => {
+      const r = steps.next();
+      if (r.done) step.done = r.value;
+    });
+    if (!ran) return null;
+    if (step.done) {
+      h.log.info(step.done, 'retention pruned');
+      return step.done;
+    }
+    await new Promise<void>((res) => setImmediate(() => res()));
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The database schema as a list of migrations, versioned by SQLite's `PRAGMA user_version`.
+ * Migration N runs when user_version < N, in one transaction with `user_version = N`, so a
+ * crash mid-migration leaves the previous version intact. Changing the schema means adding
+ * one entry to `MIGRATIONS`, never editing a shipped one.
+ */
+import type { Database } from 'better-sqlite3';
+import { StoreError } from './errors.ts';
+
+export interface Migration {
+  /** Equals its position in the list plus one. */
+  version: number;
+  description: string;
+  up(db: Database): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'events, raw readings, 1-minute rollups, meta',
+    up(db) {
+      db.exec(`
+        CREATE TABLE events (
+          seq INTEGER PRIMARY KEY,
+          type TEXT NOT NULL,
+          at_wall INTEGER NOT NULL,
+          at_mono REAL NOT NULL,
+          boot TEXT NOT NULL,
+          clock_trusted INTEGER NOT NULL,
+          payload TEXT NOT NULL
+        );
+        CREATE TABLE readings (
+          sensor TEXT NOT NULL,
+          at_wall INTEGER NOT NULL,
+          value REAL,
+          quality TEXT NOT NULL
+        );
+        -- Serves both the rollup (a time range) and retention (older than a cutoff).
+        CREATE INDEX readings_at_wall ON readings (at_wall);
+        -- n: readings with a value; errors: readings without one (quality missing/error).
+        -- min/max/mean/last cover valued readings only and are NULL when n = 0.
+        CREATE TABLE readings_1m (
+          sensor TEXT NOT NULL,
+          minute INTEGER NOT NULL,
+          n INTEGER NOT NULL,
+          errors INTEGER NOT NULL,
+          min REAL,
+          max REAL,
+          mean REAL,
+          last REAL,
+          PRIMARY KEY (sensor, minute)
+        );
+        CREATE INDEX readings_1m_minute ON readings_1m (minute);
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+      `);
+    },
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function userVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Brings `db` up to the last of `migrations`. Refuses (StoreError `schema_too_new`) a database
+ * written by a newer build: guessing at a schema we do not know could corrupt the log.
+ */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migration at index ${i} has version ${m.version}, expected ${i + 1}`);
+  });
+  const from = userVersion(db);
+  if (from > migrations.length) {
+    throw new StoreError(
+      'schema_too_new',
+      `database ${db.name} has schema version ${from} but this build knows versions up to ${migrations.length}; refusing to open it (was it written by a newer Shaobing?)`,
+    );
+  }
+  for (const m of migrations.slice(from)) {
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+  return { from, to: migrations.length };
+}

@@ -1,0 +1,227 @@
+/**
+ * End to end: N sensors publish over MQTT at R Hz (a child process) into the running box
+ * (`shaobing start` in its own process: embedded Aedes, engine, SQLite log, pino logging to a
+ * file). Measures:
+ *  - publish → siren command received by the relay (MQTT) for a probe sensor crossing a
+ *    threshold (p50/p99/max) while 1,000 sensors × 1 Hz load the box: an upper bound on
+ *    "siren effect issued", which happens one broker hop earlier;
+ *  - sustained readings/s through engine + log under a heavier flood (rows the box's log
+ *    stored while the flood ran);
+ *  - the gateway process's peak RSS (VmHWM).
+ * Then the same load against Mosquitto with a plain subscriber, to show what the embedded
+ * broker and the box's work cost. `npm run bench -- e2e [SENSORS] [SECONDS]`.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import mqtt, { type MqttClient } from 'mqtt';
+import { parseConfig } from '../../gateway/config/load.ts';
+import { hashSecret } from '../../gateway/shell/secrets.ts';
+
+const SENSORS = Number(process.argv[2] ?? 1000);
+const SECONDS = Number(process.argv[3] ?? 20);
+const FLOOD = { clients: 200, hz: 120, seconds: 10 };
+const LOAD = fileURLToPath(new URL('./load-gen.ts', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/shaobing.mjs', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'sb-e2e-bench-'));
+const FAST = { N: 1024, r: 8, p: 1 };
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor(s.length * p))]! : Number.NaN;
+};
+const round = (x: number, d = 2): number => Number(x.toFixed(d));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function runLoad(url: string, n: number, hz: number, seconds: number, anon: boolean, onConnected: () => void): Promise<{ published: number; seconds: number; errors: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', LOAD, url, 'bench', String(n), String(hz), String(seconds), ...(anon ? ['anon'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let last: any = null;
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      for (const line of chunk.split('\n').filter(Boolean)) {
+        last = JSON.parse(line);
+        if (last.connected !== undefined) onConnected();
+      }
+    });
+    child.on('exit', (code) => (code === 0 && last?.published !== undefined ? resolve(last) : reject(new Error(`load generator exited ${code}`))));
+  });
+}
+
+async function siteConfigYaml(port: number): Promise<string> {
+  const lines: string[] = [];
+  const accounts: string[] = [];
+  for (let i = 0; i < Math.max(SENSORS, FLOOD.clients); i++) {
+    lines.push(`  - { id: rg${i}, kind: rain }`);
+    accounts.push(`    - { username: rg${i}, role: device, secret_hash: '${await hashSecret(`pw-rg${i}-secret`, FAST)}' }`);
+  }
+  const yaml = `
+site: { id: bench, name: 压测 }
+sensors:
+${lines.join('\n')}
+  - { id: probe, kind: water_level, stages: { guaranteed: 5 }, raise_after_s: 0, clear_after_s: 0, hysteresis_m: 0 }
+actuators: [{ id: siren1, kind: siren, zones: [site] }]
+actions: { all_clear_pattern: null }
+mqtt:
+  host: 127.0.0.1
+  port: ${port}
+  ws_port: 0
+  max_payload_bytes: 1024
+  accounts:
+${accounts.join('\n')}
+    - { username: probe, role: device, secret_hash: '${await hashSecret('pw-probe-secret', FAST)}' }
+    - { username: siren1, role: device, secret_hash: '${await hashSecret('pw-siren1-secret', FAST)}' }
+    - { username: wang, role: officer, secret_hash: '${await hashSecret('pw-wang-secret', FAST)}' }
+store: { path: '${join(dir, 'bench.db')}' }
+`;
+  const { problems } = parseConfig(yaml);
+  if (problems.length) throw new Error(JSON.stringify(problems));
+  return yaml;
+}
+
+/** Publishes high/low on the probe every `everyMs` and records latency to `done(t0)`. */
+function probeLoop(c: MqttClient, topic: string, everyMs: number, onSent: (t0: number, high: boolean) => void): () => void {
+  let high = false;
+  const t = setInterval(() => {
+    high = !high;
+    const t0 = performance.now();
+    onSent(t0, high);
+    c.publish(topic, JSON.stringify({ value: high ? 6 : 1, unit: 'm' }), { qos: 0 });
+  }, everyMs);
+  return () => clearInterval(t);
+}
+
+// ---------------------------------------------------------------- the box (its own process)
+const boxPort = await freePort();
+const config = await siteConfigYaml(boxPort);
+writeFileSync(join(dir, 'bench.yaml'), config);
+// Logging on: the box's pino JSON goes to a file, as on the box (journald/logrotate).
+const boxLog = openSync(join(dir, 'box.log'), 'w');
+// BOX_CPU_PROF=DIR writes a V8 CPU profile of the gateway process there (for finding hot spots).
+const prof = process.env.BOX_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BOX_CPU_PROF}`] : [];
+const boxProc = spawn(process.execPath, [...prof, BIN, 'start', '--config', join(dir, 'bench.yaml')], { stdio: ['ignore', boxLog, boxLog] });
+const url = `mqtt://127.0.0.1:${boxPort}`;
+const connectRetry = async (opts: mqtt.IClientOptions): Promise<MqttClient> => {
+  for (let i = 0; ; i++) {
+    try {
+      return await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 2000, ...opts });
+    } catch (err) {
+      if (i > 100) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+};
+const siren = await connectRetry({ username: 'siren1', password: 'pw-siren1-secret', clientId: 'siren1' });
+await siren.subscribeAsync('sb/v1/bench/cmd/siren1', { qos: 1 });
+// Readings the box took in = rows its log stored (read-only connection; WAL lets us read live).
+const db = new Database(join(dir, 'bench.db'), { readonly: true, fileMustExist: true });
+const stored = (): number => (db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n;
+
+const latencies: number[] = [];
+let pending: number | null = null;
+siren.on('message', (_t, payload) => {
+  const m = JSON.parse(payload.toString());
+  if (m.type === 'siren' && String(m.alert).startsWith('probe/') && pending !== null) {
+    latencies.push(performance.now() - pending);
+    pending = null;
+  }
+});
+const probe = await connectRetry({ username: 'probe', password: 'pw-probe-secret', clientId: 'probe' });
+let measuring = false;
+const stopProbe = probeLoop(probe, 'sb/v1/bench/sensor/probe/reading', 100, (t0, high) => {
+  pending = high && measuring ? t0 : null;
+});
+
+console.log(`box: ${SENSORS} sensors × 1 Hz for ${SECONDS} s, probe every 200 ms …`);
+const load = await runLoad(url, SENSORS, 1, SECONDS, false, () => setTimeout(() => (measuring = true), 2000));
+measuring = false;
+const latencyFig = { p50_ms: round(pct(latencies, 0.5), 3), p99_ms: round(pct(latencies, 0.99), 3), max_ms: round(Math.max(...latencies), 3), samples: latencies.length };
+console.log(`  publish → siren command at the relay: p50 ${latencyFig.p50_ms} ms, p99 ${latencyFig.p99_ms} ms, max ${latencyFig.max_ms} ms (${latencies.length} samples; ${load.published} readings published)`);
+
+console.log(`box: flood ${FLOOD.clients} clients × ${FLOOD.hz} Hz for ${FLOOD.seconds} s …`);
+let r0 = 0;
+let t0 = 0;
+const flood = await runLoad(url, FLOOD.clients, FLOOD.hz, FLOOD.seconds, false, () => {
+  r0 = stored();
+  t0 = performance.now();
+});
+const t1 = performance.now();
+await new Promise((r) => setTimeout(r, 400)); // one reading flush (200 ms) later
+// Only readings stored while the flood ran count: what the box kept up with, not a backlog.
+const boxRate = (stored() - r0) / ((t1 - t0) / 1000);
+db.close();
+console.log(`  sustained ${Math.round(boxRate)} readings/s through engine + log (offered ${Math.round(flood.published / flood.seconds)}/s)`);
+stopProbe();
+const status = readFileSync(`/proc/${boxProc.pid}/status`, 'utf8');
+const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+const boxRss = Math.round(kb('VmHWM') / 1024);
+console.log(`  gateway RSS: peak ${boxRss} MB, now ${Math.round(kb('VmRSS') / 1024)} MB`);
+await Promise.all([probe.endAsync(), siren.endAsync()]);
+boxProc.kill('SIGTERM');
+await new Promise((r) => boxProc.once('exit', r));
+
+// ---------------------------------------------------------------- Mosquitto, same load
+const mPort = await freePort();
+const conf = join(dir, 'mosquitto.conf');
+writeFileSync(conf, `listener ${mPort} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\npersistence false\n`);
+if (spawnSync('which', ['mosquitto']).status !== 0) throw new Error('mosquitto is not installed: apt-get install -y mosquitto');
+const mosq = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+await new Promise((r) => setTimeout(r, 500));
+const murl = `mqtt://127.0.0.1:${mPort}`;
+const sub = await mqtt.connectAsync(murl, { protocolVersion: 4, clientId: 'plain-sub' });
+await sub.subscribeAsync('sb/v1/bench/sensor/+/reading', { qos: 0 });
+const mLat: number[] = [];
+let mPending: number | null = null;
+let mCount = 0;
+sub.on('message', (topic) => {
+  mCount++;
+  if (topic.endsWith('/probe/reading') && mPending !== null) {
+    mLat.push(performance.now() - mPending);
+    mPending = null;
+  }
+});
+const mProbe = await mqtt.connectAsync(murl, { protocolVersion: 4, clientId: 'probe' });
+let mMeasuring = false;
+const stopMProbe = probeLoop(mProbe, 'sb/v1/bench/sensor/probe/reading', 250, (t, high) => (mPending = high && mMeasuring ? t : null));
+console.log(`mosquitto: ${SENSORS} sensors × 1 Hz for ${SECONDS} s, plain subscriber …`);
+await runLoad(murl, SENSORS, 1, SECONDS, true, () => setTimeout(() => (mMeasuring = true), 2000));
+mMeasuring = false;
+let m0 = 0;
+let mt0 = 0;
+await runLoad(murl, FLOOD.clients, FLOOD.hz, FLOOD.seconds, true, () => {
+  m0 = mCount;
+  mt0 = performance.now();
+});
+const mRate = (mCount - m0) / ((performance.now() - mt0) / 1000);
+stopMProbe();
+await Promise.all([sub.endAsync(), mProbe.endAsync()]);
+mosq.kill('SIGTERM');
+const mFig = { p50_ms: round(pct(mLat, 0.5), 3), p99_ms: round(pct(mLat, 0.99), 3), max_ms: round(Math.max(...mLat), 3) };
+console.log(`  publish → subscriber: p50 ${mFig.p50_ms} ms, p99 ${mFig.p99_ms} ms, max ${mFig.max_ms} ms; sustained ${Math.round(mRate)} msgs/s to one subscriber`);
+
+const figures = {
+  sensors: SENSORS,
+  box_p50_ms: latencyFig.p50_ms,
+  box_p99_ms: latencyFig.p99_ms,
+  box_max_ms: latencyFig.max_ms,
+  box_readings_per_s: Math.round(boxRate),
+  box_rss_mb: boxRss,
+  mosquitto_p50_ms: mFig.p50_ms,
+  mosquitto_p99_ms: mFig.p99_ms,
+  mosquitto_msgs_per_s: Math.round(mRate),
+  p99_ratio_box_to_mosquitto: round(latencyFig.p99_ms / mFig.p99_ms),
+  throughput_ratio_box_to_mosquitto: round(boxRate / mRate),
+};
+console.log(JSON.stringify(figures));
+process.exit(0);

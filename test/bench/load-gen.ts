@@ -1,0 +1,57 @@
+/**
+ * Load generator for the end-to-end benchmark, run as a child process so its work does not
+ * share the box's event loop: N MQTT sensors each publishing at R Hz for D seconds.
+ * argv: url site n hz seconds [anon]. Prints one JSON line {published, seconds, errors} at the end.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+
+const [url, site, nArg, hzArg, secArg, anon] = process.argv.slice(2);
+const n = Number(nArg);
+const hz = Number(hzArg);
+const seconds = Number(secArg);
+const clients: MqttClient[] = [];
+let published = 0;
+let errors = 0;
+
+async function connect(i: number): Promise<MqttClient> {
+  const id = `rg${i}`;
+  return mqtt.connectAsync(url!, {
+    protocolVersion: 4,
+    clientId: `${id}-load`,
+    reconnectPeriod: 0,
+    ...(anon ? {} : { username: id, password: `pw-${id}-secret` }),
+  });
+}
+
+for (let i = 0; i < n; i += 50) {
+  const batch = await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => connect(i + k)));
+  clients.push(...batch);
+}
+process.stdout.write(`${JSON.stringify({ connected: clients.length })}\n`);
+
+const start = performance.now();
+const totals = new Float64Array(n);
+// Each client publishes on its own schedule, spread over the period so the load is smooth.
+const period = 1000 / hz;
+const ticks = Math.round(seconds * hz);
+await new Promise<void>((resolve) => {
+  let done = 0;
+  clients.forEach((c, i) => {
+    let k = 0;
+    const topic = `sb/v1/${site}/sensor/rg${i}/reading`;
+    const fire = (): void => {
+      totals[i]! += 0.2;
+      c.publish(topic, `{"value":${totals[i]!.toFixed(1)},"unit":"mm"}`, { qos: 0 }, (err) => (err ? errors++ : published++));
+      if (++k >= ticks) {
+        if (++done === clients.length) resolve();
+        return;
+      }
+      const next = start + (i / n) * period + k * period - performance.now();
+      setTimeout(fire, Math.max(0, next));
+    };
+    setTimeout(fire, (i / n) * period);
+  });
+});
+const elapsed = (performance.now() - start) / 1000;
+await Promise.all(clients.map((c) => c.endAsync()));
+process.stdout.write(`${JSON.stringify({ published, seconds: elapsed, errors })}\n`);

@@ -1,0 +1,115 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { windDown } from '../../gateway/planner/plan.ts';
+import { plan } from '../../gateway/planner/plan.ts';
+import { createPlannerState } from '../../gateway/planner/state.ts';
+import { Bus } from '../../gateway/shell/bus.ts';
+import type { Clock } from '../../gateway/shell/clock.ts';
+import { EngineRunner } from '../../gateway/shell/engine-runner.ts';
+import type { EventSink, EventTypeName } from '../../gateway/shell/record.ts';
+import { site, T0 } from '../helpers/site.ts';
+
+const cfg = site(`
+site: { id: t, name: 测试村 }
+sensors:
+  - { id: sm1, kind: smoke }
+`);
+
+function fakeClock(): Clock & { advance(ms: number): void } {
+  let mono = 0;
+  return { wall: () => T0 + mono, mono: () => mono, trusted: () => true, boot: 'b1', advance: (ms) => void (mono += ms) };
+}
+
+class MemorySink implements EventSink {
+  events: { seq: number; type: EventTypeName; payload: unknown }[] = [];
+  readings = 0;
+  failing = false;
+  append(type: EventTypeName, payload: unknown): number {
+    if (this.failing) throw new Error('disk on fire');
+    this.events.push({ seq: this.events.length + 1, type, payload });
+    return this.events.length;
+  }
+  addReading(): void {
+    this.readings++;
+  }
+}
+
+describe('engine runner', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  it('logs every transition and effect before emitting it, and commands with who sent them', async () => {
+    const log = pino({ level: 'silent' });
+    const bus = new Bus(log);
+    const clock = fakeClock();
+    const sink = new MemorySink();
+    const order: string[] = [];
+    bus.on('transition', () => order.push(`emit transition after ${sink.events.length} events`));
+    bus.on('effect', (e) => order.push(`emit ${e.type} after ${sink.events.length} events`));
+    const runner = new EngineRunner({ config: cfg, bus, log, clock }, sink);
+    await runner.start();
+    bus.emit('reading', { sensor: 'sm1', value: 1, at: clock.mono(), quality: 'good' });
+    clock.advance(10_000);
+    bus.emit('reading', { sensor: 'sm1', value: 1, at: clock.mono(), quality: 'good' });
+    expect(sink.readings).toBe(2);
+    const types = sink.events.map((e) => e.type);
+    expect(types).toEqual(['transition', 'effect', 'effect', 'transition', 'effect', 'effect']);
+    // Each emit happened after its own event was appended.
+    expect(order[0]).toBe('emit transition after 1 events');
+    expect(order[1]).toBe('emit indicator after 2 events');
+    bus.emit('command', { type: 'silence', by: 'ignored' }, { by: 'wang', role: 'officer', via: 'mqtt' });
+    const cmd = sink.events.find((e) => e.type === 'command')!;
+    expect(cmd.payload).toMatchObject({ by: 'wang', role: 'officer', via: 'mqtt', command: { type: 'silence' } });
+    const off = sink.events.filter((e) => e.type === 'effect' && (e.payload as { type: string }).type === 'siren_off');
+    expect(off.length).toBeGreaterThan(0);
+    expect(off.every((e) => (e.payload as { by: string }).by === 'wang' || (e.payload as { by: string }).by === 'ignored')).toBe(true);
+    await runner.stop();
+  });
+
+  it('acknowledgements go to the engine with the authenticated officer', async () => {
+    const log = pino({ level: 'silent' });
+    const bus = new Bus(log);
+    const clock = fakeClock();
+    const sink = new MemorySink();
+    const runner = new EngineRunner({ config: cfg, bus, log, clock }, sink);
+    await runner.start();
+    const seen: string[] = [];
+    bus.on('transition', (t) => seen.push(`${t.transition}:${t.acknowledgedBy ?? ''}`));
+    bus.emit('reading', { sensor: 'sm1', value: 1, at: clock.mono(), quality: 'good' });
+    const id = runner.active()[0]!.alert;
+    bus.emit('command', { type: 'ack', alert: id, by: 'wang' }, { by: 'wang', role: 'officer', via: 'mqtt' });
+    expect(seen).toEqual(['raised:', 'acknowledged:wang']);
+    await runner.stop();
+  });
+
+  it('ticks every second on its own timer', async () => {
+    vi.useFakeTimers();
+    const log = pino({ level: 'silent' });
+    const bus = new Bus(log);
+    const clock = fakeClock();
+    const sink = new MemorySink();
+    const runner = new EngineRunner({ config: cfg, bus, log, clock }, sink);
+    await runner.start();
+    clock.advance(151_000); // smoke interval 30 s × 5
+    vi.advanceTimersByTime(1000);
+    expect(sink.events.map((e) => [e.type, (e.payload as { rule?: string }).rule])).toContainEqual(['fault', 'stale']);
+    await runner.stop();
+  });
+});
+
+describe('wind down (SIGTERM)', () => {
+  it('stops everything except what an automatic alarm holds', () => {
+    const st = createPlannerState(cfg);
+    plan(st, { type: 'command', command: { type: 'broadcast', source: 'officer', by: 'li', textZh: '通知' } }, T0);
+    const alarm = { transition: 'raised' as const, alert: 'site/fire/1', kind: 'smoke' as const, sensors: ['sm1'], zone: 'site', rule: 'smoke_two_samples', level: 'red' as const, previousLevel: null, values: {}, textZh: '火警', textEn: 'fire', at: T0 };
+    plan(st, { type: 'transition', transition: alarm }, T0 + 1000);
+    plan(st, { type: 'command', command: { type: 'siren', source: 'township', by: 'town', pattern: 'test', zones: ['site'] } }, T0 + 2000);
+    const effects = windDown(st, T0 + 3000);
+    // The fire alarm keeps sounding and speaking; the queued officer notice and township blip are dropped.
+    expect(effects).toEqual([]);
+    expect([...st.channels.values()].flatMap((c) => c.queue)).toEqual([]);
+    expect([...st.channels.values()].map((c) => c.current?.priority).filter(Boolean)).toEqual(['alarm', 'alarm']);
+    const st2 = createPlannerState(cfg);
+    plan(st2, { type: 'command', command: { type: 'siren', source: 'officer', by: 'wang', pattern: 'all_clear' } }, T0);
+    expect(windDown(st2, T0 + 1000).map((e) => e.type === 'siren_off' && [e.reason, e.by])).toEqual([['stopped', 'shutdown']]);
+  });
+});

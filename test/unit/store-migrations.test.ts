@@ -1,0 +1,85 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migrate, MIGRATIONS, SCHEMA_VERSION, userVersion, type Migration } from '../../gateway/store/schema.ts';
+import { openStore, peek, tempDir } from '../helpers/store-rig.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = tempDir();
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const tables = (db: Database.Database): string[] =>
+  (db.prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+
+describe('store migrations', () => {
+  it('migrates an empty database to the current version, once', () => {
+    const db = new Database(join(dir, 'm.db'));
+    expect(userVersion(db)).toBe(0);
+    expect(migrate(db)).toEqual({ from: 0, to: SCHEMA_VERSION });
+    expect(userVersion(db)).toBe(1);
+    expect(tables(db)).toEqual(['events', 'meta', 'readings', 'readings_1m', 'readings_1m_minute', 'readings_at_wall']);
+    expect(migrate(db)).toEqual({ from: 1, to: 1 });
+    db.close();
+  });
+
+  it('a second migration is one more array entry, and only it runs on a version-1 database', () => {
+    const db = new Database(join(dir, 'm.db'));
+    migrate(db);
+    db.prepare("INSERT INTO events VALUES (1, 'note', 0, 0, 'b', 1, '\"kept\"')").run();
+    const v2: Migration = { version: 2, description: 'events by type', up: (d) => d.exec('CREATE INDEX events_type ON events (type)') };
+    expect(migrate(db, [...MIGRATIONS, v2])).toEqual({ from: 1, to: 2 });
+    expect(userVersion(db)).toBe(2);
+    expect(tables(db)).toContain('events_type');
+    expect(db.prepare('SELECT payload FROM events').pluck().get()).toBe('"kept"');
+    db.close();
+  });
+
+  it('a migration that fails leaves the database at the version before it', () => {
+    const db = new Database(join(dir, 'm.db'));
+    migrate(db);
+    const bad: Migration = {
+      version: 2,
+      description: 'fails half-way',
+      up: (d) => {
+        d.exec('CREATE TABLE half (x)');
+        throw new Error('boom');
+      },
+    };
+    expect(() => migrate(db, [...MIGRATIONS, bad])).toThrow('boom');
+    expect(userVersion(db)).toBe(1);
+    expect(tables(db)).not.toContain('half');
+    db.close();
+  });
+
+  it('rejects a list whose versions do not count up from 1', () => {
+    const db = new Database(':memory:');
+    expect(() => migrate(db, [{ ...MIGRATIONS[0]!, version: 2 }])).toThrow(/expected 1/);
+    db.close();
+  });
+
+  it('refuses a database written by a newer build, with a clear error, and leaves it untouched', async () => {
+    const path = join(dir, 'new.db');
+    const db = new Database(path);
+    migrate(db);
+    db.pragma('user_version = 7');
+    db.close();
+    await expect(openStore(path)).rejects.toMatchObject({
+      name: 'StoreError',
+      code: 'schema_too_new',
+      message: expect.stringMatching(/schema version 7 but this build knows versions up to 1; refusing to open it/),
+    });
+    expect(peek(path, (d) => userVersion(d))).toBe(7);
+  });
+
+  it('the store migrates a new file when it starts', async () => {
+    const path = join(dir, 'fresh.db');
+    const { store } = await openStore(path);
+    await store.stop();
+    expect(peek(path, (d) => [userVersion(d), d.pragma('journal_mode', { simple: true })])).toEqual([1, 'wal']);
+  });
+});

@@ -1,0 +1,147 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { count, DAY, MIN, openStore, peek, T0, tempDir } from '../helpers/store-rig.ts';
+
+let dir: string;
+let path: string;
+beforeEach(() => {
+  dir = tempDir();
+  path = join(dir, 'log.db');
+});
+afterEach(() => {
+  vi.useRealTimers();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const rollups = (p: string): unknown[] => peek(p, (db) => db.prepare('SELECT sensor, minute, n, errors, min, max, mean, last FROM readings_1m ORDER BY minute, sensor').all());
+
+describe('raw readings are batched', () => {
+  it('commits a full batch of 1000 at once, in one transaction', async () => {
+    const { store } = await openStore(path, { readingFlushMs: 60_000 });
+    for (let i = 0; i < 999; i++) store.addReading({ sensor: 'rg1', value: i, quality: 'good', atWall: T0 + i });
+    expect(count(path, 'readings')).toBe(0);
+    store.addReading({ sensor: 'rg1', value: 999, quality: 'good', atWall: T0 + 999 });
+    expect(count(path, 'readings')).toBe(1000);
+    store.addReading({ sensor: 'rg1', value: null, quality: 'error', atWall: T0 + 1000 });
+    expect(count(path, 'readings')).toBe(1000);
+    await store.stop(); // stop flushes what waits
+    expect(count(path, 'readings')).toBe(1001);
+    expect(peek(path, (db) => db.prepare('SELECT * FROM readings WHERE at_wall = ?').get(T0 + 1000))).toEqual({ sensor: 'rg1', at_wall: T0 + 1000, value: null, quality: 'error' });
+  });
+
+  it('commits what waits readingFlushMs after the first reading of a batch', async () => {
+    vi.useFakeTimers();
+    const { store } = await openStore(path);
+    store.addReading({ sensor: 'rg1', value: 1, quality: 'good', atWall: T0 });
+    vi.advanceTimersByTime(150);
+    store.addReading({ sensor: 'rg1', value: 2, quality: 'good', atWall: T0 + 150 });
+    vi.advanceTimersByTime(49);
+    expect(count(path, 'readings')).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(count(path, 'readings')).toBe(2);
+    store.addReading({ sensor: 'rg1', value: 3, quality: 'good', atWall: T0 + 300 });
+    store.flushReadings();
+    expect(count(path, 'readings')).toBe(3);
+    await store.stop();
+  });
+});
+
+describe('one-minute rollups', () => {
+  const M0 = T0 / MIN;
+
+  it('rolls complete minutes only: n, errors, min, max, mean, last', async () => {
+    const { store } = await openStore(path);
+    const add = (sensor: string, value: number | null, at: number): void => store.addReading({ sensor, value, quality: value === null ? 'error' : 'good', atWall: at });
+    add('rg1', 1, T0 + 1000);
+    add('rg1', 5, T0 + 20_000);
+    add('rg1', null, T0 + 30_000); // an error: counted, never a number
+    add('rg1', 3, T0 + 59_000);
+    add('wl1', 2.5, T0 + 59_999);
+    add('wl1', null, T0 + MIN + 1); // a minute with only an error still gets a row
+    add('rg1', 7, T0 + 2 * MIN + 5000); // the minute still filling: not rolled
+    // rollup() flushes first, so readings still waiting for their batch count.
+    expect(store.rollup(T0 + 2 * MIN + 10_000)).toBe(3);
+    expect(rollups(path)).toEqual([
+      { sensor: 'rg1', minute: M0, n: 3, errors: 1, min: 1, max: 5, mean: 3, last: 3 },
+      { sensor: 'wl1', minute: M0, n: 1, errors: 0, min: 2.5, max: 2.5, mean: 2.5, last: 2.5 },
+      { sensor: 'wl1', minute: M0 + 1, n: 0, errors: 1, min: null, max: null, mean: null, last: null },
+    ]);
+    // Idempotent: nothing new, nothing written.
+    expect(store.rollup(T0 + 2 * MIN + 10_000)).toBe(0);
+    expect(store.rollup(T0 + 2 * MIN + 59_999)).toBe(0);
+    // The minute completes.
+    expect(store.rollup(T0 + 3 * MIN)).toBe(1);
+    expect(rollups(path)).toHaveLength(4);
+    await store.stop();
+  });
+
+  it('folds in a reading that arrives after its minute was rolled', async () => {
+    const { store } = await openStore(path);
+    store.addReading({ sensor: 'rg1', value: 4, quality: 'good', atWall: T0 + 10_000 });
+    expect(store.rollup(T0 + MIN + 1000)).toBe(1);
+    store.addReading({ sensor: 'rg1', value: 8, quality: 'good', atWall: T0 + 50_000 }); // late
+    expect(store.rollup(T0 + MIN + 2000)).toBe(1);
+    expect(rollups(path)).toEqual([{ sensor: 'rg1', minute: M0, n: 2, errors: 0, min: 4, max: 8, mean: 6, last: 8 }]);
+    expect(store.rollup(T0 + MIN + 3000)).toBe(0);
+    await store.stop();
+  });
+
+  it('keeps rolling when the wall clock steps back behind its mark', async () => {
+    const { store } = await openStore(path);
+    store.addReading({ sensor: 'rg1', value: 1, quality: 'good', atWall: T0 + DAY });
+    expect(store.rollup(T0 + DAY + MIN)).toBe(1); // the clock was a day ahead
+    store.addReading({ sensor: 'rg1', value: 2, quality: 'good', atWall: T0 + 1000 }); // corrected
+    expect(store.rollup(T0 + MIN)).toBe(1);
+    expect(store.rollup(T0 + MIN)).toBe(0);
+    await store.stop();
+  });
+
+  it('does nothing on an empty log', async () => {
+    const { store } = await openStore(path);
+    expect(store.rollup(T0)).toBe(0);
+    await store.stop();
+  });
+});
+
+describe('retention', () => {
+  it('prunes raw readings, rollups and events by their days, and never past the retained seq', async () => {
+    const { store, clock } = await openStore(path, { store: { rawRetentionDays: 7, rollupRetentionDays: 30, eventRetentionDays: 365 } });
+    for (const [daysAgo, value] of [[40, 1], [8, 2], [6, 3]] as const) {
+      store.addReading({ sensor: 'rg1', value, quality: 'good', atWall: T0 - daysAgo * DAY });
+    }
+    expect(store.rollup(T0)).toBe(3);
+
+    const at = (t: number, trusted: boolean, payload: string): number => {
+      clock.t = t;
+      clock.isTrusted = trusted;
+      return store.append('note', payload);
+    };
+    at(T0 - 400 * DAY, true, 'old'); // 1
+    at(5000, false, 'old, clock unset'); // 2: stamped 1970, but it happened before 3
+    at(T0 - 366 * DAY, true, 'old too'); // 3
+    at(T0 - 10 * DAY, true, 'recent'); // 4
+    at(7000, false, 'recent, clock unset'); // 5: stamped 1970, but it happened after 4
+
+    store.setRetainAfterSeq(1); // the uplink has only 1 acknowledged
+    expect(store.prune(T0)).toEqual({ readings: 2, rollups: 1, events: 1 });
+    expect(store.since(0).map((e) => e.payload)).toEqual(['old, clock unset', 'old too', 'recent', 'recent, clock unset']);
+    expect(count(path, 'readings')).toBe(1);
+    expect(count(path, 'readings_1m')).toBe(2);
+
+    store.setRetainAfterSeq(5);
+    expect(store.prune(T0)).toEqual({ readings: 0, rollups: 0, events: 2 });
+    expect(store.since(0).map((e) => e.seq)).toEqual([4, 5]);
+    expect(store.prune(T0)).toEqual({ readings: 0, rollups: 0, events: 0 });
+    await store.stop();
+  });
+
+  it('deletes in chunks and gets everything', async () => {
+    const { store } = await openStore(path, { readingBatchMax: 1000 });
+    for (let i = 0; i < 12_345; i++) store.addReading({ sensor: 'rg1', value: i, quality: 'good', atWall: T0 - 30 * DAY + i });
+    store.flushReadings();
+    expect(store.prune(T0).readings).toBe(12_345);
+    expect(count(path, 'readings')).toBe(0);
+    await store.stop();
+  });
+});
