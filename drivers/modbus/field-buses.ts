@@ -36,8 +36,8 @@ export function modbusDevices(config: SiteConfig, profiles: Map<string, DevicePr
   const sirens: RelaySiren[] = [];
   for (const a of config.actuators) {
     if (!a.modbus || a.kind !== 'siren') continue;
-    profile(a.modbus.profile, `actuator ${a.id}`);
-    sirens.push({ actuator: a.id, zones: a.zones, bus: a.modbus.bus, unit: a.modbus.unit, coil: a.modbus.coil });
+    const p = profile(a.modbus.profile, `actuator ${a.id}`);
+    sirens.push({ actuator: a.id, zones: a.zones, bus: a.modbus.bus, unit: a.modbus.unit, profile: p, coil: a.modbus.coil });
   }
   return { sensors, sirens };
 }

@@ -85,7 +85,7 @@ export class ModbusPoller implements Module {
   }
 
   private async readOnce(u: UnitState, sched: BusScheduler): Promise<Map<string, number>> {
-    const regs = u.profile.registers.filter((r) => r.once && u.sensors.some((s) => s.reg.decimalsFrom === r.name));
+    const regs = u.profile.registers.filter((r) => r.once && u.sensors.some((s) => s.reg.decimalsFrom === r.name || s.reg.unitFrom === r.name));
     const values = new Map<string, number>();
     for (const b of planReads(regs)) {
       const data = await sched.request(u.unit, 'read', (l) => l.read(u.unit, b.table, b.address, b.count));
@@ -104,7 +104,8 @@ export class ModbusPoller implements Module {
         const data = await sched.request(u.unit, 'read', (l) => l.read(u.unit, b.table, b.address, b.count));
         for (const r of b.registers) {
           const decimals = r.decimalsFrom ? u.once.get(r.decimalsFrom) : undefined;
-          values.set(r.name, engineering(decode(wordsOf(b, data, r), r.type), r, decimals));
+          const unitCode = r.unitFrom ? u.once.get(r.unitFrom) : undefined;
+          values.set(r.name, engineering(decode(wordsOf(b, data, r), r.type), r, decimals, unitCode));
         }
       }
       if (u.failures > 0) this.log.info({ bus: u.bus, unit: u.unit, after_failures: u.failures }, 'unit answers again');

@@ -1,37 +1,46 @@
 /**
- * Sirens on Modbus relays: a pattern's on-steps become "flash-on" writes (Waveshare relays take
- * FC05 value 0x02XX as "on for XX × 100 ms, then off by itself"), so the relay hardware bounds
- * every on-time: if the gateway dies mid-pattern, the siren stops within 25.5 s. Long on-steps
- * are renewed before they lapse. Every write is read back; a relay that does not follow is
- * reported as a fault.
+ * Sirens on Modbus relays, driven by the device profile's actions:
+ * - a relay with a timed `flash_on` action (Waveshare: FC05 to 0x0200 + relay with the on-time
+ *   in 100 ms counts) gets each on-step as one timed write, so the relay hardware ends every
+ *   on-step by itself even if the gateway dies mid-pattern;
+ * - a plain coil (our field node) gets `siren_on`, renewed every few seconds while the step
+ *   lasts: the node's own silence timeout and maximum on-time turn it off if the gateway falls
+ *   silent.
+ * Every write is read back; a relay that does not follow is reported as a fault.
  */
 import type { Logger } from 'pino';
 import type { Effect } from '../../gateway/planner/types.ts';
 import type { BoxContext, Module } from '../../gateway/shell/module.ts';
 import type { BusScheduler } from './bus-scheduler.ts';
+import type { ActionDef, DeviceProfile } from './profile-types.ts';
 
 export interface RelaySiren {
   actuator: string;
   zones: string[];
   bus: string;
   unit: number;
-  /** Relay channel (coil address). */
+  profile: DeviceProfile;
+  /** Relay channel: added to the profile's action and confirm addresses (0 = the first). */
   coil: number;
 }
 
-/** One flash-on lasts at most 0xFF × 100 ms. */
-const MAX_FLASH_DS = 255;
-/** Renew a long on-step this long before the relay would drop it. */
-const RENEW_MARGIN_MS = 3000;
+/** A plain coil is rewritten this often while an on-step lasts (a keep-alive for the node). */
+const RENEW_MS = 5000;
 
 interface Playing {
   activity: string;
   timers: NodeJS.Timeout[];
 }
 
-export function flashValue(ms: number): number {
-  const ds = Math.max(1, Math.min(MAX_FLASH_DS, Math.round(ms / 100)));
-  return 0x0200 | ds;
+/** The count a timed action takes for an on-time of `ms`, within the action's bounds. */
+export function pulseCount(a: ActionDef, ms: number): number {
+  const unit = a.pulse?.unitMs ?? 100;
+  const max = a.valueMax !== null ? Math.floor((a.valueMax * 1000) / unit) : 0xffff;
+  return Math.max(1, Math.min(max, 0xffff, Math.round(ms / unit)));
+}
+
+function action(p: DeviceProfile, name: string): ActionDef | undefined {
+  return p.actions.find((a) => a.name === name);
 }
 
 export class RelaySirenDriver implements Module {
@@ -87,15 +96,13 @@ export class RelaySirenDriver implements Module {
       t.unref();
       p.timers.push(t);
     };
+    const flash = action(s.profile, 'flash_on');
     let offset = 0;
     steps.forEach((sec, i) => {
       const ms = sec * 1000;
       if (i % 2 === 0 && ms > 0) {
-        // On: flash for the step (bounded by the relay), renewed while the step lasts.
-        for (let from = 0; from < ms; from += MAX_FLASH_DS * 100 - RENEW_MARGIN_MS) {
-          const left = ms - from;
-          at(offset + from, () => void this.write(s, true, left));
-        }
+        if (flash?.pulse) at(offset, () => void this.write(s, true, ms));
+        else for (let from = 0; from < ms; from += RENEW_MS) at(offset + from, () => void this.write(s, true, 0));
       } else if (i % 2 === 1) at(offset, () => void this.write(s, false, 0));
       offset += ms;
     });
@@ -105,12 +112,22 @@ export class RelaySirenDriver implements Module {
     });
   }
 
+  /** On for `ms` (timed by the relay when it can), or off; then reads the relay back. */
   private async write(s: RelaySiren, on: boolean, ms: number): Promise<void> {
     const sched = this.buses.get(s.bus);
     if (!sched) return;
+    const flash = action(s.profile, 'flash_on');
+    const plain = action(s.profile, on ? 'siren_on' : 'siren_off');
+    const a = on && ms > 0 && flash?.pulse ? flash : plain;
+    if (!a) return this.fault(s, 'profile_has_no_action', { wanted: on });
+    const address = a.address + s.coil;
     try {
-      await sched.request(s.unit, 'write', (l) => (on ? l.writeCoilRaw(s.unit, s.coil, flashValue(ms)) : l.writeCoil(s.unit, s.coil, false)));
-      const [state] = await sched.request(s.unit, 'write', (l) => l.read(s.unit, 'coil', s.coil, 1));
+      await sched.request(s.unit, 'write', (l) =>
+        a.encoding === 'raw' ? l.writeCoilRaw(s.unit, address, pulseCount(a, ms)) : l.writeCoil(s.unit, address, Boolean(a.value)),
+      );
+      const confirm = a.confirm ? s.profile.registers.find((r) => r.name === a.confirm) : undefined;
+      if (!confirm) return;
+      const [state] = await sched.request(s.unit, 'write', (l) => l.read(s.unit, confirm.table, confirm.address + s.coil, 1));
       if (Boolean(state) !== on) this.fault(s, 'relay_did_not_follow', { wanted: on, read_back: Boolean(state) });
     } catch (err) {
       this.fault(s, 'write_failed', { code: (err as { code?: string }).code ?? String(err), wanted: on });

@@ -1,18 +1,16 @@
 // The field-node firmware, built for the ATmega328P and run unmodified in simavr, answers a real
 // Modbus RTU master (modbus-serial) over a pseudo-terminal. Register addresses: firmware/README.md.
 // NODE_SIM_TRACE=1 shows every UART byte and relay edge with its simulated time on stderr.
-import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import modbusSerial from 'modbus-serial';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIRMWARE, startNodeSim, type NodeSim } from '../helpers/node-sim.ts';
 
 // CommonJS: the client class is module.exports, and module.exports.default for the typings.
 const ModbusRTU = modbusSerial.default;
-const FIRMWARE = fileURLToPath(new URL('../../firmware/', import.meta.url));
 const LINK = join(tmpdir(), `shaobing-fw-sim-${process.pid}`);
 
 // Register map (0-based), as in firmware/README.md.
@@ -27,28 +25,9 @@ function configValue(name: string): number {
   return Number(m[1]);
 }
 
-type RelayEdge = { on: boolean; simMs: number };
-
-let sim: ChildProcessWithoutNullStreams | undefined;
-const edges: RelayEdge[] = [];
-const waiters: Array<() => void> = [];
+let node: NodeSim | undefined;
 const client = new ModbusRTU();
-
-/** Resolve once the harness has reported a relay edge matching `want` after index `from`. */
-function relayEdge(want: boolean, from: number, timeoutMs: number): Promise<{ edge: RelayEdge; index: number }> {
-  return new Promise((resolve, reject) => {
-    const check = (): boolean => {
-      const index = edges.findIndex((e, i) => i >= from && e.on === want);
-      const edge = edges[index];
-      if (!edge) return false;
-      clearTimeout(timer);
-      resolve({ edge, index });
-      return true;
-    };
-    const timer = setTimeout(() => reject(new Error(`no relay ${want ? 'on' : 'off'} edge in ${timeoutMs} ms`)), timeoutMs);
-    if (!check()) waiters.push(() => void check());
-  });
-}
+const relayEdge = (want: boolean, from: number, timeoutMs: number): ReturnType<NodeSim['relayEdge']> => node!.relayEdge(want, from, timeoutMs);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -58,25 +37,7 @@ async function expectException(p: Promise<unknown>, code: number): Promise<void>
 
 describe('field-node firmware in simavr over a pty', () => {
   beforeAll(async () => {
-    execFileSync('make', ['-s', '-C', FIRMWARE, 'avr', 'sim'], { stdio: 'pipe' });
-    // -c: commands on stdin, exits when stdin closes; -t: wall-clock safety net.
-    const child = spawn(join(FIRMWARE, 'build/node-sim'), ['-f', join(FIRMWARE, 'build/node.elf'), '-p', LINK, '-c', '-t', '600', ...(process.env.NODE_SIM_TRACE ? ['-v'] : [])]);
-    sim = child;
-    if (process.env.NODE_SIM_TRACE) child.stderr.pipe(process.stderr);
-    else child.stderr.resume();
-    const ready = new Promise<void>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`node-sim exited early (${code})`)));
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        const [kind, a, b] = line.split(' ');
-        if (kind === 'ready') resolve();
-        if (kind === 'relay') {
-          edges.push({ on: a === '1', simMs: Number(b) });
-          if (process.env.NODE_SIM_TRACE) process.stderr.write(`${line}\n`);
-          for (const w of waiters.splice(0)) w();
-        }
-      });
-    });
-    await ready;
+    node = await startNodeSim(LINK);
     await client.connectRTUBuffered(LINK, { baudRate: 9600 });
     client.setID(1);
     client.setTimeout(3000); // simavr on a loaded 2-core machine can lag real time
@@ -84,13 +45,7 @@ describe('field-node firmware in simavr over a pty', () => {
 
   afterAll(async () => {
     if (client.isOpen) await new Promise<void>((r) => client.close(() => r()));
-    const child = sim;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.stdin.end('quit\n');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+    await node?.stop();
   });
 
   it('reports its firmware version and a clean bus', async () => {
@@ -134,11 +89,11 @@ describe('field-node firmware in simavr over a pty', () => {
       }
     };
     const before = await tips();
-    sim?.stdin.write('rain 3\n'); // 100 ms closed, 200 ms open, three times
+    node?.child.stdin.write('rain 3\n'); // 100 ms closed, 200 ms open, three times
     await until(async () => (await tips()) === before + 3, 20_000);
-    sim?.stdin.write('adc 100\n'); // 100 mV on 150 ohm = 0.67 mA: the loop is open
+    node?.child.stdin.write('adc 100\n'); // 100 mV on 150 ohm = 0.67 mA: the loop is open
     await until(async () => (await client.readInputRegisters(IR.levelStatus, 1)).data[0] === 1, 10_000);
-    sim?.stdin.write('adc 1800\n'); // 12 mA: half of the default 5 m span
+    node?.child.stdin.write('adc 1800\n'); // 12 mA: half of the default 5 m span
     await until(async () => (await client.readInputRegisters(IR.levelStatus, 1)).data[0] === 0, 10_000);
     const level = await client.readInputRegisters(IR.levelMm, 1);
     expect(level.data[0]).toBeGreaterThan(2400);
@@ -147,7 +102,7 @@ describe('field-node firmware in simavr over a pty', () => {
 
   it('turns the siren off by itself when the gateway falls silent', async () => {
     await client.writeRegister(HR.sirenSilenceS, 3);
-    const from = edges.length;
+    const from = node!.edges.length;
     await client.writeCoil(COIL_SIREN, true);
     // No more requests from here: the node must give up after 3 s of its own time.
     const on = await relayEdge(true, from, 15_000);
@@ -163,7 +118,7 @@ describe('field-node firmware in simavr over a pty', () => {
 
   it('never runs the siren past its maximum on-time, however hard the gateway insists', async () => {
     await client.writeRegisters(HR.sirenMaxOnS, [4, 30]); // max on 4 s; silence far away
-    const from = edges.length;
+    const from = node!.edges.length;
     await client.writeCoil(COIL_SIREN, true);
     const on = await relayEdge(true, from, 15_000);
     // Keep asking for ON, as a gateway stuck in a loop would.
@@ -182,7 +137,7 @@ describe('field-node firmware in simavr over a pty', () => {
     expect(status.data[0]).toBe(SIREN.maxOnCut | SIREN.resting);
     await expectException(client.writeCoil(COIL_SIREN, true), 6); // SERVER DEVICE BUSY while resting
     await sleep(1000);
-    expect(edges.slice(from).filter((e) => e.on)).toHaveLength(1);
+    expect(node!.edges.slice(from).filter((e) => e.on)).toHaveLength(1);
     await client.writeRegisters(HR.sirenMaxOnS, [configValue('SIREN_MAX_ON_CEILING_S'), 60]);
   }, 90_000);
 });
