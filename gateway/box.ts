@@ -15,6 +15,24 @@ import { Publisher } from './shell/publisher.ts';
 import { record, type EventSink } from './shell/record.ts';
 import { Supervisor } from './shell/supervisor.ts';
 import { EventStore } from './store/event-store.ts';
+import { FieldBuses } from '../drivers/modbus/field-buses.ts';
+import type { DeviceProfile } from '../drivers/modbus/profile-types.ts';
+import { loadAllProfiles } from '../drivers/modbus/profiles.ts';
+import type { Module } from './shell/module.ts';
+
+/**
+ * A Modbus rain gauge's counter wraps in raw counts (the profile knows where); the driver hands
+ * the engine millimetres, so the engine's wrap point is the profile's, times its scale.
+ */
+export function withProfileCounters(config: SiteConfig, profiles: Map<string, DeviceProfile>): SiteConfig {
+  const sensors = config.sensors.map((s) => {
+    if (s.kind !== 'rain' || !s.modbus || s.counterModulus !== 0) return s;
+    const p = profiles.get(s.modbus.profile);
+    const reg = p?.registers.find((r) => (s.modbus!.register ? r.name === s.modbus!.register : r.feeds));
+    return reg && reg.counterModulus > 0 ? { ...s, counterModulus: reg.counterModulus * reg.scale } : s;
+  });
+  return { ...config, sensors };
+}
 
 export interface BoxOptions {
   config: SiteConfig;
@@ -60,7 +78,9 @@ function guarded(store: EventStore, log: Logger): EventSink {
 
 export async function startBox(o: BoxOptions): Promise<Box> {
   const clock = o.clock ?? systemClock();
-  const ctx: BoxContext = { config: o.config, bus: new Bus(o.log), log: o.log, clock };
+  const profiles = new Map(o.config.buses.length ? loadAllProfiles().map((p) => [p.model, p]) : []);
+  const config = withProfileCounters(o.config, profiles);
+  const ctx: BoxContext = { config, bus: new Bus(o.log), log: o.log, clock };
   const store = new EventStore(ctx, { path: o.dbPath });
   const sink = guarded(store, o.log);
   const broker = new BrokerModule(ctx, { tcpPort: o.tcpPort, wsPort: o.wsPort });
@@ -78,10 +98,13 @@ export async function startBox(o: BoxOptions): Promise<Box> {
     o.log.warn({ storage: h }, h.degraded ? 'storage degraded: keeping alerts in memory, dropping raw readings' : 'storage recovered');
     publisher.status();
   });
-  const supervisor = new Supervisor([store, broker, engine, actuators, publisher], o.log);
+  const modules: Module[] = [store, broker, engine, actuators, publisher];
+  // Field buses after the engine, so the first readings find it listening.
+  if (config.buses.length) modules.splice(3, 0, new FieldBuses(ctx, profiles));
+  const supervisor = new Supervisor(modules, o.log);
   await supervisor.start();
-  o.log.info({ config: o.config }, 'effective config');
-  record(ctx, sink, 'start', { boot: clock.boot, site: o.config.site.id, sensors: o.config.sensors.length, actuators: o.config.actuators.length, clock_trusted: clock.trusted() });
+  o.log.info({ config }, 'effective config');
+  record(ctx, sink, 'start', { boot: clock.boot, site: config.site.id, sensors: config.sensors.length, actuators: config.actuators.length, buses: config.buses.length, clock_trusted: clock.trusted() });
   let stopped: Promise<void> | null = null;
   return {
     ctx,

@@ -44,7 +44,8 @@ export class ActuatorRouter implements Module {
 
   /** Actuators of a kind that serve a zone (the `site` zone reaches every actuator). */
   serving(kind: ActuatorConfig['kind'], zone: string): ActuatorConfig[] {
-    return this.ctx.config.actuators.filter((a) => a.kind === kind && (zone === 'site' || a.zones.includes(zone) || a.zones.includes('site')));
+    // Actuators on a Modbus bus are driven by drivers/modbus; this router serves MQTT ones.
+    return this.ctx.config.actuators.filter((a) => !a.modbus && a.kind === kind && (zone === 'site' || a.zones.includes(zone) || a.zones.includes('site')));
   }
 
   private route(e: Effect): void {
