@@ -66,6 +66,14 @@ function guarded(store: EventStore, log: Logger): EventSink {
         return -1;
       }
     },
+    appendMany(events) {
+      try {
+        return store.appendMany(events);
+      } catch (err) {
+        log.fatal({ err, n: events.length }, 'events could not be logged; acting anyway');
+        return events.map(() => -1);
+      }
+    },
     addReading(r) {
       try {
         store.addReading(r);

@@ -5,7 +5,10 @@ import { Worker } from 'node:worker_threads';
 import { CsvRowError, type RowBatch } from './csv-parser.ts';
 
 export async function readBatches(path: string, sensors: string[], smoke: boolean[], onBatch: (b: RowBatch) => void): Promise<void> {
-  const worker = new Worker(new URL('./csv-worker-entry.mjs', import.meta.url), { workerData: { path, sensors, smoke } });
+  // From sources the worker needs the TypeScript loader registered (the .mjs entry does it);
+  // from the compiled build (`npm run build`, dist/) it is plain JavaScript.
+  const entry = import.meta.url.endsWith('.js') ? './csv-worker.js' : './csv-worker-entry.mjs';
+  const worker = new Worker(new URL(entry, import.meta.url), { workerData: { path, sensors, smoke } });
   try {
     await new Promise<void>((resolve, reject) => {
       worker.on('message', (m: { type: string; batch?: RowBatch; line?: number | null; message?: string }) => {

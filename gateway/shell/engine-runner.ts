@@ -9,7 +9,7 @@ import { activeAlerts } from '../engine/evaluate.ts';
 import { windDown } from '../planner/plan.ts';
 import type { BoxCommand, CommandMeta } from './bus.ts';
 import type { BoxContext, Module } from './module.ts';
-import { record, type EventSink } from './record.ts';
+import { record, recordAll, type EventSink } from './record.ts';
 
 export class EngineRunner implements Module {
   readonly name = 'engine';
@@ -45,10 +45,10 @@ export class EngineRunner implements Module {
   /** SIGTERM: stop sirens and speech unless an alarm holds them; logged and emitted like any effect. */
   windDown(): void {
     if (!this.core) return;
-    for (const e of windDown(this.core.planner, this.ctx.clock.mono())) {
-      record(this.ctx, this.sink, 'effect', e);
-      this.ctx.bus.emit('effect', e);
-    }
+    const effects = windDown(this.core.planner, this.ctx.clock.mono());
+    recordAll(this.ctx, this.sink, effects.map((e) => ({ type: 'effect' as const, payload: e })), () => {
+      for (const e of effects) this.ctx.bus.emit('effect', e);
+    });
   }
 
   /** Active alerts, for the status topic and the panel. */
@@ -73,16 +73,21 @@ export class EngineRunner implements Module {
       this.log.error({ err, input: input.type }, 'engine step failed');
       return;
     }
-    for (const o of out.observations) record(this.ctx, this.sink, 'observation', o);
-    for (const n of out.notes) record(this.ctx, this.sink, 'note', n);
-    for (const t of out.transitions) {
-      record(this.ctx, this.sink, t.kind === 'fault' ? 'fault' : 'transition', t);
-      this.log.warn({ alert: t.alert, transition: t.transition, level: t.level, rule: t.rule, values: t.values, text_en: t.textEn }, t.textZh);
-      this.ctx.bus.emit('transition', t);
-    }
-    for (const e of out.effects) {
-      record(this.ctx, this.sink, 'effect', e);
-      this.ctx.bus.emit('effect', e);
-    }
+    if (!out.transitions.length && !out.effects.length && !out.observations.length && !out.notes.length) return;
+    // Everything this step produced becomes durable in one commit, before any of it is acted on;
+    // then effects go out first (the siren must not wait for the alert to be published).
+    const events = [
+      ...out.observations.map((o) => ({ type: 'observation' as const, payload: o })),
+      ...out.notes.map((n) => ({ type: 'note' as const, payload: n })),
+      ...out.transitions.map((t) => ({ type: t.kind === 'fault' ? ('fault' as const) : ('transition' as const), payload: t })),
+      ...out.effects.map((e) => ({ type: 'effect' as const, payload: e })),
+    ];
+    recordAll(this.ctx, this.sink, events, () => {
+      for (const e of out.effects) this.ctx.bus.emit('effect', e);
+      for (const t of out.transitions) {
+        this.log.warn({ alert: t.alert, transition: t.transition, level: t.level, rule: t.rule, values: t.values, text_en: t.textEn }, t.textZh);
+        this.ctx.bus.emit('transition', t);
+      }
+    });
   }
 }

@@ -7,6 +7,8 @@ import type { BoxContext } from './module.ts';
 /** What the shell needs of the store; EventStore implements it, tests may pass a fake. */
 export interface EventSink {
   append(type: EventTypeName, payload: unknown): number;
+  /** Several events, durable together (one commit), seqs in order. */
+  appendMany(events: readonly { type: EventTypeName; payload: unknown }[]): number[];
   addReading(r: { sensor: string; value: number | null; quality: string; atWall: number }): void;
 }
 
@@ -16,4 +18,20 @@ export function record(ctx: Pick<BoxContext, 'bus' | 'clock'>, sink: EventSink, 
   const seq = sink.append(type, payload);
   ctx.bus.emit('logged', { seq, type, atWall: ctx.clock.wall(), payload });
   return seq;
+}
+
+/**
+ * Like `record`, for everything one step produced: one commit; then `act` runs (sirens first),
+ * and only then is each event announced as `logged` (publishing the log may wait; a siren not).
+ */
+export function recordAll(ctx: Pick<BoxContext, 'bus' | 'clock'>, sink: EventSink, events: readonly { type: EventTypeName; payload: unknown }[], act: () => void = () => undefined): number[] {
+  if (events.length === 0) {
+    act();
+    return [];
+  }
+  const seqs = sink.appendMany(events);
+  const atWall = ctx.clock.wall();
+  act();
+  events.forEach((e, i) => ctx.bus.emit('logged', { seq: seqs[i]!, type: e.type, atWall, payload: e.payload }));
+  return seqs;
 }

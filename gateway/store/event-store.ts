@@ -183,6 +183,35 @@ export class EventStore implements Module {
     return rec.seq;
   }
 
+  /**
+   * Appends several events in one transaction (one fsync) and returns their seqs, in order:
+   * what one engine step produced becomes durable together before any of it is acted on.
+   */
+  appendMany(events: readonly { type: EventType; payload: unknown }[]): number[] {
+    if (!this.started) throw notOpen();
+    if (events.length === 0) return [];
+    const c = this.clock;
+    const atWall = Math.round(c.wall());
+    const atMono = c.mono();
+    const recs: EventRecord[] = events.map((e, i) => ({ seq: this.last + 1 + i, type: e.type, atWall, atMono, boot: c.boot, clockTrusted: c.trusted(), json: payloadJson(e.type, e.payload) }));
+    const seqs = recs.map((r) => r.seq);
+    if (this.fault.reason !== null || !this.conn) {
+      this.last = seqs.at(-1)!;
+      for (const r of recs) this.fault.hold(r);
+      return seqs;
+    }
+    try {
+      this.conn.writeEvents(recs, false);
+      this.last = seqs.at(-1)!;
+    } catch (err) {
+      if (diskReason(err, this.dir) === null) throw err;
+      this.last = seqs.at(-1)!;
+      for (const r of recs) this.fault.hold(r);
+      this.fault.failed(err);
+    }
+    return seqs;
+  }
+
   /** Queues a raw reading; dropped (and counted) while degraded or closed. */
   addReading(r: ReadingRow): void {
     if (!this.conn || this.fault.reason !== null) this.fault.droppedReadings++;

@@ -1,63 +1,63 @@
 /**
  * One-minute rollups of raw readings: per sensor and minute, n / errors / min / max / mean /
- * last. Only complete minutes (minute < floor(now / 60 000)) are rolled, so a rollup never
- * changes because the minute was still filling.
+ * last. Only complete minutes (minute < floor(now / 60 000)) are rolled.
  *
  * Readings without a value (quality `missing` / `error`) are not numbers (peer lesson 7): they
  * count in `errors`, never in n/min/max/mean/last, and a minute with only errors still gets a
  * row (n = 0, the figures NULL) so the history shows the sensor was failing, not absent.
  *
- * The last rolled minute is kept in meta (`rollup_minute`). Each run re-rolls a short
- * lookback before it, so readings that arrive late (a batch flushed after the minute closed)
- * are folded in; a row is only replaced when the new aggregate covers more readings than the
- * stored one, so re-running is idempotent (returns 0) and raw retention, which removes
- * readings, never overwrites a good rollup with a partial one. If the wall clock steps back
- * behind the mark, the mark follows it.
+ * Incremental: each run aggregates only the readings inserted since the last run (a rowid mark
+ * in meta) and merges them into the rows already there (counts add, min/max widen, means
+ * weigh, `last` is the newest by time). Every reading is aggregated exactly once, so a run
+ * costs what arrived since the last one — a first version re-aggregated three minutes with a
+ * window function and froze the event loop for 0.7 s a minute at 1,000 sensors × 1 Hz. A
+ * reading that arrives late (its minute already rolled) is merged into its minute's row.
  */
 import type { Database } from 'better-sqlite3';
 
 export const MINUTE_MS = 60_000;
-/** Minutes before the mark that each run looks at again for late readings. */
-export const ROLLUP_LOOKBACK_MIN = 2;
-const MARK = 'rollup_minute';
+const MARK = 'rollup_rowid';
 
-const UPSERT = `
-  INSERT INTO readings_1m (sensor, minute, n, errors, min, max, mean, last)
-  SELECT sensor, minute, count(value), sum(value IS NULL), min(value), max(value), avg(value), max(last_value)
-  FROM (
-    SELECT sensor, at_wall / ${MINUTE_MS} AS minute, value,
-           first_value(value) OVER (
-             PARTITION BY sensor, at_wall / ${MINUTE_MS}
-             ORDER BY value IS NULL, at_wall DESC, rowid DESC
-           ) AS last_value
-    FROM readings
-    WHERE at_wall >= @from AND at_wall < @to
+const MERGE = `
+  WITH fresh AS (
+    SELECT sensor, at_wall / ${MINUTE_MS} AS minute, at_wall, value FROM readings WHERE rowid > @after AND rowid <= @upto
+  ), agg AS (
+    SELECT sensor, minute, count(value) AS n, sum(value IS NULL) AS errors, min(value) AS mn, max(value) AS mx, sum(value) AS total
+    FROM fresh GROUP BY sensor, minute
+  ), newest AS (
+    -- With a single max(), SQLite takes the bare column from that row: the newest value.
+    SELECT sensor, minute, value AS last, max(at_wall) AS last_at FROM fresh WHERE value IS NOT NULL GROUP BY sensor, minute
   )
+  INSERT INTO readings_1m (sensor, minute, n, errors, min, max, mean, last, last_at)
+  SELECT agg.sensor, agg.minute, agg.n, agg.errors, agg.mn, agg.mx, CASE WHEN agg.n > 0 THEN agg.total / agg.n END, newest.last, newest.last_at
+  FROM agg LEFT JOIN newest ON newest.sensor = agg.sensor AND newest.minute = agg.minute
   WHERE true
-  GROUP BY sensor, minute
   ON CONFLICT (sensor, minute) DO UPDATE SET
-    n = excluded.n, errors = excluded.errors, min = excluded.min, max = excluded.max,
-    mean = excluded.mean, last = excluded.last
-  WHERE excluded.n + excluded.errors > readings_1m.n + readings_1m.errors`;
+    n = n + excluded.n,
+    errors = errors + excluded.errors,
+    min = CASE WHEN min IS NULL OR excluded.min < min THEN excluded.min ELSE min END,
+    max = CASE WHEN max IS NULL OR excluded.max > max THEN excluded.max ELSE max END,
+    mean = CASE WHEN n + excluded.n > 0 THEN (coalesce(mean, 0) * n + coalesce(excluded.mean, 0) * excluded.n) / (n + excluded.n) END,
+    last = CASE WHEN excluded.last_at IS NOT NULL AND (last_at IS NULL OR excluded.last_at >= last_at) THEN excluded.last ELSE last END,
+    last_at = CASE WHEN excluded.last_at IS NOT NULL AND (last_at IS NULL OR excluded.last_at >= last_at) THEN excluded.last_at ELSE last_at END`;
 
-/** Rolls every complete minute not yet rolled; returns the rollup rows written. */
+/** Rolls the readings of complete minutes inserted since the last run; returns rollup rows written. */
 export function rollupReadings(db: Database, nowWall: number): number {
-  const current = Math.floor(nowWall / MINUTE_MS);
-  const mark = db.prepare('SELECT value FROM meta WHERE key = ?').get(MARK) as { value: number } | undefined;
-  let from: number;
-  if (mark === undefined) {
-    const first = db.prepare('SELECT min(at_wall) AS t FROM readings').get() as { t: number | null };
-    if (first.t === null) return 0;
-    from = Math.floor(first.t / MINUTE_MS);
-  } else {
-    from = Math.min(mark.value + 1, current) - ROLLUP_LOOKBACK_MIN;
-  }
-  if (from >= current) return 0;
-  const upsert = db.prepare(UPSERT);
+  const currentStart = Math.floor(nowWall / MINUTE_MS) * MINUTE_MS;
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(MARK) as { value: number } | undefined;
+  const maxRowid = (db.prepare('SELECT coalesce(max(rowid), 0) AS m FROM readings').get() as { m: number }).m;
+  // Retention only removes the oldest rows; a max below the mark means the table was emptied,
+  // and every row in it now is new.
+  const after = row === undefined || row.value > maxRowid ? 0 : row.value;
+  // Stop before the first new reading of the minute still filling: it waits for the next run.
+  const firstOpen = db.prepare('SELECT min(rowid) AS r FROM readings WHERE rowid > ? AND at_wall >= ?').get(after, currentStart) as { r: number | null };
+  const upto = firstOpen.r === null ? maxRowid : firstOpen.r - 1;
+  if (upto <= after) return 0;
+  const merge = db.prepare(MERGE);
   const setMark = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
   return db.transaction(() => {
-    const { changes } = upsert.run({ from: from * MINUTE_MS, to: current * MINUTE_MS });
-    setMark.run(MARK, current - 1);
+    const { changes } = merge.run({ after, upto });
+    setMark.run(MARK, upto);
     return changes;
   })();
 }

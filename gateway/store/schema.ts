@@ -55,6 +55,18 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: 'incremental rollups: last_at per rollup row, a rowid mark instead of a minute mark',
+    up(db) {
+      db.exec(`
+        ALTER TABLE readings_1m ADD COLUMN last_at INTEGER;
+        INSERT INTO meta (key, value) SELECT 'rollup_rowid', coalesce(max(rowid), 0) FROM readings
+          WHERE at_wall < (coalesce((SELECT value FROM meta WHERE key = 'rollup_minute'), -1) + 1) * 60000;
+        DELETE FROM meta WHERE key = 'rollup_minute';
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

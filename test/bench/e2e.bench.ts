@@ -27,6 +27,8 @@ const SECONDS = Number(process.argv[3] ?? 20);
 const FLOOD = { clients: 200, hz: 120, seconds: 10 };
 const LOAD = fileURLToPath(new URL('./load-gen.ts', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/shaobing.mjs', import.meta.url));
+/** V8 flags the box runs with (hardware/docs: the service unit); override with BOX_NODE_FLAGS. */
+const BOX_NODE_FLAGS = (process.env.BOX_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const dir = mkdtempSync(join(tmpdir(), 'sb-e2e-bench-'));
 const FAST = { N: 1024, r: 8, p: 1 };
 
@@ -110,7 +112,9 @@ writeFileSync(join(dir, 'bench.yaml'), config);
 const boxLog = openSync(join(dir, 'box.log'), 'w');
 // BOX_CPU_PROF=DIR writes a V8 CPU profile of the gateway process there (for finding hot spots).
 const prof = process.env.BOX_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BOX_CPU_PROF}`] : [];
-const boxProc = spawn(process.execPath, [...prof, BIN, 'start', '--config', join(dir, 'bench.yaml')], { stdio: ['ignore', boxLog, boxLog] });
+// The box runs as deployed: compiled (dist/, built here) with the V8 flags of its service unit.
+spawnSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
+const boxProc = spawn(process.execPath, [...BOX_NODE_FLAGS, ...prof, BIN, 'start', '--config', join(dir, 'bench.yaml')], { stdio: ['ignore', boxLog, boxLog], env: { ...process.env, SHAOBING_DIST: '1' } });
 const url = `mqtt://127.0.0.1:${boxPort}`;
 const connectRetry = async (opts: mqtt.IClientOptions): Promise<MqttClient> => {
   for (let i = 0; ; i++) {

@@ -24,8 +24,15 @@ class MemorySink implements EventSink {
   events: { seq: number; type: EventTypeName; payload: unknown }[] = [];
   readings = 0;
   failing = false;
-  append(type: EventTypeName, payload: unknown): number {
+  /** Events per commit: one step's outputs are durable together. */
+  commits: number[] = [];
+  appendMany(events: readonly { type: EventTypeName; payload: unknown }[]): number[] {
+    this.commits.push(events.length);
+    return events.map((e) => this.append(e.type, e.payload, true));
+  }
+  append(type: EventTypeName, payload: unknown, inBatch = false): number {
     if (this.failing) throw new Error('disk on fire');
+    if (!inBatch) this.commits.push(1);
     this.events.push({ seq: this.events.length + 1, type, payload });
     return this.events.length;
   }
@@ -37,7 +44,7 @@ class MemorySink implements EventSink {
 describe('engine runner', () => {
   afterEach(() => void vi.useRealTimers());
 
-  it('logs every transition and effect before emitting it, and commands with who sent them', async () => {
+  it('logs every transition and effect before emitting any, in one commit per step, and commands with who sent them', async () => {
     const log = pino({ level: 'silent' });
     const bus = new Bus(log);
     const clock = fakeClock();
@@ -53,9 +60,10 @@ describe('engine runner', () => {
     expect(sink.readings).toBe(2);
     const types = sink.events.map((e) => e.type);
     expect(types).toEqual(['transition', 'effect', 'effect', 'transition', 'effect', 'effect']);
-    // Each emit happened after its own event was appended.
-    expect(order[0]).toBe('emit transition after 1 events');
-    expect(order[1]).toBe('emit indicator after 2 events');
+    // The pre-alarm and its two panel effects were committed together before anything was emitted.
+    expect(sink.commits.slice(0, 2)).toEqual([3, 3]);
+    // Effects go out first: the siren must not wait for the alert's own publication.
+    expect(order.slice(0, 3)).toEqual(['emit indicator after 3 events', 'emit indicator after 3 events', 'emit transition after 3 events']);
     bus.emit('command', { type: 'silence', by: 'ignored' }, { by: 'wang', role: 'officer', via: 'mqtt' });
     const cmd = sink.events.find((e) => e.type === 'command')!;
     expect(cmd.payload).toMatchObject({ by: 'wang', role: 'officer', via: 'mqtt', command: { type: 'silence' } });

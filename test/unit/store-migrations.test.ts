@@ -21,19 +21,30 @@ describe('store migrations', () => {
     const db = new Database(join(dir, 'm.db'));
     expect(userVersion(db)).toBe(0);
     expect(migrate(db)).toEqual({ from: 0, to: SCHEMA_VERSION });
-    expect(userVersion(db)).toBe(1);
+    expect(userVersion(db)).toBe(SCHEMA_VERSION);
     expect(tables(db)).toEqual(['events', 'meta', 'readings', 'readings_1m', 'readings_1m_minute', 'readings_at_wall']);
-    expect(migrate(db)).toEqual({ from: 1, to: 1 });
+    expect(migrate(db)).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION });
     db.close();
   });
 
-  it('a second migration is one more array entry, and only it runs on a version-1 database', () => {
+  it('migration 2 (incremental rollups) upgrades a version-1 database with its data', () => {
+    const db = new Database(join(dir, 'v1.db'));
+    migrate(db, MIGRATIONS.slice(0, 1));
+    db.prepare("INSERT INTO readings VALUES ('rg1', 60000, 1, 'good'), ('rg1', 130000, 2, 'good')").run();
+    db.prepare("INSERT INTO meta VALUES ('rollup_minute', 1)").run(); // minutes 0 and 1 were rolled
+    expect(migrate(db)).toEqual({ from: 1, to: SCHEMA_VERSION });
+    expect(db.prepare("SELECT key, value FROM meta ORDER BY key").all()).toEqual([{ key: 'rollup_rowid', value: 1 }]);
+    expect(db.prepare('SELECT last_at FROM readings_1m').all()).toEqual([]);
+    db.close();
+  });
+
+  it('a further migration is one more array entry, and only it runs on a current database', () => {
     const db = new Database(join(dir, 'm.db'));
     migrate(db);
     db.prepare("INSERT INTO events VALUES (1, 'note', 0, 0, 'b', 1, '\"kept\"')").run();
-    const v2: Migration = { version: 2, description: 'events by type', up: (d) => d.exec('CREATE INDEX events_type ON events (type)') };
-    expect(migrate(db, [...MIGRATIONS, v2])).toEqual({ from: 1, to: 2 });
-    expect(userVersion(db)).toBe(2);
+    const next: Migration = { version: SCHEMA_VERSION + 1, description: 'events by type', up: (d) => d.exec('CREATE INDEX events_type ON events (type)') };
+    expect(migrate(db, [...MIGRATIONS, next])).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION + 1 });
+    expect(userVersion(db)).toBe(SCHEMA_VERSION + 1);
     expect(tables(db)).toContain('events_type');
     expect(db.prepare('SELECT payload FROM events').pluck().get()).toBe('"kept"');
     db.close();
@@ -43,7 +54,7 @@ describe('store migrations', () => {
     const db = new Database(join(dir, 'm.db'));
     migrate(db);
     const bad: Migration = {
-      version: 2,
+      version: SCHEMA_VERSION + 1,
       description: 'fails half-way',
       up: (d) => {
         d.exec('CREATE TABLE half (x)');
@@ -51,7 +62,7 @@ describe('store migrations', () => {
       },
     };
     expect(() => migrate(db, [...MIGRATIONS, bad])).toThrow('boom');
-    expect(userVersion(db)).toBe(1);
+    expect(userVersion(db)).toBe(SCHEMA_VERSION);
     expect(tables(db)).not.toContain('half');
     db.close();
   });
@@ -71,7 +82,7 @@ describe('store migrations', () => {
     await expect(openStore(path)).rejects.toMatchObject({
       name: 'StoreError',
       code: 'schema_too_new',
-      message: expect.stringMatching(/schema version 7 but this build knows versions up to 1; refusing to open it/),
+      message: expect.stringMatching(new RegExp(`schema version 7 but this build knows versions up to ${SCHEMA_VERSION}; refusing to open it`)),
     });
     expect(peek(path, (d) => userVersion(d))).toBe(7);
   });
@@ -80,6 +91,6 @@ describe('store migrations', () => {
     const path = join(dir, 'fresh.db');
     const { store } = await openStore(path);
     await store.stop();
-    expect(peek(path, (d) => [userVersion(d), d.pragma('journal_mode', { simple: true })])).toEqual([1, 'wal']);
+    expect(peek(path, (d) => [userVersion(d), d.pragma('journal_mode', { simple: true })])).toEqual([SCHEMA_VERSION, 'wal']);
   });
 });
