@@ -19,6 +19,7 @@ import { FieldBuses } from '../drivers/modbus/field-buses.ts';
 import type { DeviceProfile } from '../drivers/modbus/profile-types.ts';
 import { loadAllProfiles } from '../drivers/modbus/profiles.ts';
 import type { Module } from './shell/module.ts';
+import { SerialSensorDriver } from '../drivers/serial/driver.ts';
 
 /**
  * A Modbus rain gauge's counter wraps in raw counts (the profile knows where); the driver hands
@@ -109,6 +110,10 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const modules: Module[] = [store, broker, engine, actuators, publisher];
   // Field buses after the engine, so the first readings find it listening.
   if (config.buses.length) modules.splice(3, 0, new FieldBuses(ctx, profiles));
+  for (const port of config.serial) {
+    const devices = Object.fromEntries(Object.entries(port.devices).map(([line, sensor]) => [line, { sensor }]));
+    modules.splice(3, 0, new SerialSensorDriver(ctx, { path: port.path, baudRate: port.baud, protocol: port.protocol, devices }));
+  }
   const supervisor = new Supervisor(modules, o.log);
   await supervisor.start();
   o.log.info({ config }, 'effective config');

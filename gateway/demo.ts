@@ -5,6 +5,8 @@
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { DemoField } from '../simulators/demo-devices.ts';
+import { DemoModbus } from '../simulators/demo-modbus.ts';
+import { loadAllProfiles } from '../drivers/modbus/profiles.ts';
 import { startBox } from './box.ts';
 import { loadConfig } from './config/load.ts';
 
@@ -19,9 +21,11 @@ export interface DemoOptions {
 }
 
 export async function startDemo(o: DemoOptions): Promise<{ stop(): Promise<void>; field: DemoField; box: Awaited<ReturnType<typeof startBox>> }> {
-  const config = loadConfig(DEMO_SITE);
+  const site = loadConfig(DEMO_SITE);
+  const modbus = new DemoModbus(site, new Map(loadAllProfiles().map((p) => [p.model, p])), o.log.child({ module: 'simulators' }));
+  const config = await modbus.start();
   const box = await startBox({ config, log: o.log, tcpPort: o.tcpPort, wsPort: o.wsPort, dbPath: o.dbPath });
-  const field = new DemoField(config, `mqtt://127.0.0.1:${box.broker.tcpPort}`, o.log.child({ module: 'simulators' }), o.stepMs);
+  const field = new DemoField(config, `mqtt://127.0.0.1:${box.broker.tcpPort}`, o.log.child({ module: 'simulators' }), modbus, o.stepMs);
   await field.start();
   o.log.info({ mqtt: box.broker.tcpPort, ws: box.broker.wsPort }, 'demo running: a rainstorm, a rising river and a stairwell fire, looping');
   return {
@@ -30,6 +34,7 @@ export async function startDemo(o: DemoOptions): Promise<{ stop(): Promise<void>
     async stop() {
       await field.stop();
       await box.stop();
+      await modbus.stop();
     },
   };
 }

@@ -121,14 +121,14 @@ export class RelaySirenDriver implements Module {
     const a = on && ms > 0 && flash?.pulse ? flash : plain;
     if (!a) return this.fault(s, 'profile_has_no_action', { wanted: on });
     const address = a.address + s.coil;
+    const confirm = a.confirm ? s.profile.registers.find((r) => r.name === a.confirm) : undefined;
     try {
-      await sched.request(s.unit, 'write', (l) =>
-        a.encoding === 'raw' ? l.writeCoilRaw(s.unit, address, pulseCount(a, ms)) : l.writeCoil(s.unit, address, Boolean(a.value)),
-      );
-      const confirm = a.confirm ? s.profile.registers.find((r) => r.name === a.confirm) : undefined;
-      if (!confirm) return;
-      const [state] = await sched.request(s.unit, 'write', (l) => l.read(s.unit, confirm.table, confirm.address + s.coil, 1));
-      if (Boolean(state) !== on) this.fault(s, 'relay_did_not_follow', { wanted: on, read_back: Boolean(state) });
+      // Write and read back in one bus transaction pair, so no other write slips in between.
+      const state = await sched.request(s.unit, 'write', async (l) => {
+        await (a.encoding === 'raw' ? l.writeCoilRaw(s.unit, address, pulseCount(a, ms)) : l.writeCoil(s.unit, address, Boolean(a.value)));
+        return confirm ? (await l.read(s.unit, confirm.table, confirm.address + s.coil, 1))[0] : undefined;
+      });
+      if (state !== undefined && Boolean(state) !== on) this.fault(s, 'relay_did_not_follow', { wanted: on, read_back: Boolean(state) });
     } catch (err) {
       this.fault(s, 'write_failed', { code: (err as { code?: string }).code ?? String(err), wanted: on });
     }

@@ -181,6 +181,13 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
     }
     return { id: a.id as string, kind: a.kind as 'siren' | 'speaker', name: (a.name as string) ?? a.id, zones: a.zones as string[], modbus: modbus(a.modbus, busIds, `actuators[${i}]`, problems) };
   });
+  duplicates(raw.serial ?? [], 'serial', problems);
+  const serial = ((raw.serial ?? []) as Raw[]).map((p, i) => {
+    for (const [line, id] of Object.entries(p.devices as Record<string, string>)) {
+      if (!sensors.some((x) => x.id === id)) problems.push({ path: `serial[${i}].devices.${line}`, message: `unknown sensor '${id}'` });
+    }
+    return { id: p.id as string, path: p.path as string, baud: (p.baud as number) ?? 9600, protocol: p.protocol as 'ascii' | 'framed', devices: p.devices as Record<string, string> };
+  });
   const m: Raw = { ...MQTT_DEFAULTS, ...raw.mqtt };
   const accounts = (m.accounts as Raw[]).map((a, i) => {
     const path = `mqtt.accounts[${i}]`;
@@ -214,6 +221,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
     sensors,
     actuators,
     buses,
+    serial,
     mqtt: { host: m.host, port: m.port, wsPort: m.ws_port, maxPayloadBytes: m.max_payload_bytes, accounts },
     store: { path: st.path, rawRetentionDays: st.raw_retention_days, rollupRetentionDays: st.rollup_retention_days, eventRetentionDays: st.event_retention_days },
     actions: {

@@ -213,6 +213,21 @@ export const siteConfigSchema = {
         },
       },
     },
+    serial: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'path', 'protocol', 'devices'],
+        properties: {
+          id,
+          path: { type: 'string', minLength: 1 },
+          baud: { enum: [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] },
+          protocol: { enum: ['ascii', 'framed'] },
+          devices: { type: 'object', minProperties: 1, propertyNames: { pattern: '^[A-Za-z0-9_-]{1,32}$' }, additionalProperties: id },
+        },
+      },
+    },
     mqtt: {
       type: 'object',
       additionalProperties: false,

@@ -55,6 +55,16 @@ export interface BusConfig {
   retries: number;
 }
 
+/** A serial line carrying simple sensors (drivers/serial): ASCII lines or CRC frames. */
+export interface SerialPortConfig {
+  id: string;
+  path: string;
+  baud: number;
+  protocol: 'ascii' | 'framed';
+  /** Device id as written on the line → box sensor id. */
+  devices: Record<string, string>;
+}
+
 interface SensorBase {
   id: string;
   /** Null for devices that publish over MQTT themselves. */
@@ -206,6 +216,7 @@ export interface SiteConfig {
   sensors: SensorConfig[];
   actuators: ActuatorConfig[];
   buses: BusConfig[];
+  serial: SerialPortConfig[];
   actions: ActionsConfig;
   mqtt: MqttConfig;
   store: StoreConfig;

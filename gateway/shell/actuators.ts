@@ -53,7 +53,8 @@ export class ActuatorRouter implements Module {
     if (!kind || !('zone' in e)) return;
     const targets = this.serving(kind, e.zone);
     if (targets.length === 0) {
-      this.log.warn({ effect: e.type, zone: e.zone }, `no ${kind} serves zone ${e.zone}`);
+      const onBus = this.ctx.config.actuators.some((a) => a.modbus && a.kind === kind && (e.zone === 'site' || a.zones.includes(e.zone) || a.zones.includes('site')));
+      if (!onBus) this.log.warn({ effect: e.type, zone: e.zone }, `no ${kind} serves zone ${e.zone}`);
       return;
     }
     const { at: _at, ...rest } = e;
