@@ -12,6 +12,7 @@ const text = { type: 'string', minLength: 1, maxLength: 200 };
 const level = { enum: [...LEVELS] };
 const seconds = { type: 'number', minimum: 0, maximum: 604800 };
 const positive = { type: 'number', exclusiveMinimum: 0 };
+const baud = { enum: [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] };
 
 const health = {
   interval_s: { type: 'number', minimum: 1, maximum: 86400 },
@@ -204,7 +205,7 @@ export const siteConfigSchema = {
           path: { type: 'string', minLength: 1 },
           host: { type: 'string', minLength: 1 },
           port: { type: 'integer', minimum: 1, maximum: 65535 },
-          baud: { enum: [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] },
+          baud,
           parity: { enum: ['none', 'even', 'odd'] },
           data_bits: { enum: [7, 8] },
           stop_bits: { enum: [1, 2] },
@@ -222,7 +223,7 @@ export const siteConfigSchema = {
         properties: {
           id,
           path: { type: 'string', minLength: 1 },
-          baud: { enum: [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] },
+          baud,
           protocol: { enum: ['ascii', 'framed'] },
           devices: { type: 'object', minProperties: 1, propertyNames: { pattern: '^[A-Za-z0-9_-]{1,32}$' }, additionalProperties: id },
         },

@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until as untilDefault } from '../helpers/until.ts';
+
+const until = <T>(what: string, get: () => T | undefined | false, ms = 20_000): Promise<T> => untilDefault(what, get, ms);
 import { loadAllProfiles } from '../../drivers/modbus/profiles.ts';
 import { startBox, type Box } from '../../gateway/box.ts';
 import { formatProblem, parseConfig } from '../../gateway/config/load.ts';
@@ -20,16 +23,6 @@ let level: SimulatedDevice;
 let relay: SimulatedDevice;
 let box: Box;
 const transitions: AlertTransition[] = [];
-
-async function until<T>(what: string, get: () => T | undefined | false, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 beforeAll(async () => {
   level = sim.add(profiles.get('qdy30a')!, 3);

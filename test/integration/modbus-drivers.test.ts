@@ -4,6 +4,9 @@
  */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until as untilDefault } from '../helpers/until.ts';
+
+const until = <T>(what: string, get: () => T | undefined | false, ms = 15_000): Promise<T> => untilDefault(what, get, ms);
 import { parseConfig, formatProblem } from '../../gateway/config/load.ts';
 import type { Reading } from '../../gateway/engine/types.ts';
 import type { Effect } from '../../gateway/planner/types.ts';
@@ -23,16 +26,6 @@ let field: FieldBuses;
 const readings: Reading[] = [];
 const reports: ActuatorReport[] = [];
 let bus: Bus;
-
-async function until<T>(what: string, get: () => T | undefined | false, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const since = (sensor: string, from: number): Reading[] => readings.slice(from).filter((r) => r.sensor === sensor);
 

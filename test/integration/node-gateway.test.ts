@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until as untilDefault } from '../helpers/until.ts';
+
+const until = <T>(what: string, get: () => T | undefined | false, ms = 30_000): Promise<T> => untilDefault(what, get, ms);
 import { FieldBuses } from '../../drivers/modbus/field-buses.ts';
 import { loadAllProfiles } from '../../drivers/modbus/profiles.ts';
 import { formatProblem, parseConfig } from '../../gateway/config/load.ts';
@@ -31,16 +34,6 @@ function field(): { fb: FieldBuses; bus: Bus } {
   bus.on('reading', (r) => readings.push({ ...r }));
   bus.on('actuatorReport', (r) => reports.push(r));
   return { fb: new FieldBuses({ config, bus, log: pino({ level: 'silent' }), clock: systemClock() }, profiles), bus };
-}
-
-async function until<T>(what: string, get: () => T | undefined | false, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const siren = (activity: string, steps: number[]): Effect => ({ type: 'siren', at: 0, zone: 'site', activity, priority: 'alarm', source: 'engine', by: 'engine', alert: 'x/1', drill: false, pattern: 'p', steps, clamped: false });
