@@ -45,47 +45,14 @@ import type { SensorConfig } from '../config/types.ts';
 import type { BoxContext, Module } from '../shell/module.ts';
 import { mayPublish, mayRetain, maySubscribe, mayRead, mayWill, type Principal } from './acl.ts';
 import { numberPacketsInEmitOrder } from './emit-order.ts';
-import { Authenticator, DEFAULT_LOCKOUT, type LockoutPolicy } from './auth.ts';
+import { Authenticator, DEFAULT_LOCKOUT } from './auth.ts';
 import { Listeners } from './listeners.ts';
 import { LogThrottle } from './log-throttle.ts';
 import { checkCommand, checkDeviceStatus, checkReading, checkReport, type Checked } from './payloads.ts';
 import { BOX_TARGET, parseTopic, topics } from './topics.ts';
 
-export interface BrokerStats {
-  /** Clients connected and authenticated now. */
-  clients: number;
-  /** CONNECTs refused for credentials (anonymous, unknown user, wrong secret, locked out). */
-  authFailures: number;
-  /** Publishes, subscriptions and last wills refused by the ACL. */
-  aclDenials: number;
-  rejectedReadings: number;
-  rejectedCommands: number;
-  /** Rejected actuator reports and device status messages. */
-  rejectedOther: number;
-}
-
-export interface BrokerOptions {
-  /** Overrides `mqtt.port` (0 = ephemeral). */
-  tcpPort?: number | undefined;
-  /** Overrides `mqtt.ws_port`; here 0 means ephemeral, not off. */
-  wsPort?: number | undefined;
-  /** Disconnect a subscriber whose socket has not drained for this long. Default 5000. */
-  drainTimeoutMs?: number;
-  /** Close a socket that sent no CONNECT within this. Default 10000. */
-  connectTimeoutMs?: number;
-  lockout?: Partial<LockoutPolicy>;
-  /** `stop()` resolves within about this, whatever the clients do. Default 3000. */
-  stopDeadlineMs?: number;
-  /** `publish()` rejects if aedes has not finished with the message by then. Default drain + 1000. */
-  publishTimeoutMs?: number;
-}
-
-export class BrokerError extends Error {
-  constructor(readonly code: 'E_BROKER_DOWN' | 'E_BROKER_TOPIC' | 'E_BROKER_TIMEOUT' | 'E_BROKER_PUBLISH', message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'BrokerError';
-  }
-}
+export { BrokerError, type BrokerOptions, type BrokerStats } from './broker-types.ts';
+import { BrokerError, type BrokerOptions, type BrokerStats } from './broker-types.ts';
 
 /** Topics have at most 3 levels below the site; alert keys a few more. */
 const MAX_TOPIC_LEVELS = 16;
