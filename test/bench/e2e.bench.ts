@@ -27,9 +27,10 @@ const SECONDS = Number(process.argv[3] ?? 20);
 const FLOOD = { clients: 200, hz: 120, seconds: 10 };
 const LOAD = fileURLToPath(new URL('./load-gen.ts', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/shaobing.mjs', import.meta.url));
-/** V8 flags the box runs with (hardware/docs: the service unit); override with BOX_NODE_FLAGS. */
+/** V8 flags the box runs with (the systemd unit in hardware/docs/install.md); override with BOX_NODE_FLAGS. */
 const BOX_NODE_FLAGS = (process.env.BOX_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-const dir = mkdtempSync(join(tmpdir(), 'sb-e2e-bench-'));
+// BENCH_DIR=/dev/shm puts the log on tmpfs: separates the box's own cost from the disk's fsync.
+const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'sb-e2e-bench-'));
 const FAST = { N: 1024, r: 8, p: 1 };
 
 const pct = (xs: number[], p: number): number => {
