@@ -17,6 +17,12 @@ export class EngineRunner implements Module {
   private timer: NodeJS.Timeout | null = null;
   private offs: (() => void)[] = [];
   private readonly log: Logger;
+  /**
+   * The engine's clock: the monotonic clock (never jumps) offset by the wall time at start.
+   * Windows only use differences; the offset makes alert ids (`<key>/<raise time>`) unique
+   * across restarts instead of restarting at 0 with every boot.
+   */
+  private base = 0;
 
   constructor(private readonly ctx: BoxContext, private readonly sink: EventSink, private readonly tickMs = 1000) {
     this.log = ctx.log.child({ module: 'engine' });
@@ -24,11 +30,12 @@ export class EngineRunner implements Module {
 
   async start(): Promise<void> {
     const { bus, clock } = this.ctx;
-    this.core = createCore(this.ctx.config, clock.mono());
+    this.base = Math.round(clock.wall() - clock.mono());
+    this.core = createCore(this.ctx.config, this.now());
     this.offs.push(
       bus.on('reading', (r) => {
         this.sink.addReading({ sensor: r.sensor, value: r.value, quality: r.quality, atWall: clock.wall() });
-        this.run({ type: 'reading', reading: r });
+        this.run({ type: 'reading', reading: { ...r, at: this.base + r.at } });
       }),
       bus.on('command', (c, meta) => this.command(c, meta)),
     );
@@ -45,10 +52,14 @@ export class EngineRunner implements Module {
   /** SIGTERM: stop sirens and speech unless an alarm holds them; logged and emitted like any effect. */
   windDown(): void {
     if (!this.core) return;
-    const effects = windDown(this.core.planner, this.ctx.clock.mono());
+    const effects = windDown(this.core.planner, this.now());
     recordAll(this.ctx, this.sink, effects.map((e) => ({ type: 'effect' as const, payload: e })), () => {
       for (const e of effects) this.ctx.bus.emit('effect', e);
     });
+  }
+
+  private now(): number {
+    return this.base + this.ctx.clock.mono();
   }
 
   /** Active alerts, for the status topic and the panel. */
@@ -67,7 +78,7 @@ export class EngineRunner implements Module {
     if (!this.core) return;
     let out: CoreOutput;
     try {
-      out = step(this.core, input, this.ctx.clock.mono());
+      out = step(this.core, input, this.now());
     } catch (err) {
       // A bug in one rule must not silence the box: log it and keep going with the next input.
       this.log.error({ err, input: input.type }, 'engine step failed');

@@ -84,6 +84,8 @@ describe('engine runner', () => {
     bus.on('transition', (t) => seen.push(`${t.transition}:${t.acknowledgedBy ?? ''}`));
     bus.emit('reading', { sensor: 'sm1', value: 1, at: clock.mono(), quality: 'good' });
     const id = runner.active()[0]!.alert;
+    // Alert ids carry the raise time on the wall-offset monotonic clock: unique across restarts.
+    expect(id).toBe(`site/fire/${T0}`);
     bus.emit('command', { type: 'ack', alert: id, by: 'wang' }, { by: 'wang', role: 'officer', via: 'mqtt' });
     expect(seen).toEqual(['raised:', 'acknowledged:wang']);
     await runner.stop();
