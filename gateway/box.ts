@@ -15,7 +15,7 @@ import { Publisher } from './shell/publisher.ts';
 import { record, type EventSink } from './shell/record.ts';
 import { Supervisor } from './shell/supervisor.ts';
 import { EventStore } from './store/event-store.ts';
-import { FieldBuses } from '../drivers/modbus/field-buses.ts';
+import { FieldBuses, sensorRegister } from '../drivers/modbus/field-buses.ts';
 import type { DeviceProfile } from '../drivers/modbus/profile-types.ts';
 import { loadAllProfiles } from '../drivers/modbus/profiles.ts';
 import type { Module } from './shell/module.ts';
@@ -29,7 +29,8 @@ export function withProfileCounters(config: SiteConfig, profiles: Map<string, De
   const sensors = config.sensors.map((s) => {
     if (s.kind !== 'rain' || !s.modbus || s.counterModulus !== 0) return s;
     const p = profiles.get(s.modbus.profile);
-    const reg = p?.registers.find((r) => (s.modbus!.register ? r.name === s.modbus!.register : r.feeds));
+    const name = p && sensorRegister(p, s.kind, s.modbus.register);
+    const reg = p?.registers.find((r) => r.name === name);
     return reg && reg.counterModulus > 0 ? { ...s, counterModulus: reg.counterModulus * reg.scale } : s;
   });
   return { ...config, sensors };

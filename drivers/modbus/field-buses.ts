@@ -14,6 +14,15 @@ import { RelaySirenDriver, type RelaySiren } from './relay-siren.ts';
 
 export type LinkFactory = (c: LinkConfig) => Link;
 
+/**
+ * The register a sensor reads: the one its config names, else the profile's `feeds` register
+ * for the sensor's kind (a node profile feeds one register per role: rain, water level, smoke).
+ */
+export function sensorRegister(p: DeviceProfile, kind: string, named: string | null): string | undefined {
+  if (named) return named;
+  return p.registers.find((r) => r.feeds && (r.role === null || r.role === kind))?.name;
+}
+
 export function linkConfig(b: BusConfig): LinkConfig {
   return { id: b.id, type: b.type, path: b.path ?? undefined, host: b.host ?? undefined, port: b.port, baud: b.baud, parity: b.parity, dataBits: b.dataBits, stopBits: b.stopBits, timeoutMs: b.timeoutMs };
 }
@@ -29,7 +38,7 @@ export function modbusDevices(config: SiteConfig, profiles: Map<string, DevicePr
   for (const s of config.sensors) {
     if (!s.modbus) continue;
     const p = profile(s.modbus.profile, `sensor ${s.id}`);
-    const register = s.modbus.register ?? p.registers.find((r) => r.feeds)?.name;
+    const register = sensorRegister(p, s.kind, s.modbus.register);
     if (!register) throw new Error(`sensor ${s.id}: profile ${p.model} feeds no register; name one with modbus.register`);
     sensors.push({ sensor: s.id, bus: s.modbus.bus, unit: s.modbus.unit, profile: p, register, pollMs: s.modbus.pollS * 1000 });
   }

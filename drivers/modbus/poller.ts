@@ -59,7 +59,11 @@ export class ModbusPoller implements Module {
       u.sensors.push({ sensor: s.sensor, reg });
       u.pollMs = Math.min(u.pollMs, s.pollMs);
     }
-    for (const u of this.units) u.blocks = planReads(u.sensors.map((s) => s.reg));
+    for (const u of this.units) {
+      // Status registers that say whether a value is valid are read in the same poll.
+      const status = u.sensors.flatMap((s) => (s.reg.validWhenZero ? u.profile.registers.filter((r) => r.name === s.reg.validWhenZero) : []));
+      u.blocks = planReads([...u.sensors.map((s) => s.reg), ...status]);
+    }
   }
 
   async start(): Promise<void> {
@@ -111,7 +115,10 @@ export class ModbusPoller implements Module {
       if (u.failures > 0) this.log.info({ bus: u.bus, unit: u.unit, after_failures: u.failures }, 'unit answers again');
       u.failures = 0;
       u.lastError = null;
-      for (const s of u.sensors) this.emit(s.sensor, values.get(s.reg.name) ?? null);
+      for (const s of u.sensors) {
+        const invalid = s.reg.validWhenZero !== null && values.get(s.reg.validWhenZero) !== 0;
+        this.emit(s.sensor, invalid ? null : (values.get(s.reg.name) ?? null));
+      }
     } catch (err) {
       const e = err as ModbusError;
       u.failures++;

@@ -33,6 +33,7 @@ const register = {
     counter_modulus: { type: 'integer', minimum: 0, maximum: 4294967296 },
     decimals_from: name,
     unit_from: name,
+    valid_when_zero: name,
     unit_codes: numericMap(positive),
     map: numericMap({ type: 'number' }),
     once: { type: 'boolean' },

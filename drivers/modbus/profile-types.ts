@@ -57,6 +57,11 @@ export interface RegisterDef {
   decimalsFrom: string | null;
   /** Name of a register holding a unit code; `unitCodes` turns it into a factor to `unit`. */
   unitFrom: string | null;
+  /**
+   * A status register read with this one: the value is valid only while it reads 0 (our node's
+   * `level_status`: a broken 4–20 mA loop gives a clamped number that must not pass as a level).
+   */
+  validWhenZero: string | null;
   /** Unit code (as a decimal string) → factor to `unit`; a code not listed is an error. */
   unitCodes: Record<string, number> | null;
   /** Raw value (as a decimal string) → engineering value, for status words; unlisted = error. */

@@ -72,6 +72,7 @@ function normaliseRegister(r: Raw): RegisterDef {
     counterModulus: r.counter_modulus ?? 0,
     decimalsFrom: r.decimals_from ?? null,
     unitFrom: r.unit_from ?? null,
+    validWhenZero: r.valid_when_zero ?? null,
     unitCodes: r.unit_codes ?? null,
     map: r.map ?? null,
     once: r.once ?? false,
@@ -135,6 +136,7 @@ function checkRegisters(p: DeviceProfile, problems: ProfileProblem[]): void {
     if (p.kind === 'node' && r.role === null) at('role', 'every register of a node profile has a role');
   });
   p.registers.forEach((r, i) => {
+    if (r.validWhenZero && !byName.has(r.validWhenZero)) problems.push({ path: `registers[${i}].valid_when_zero`, message: `no register named ${r.validWhenZero}` });
     for (const [key, ref] of [['decimals_from', r.decimalsFrom], ['unit_from', r.unitFrom]] as const) {
       if (ref === null) continue;
       const target = byName.get(ref);

@@ -22,6 +22,7 @@ const tcp = new SimulatedBus({ transport: 'tcp' });
 let relay: SimulatedDevice;
 let gauge: SimulatedDevice;
 let level: SimulatedDevice;
+let node: SimulatedDevice;
 let field: FieldBuses;
 const readings: Reading[] = [];
 const reports: ActuatorReport[] = [];
@@ -33,11 +34,13 @@ beforeAll(async () => {
   relay = rtu.add(profiles.get('waveshare-modbus-rtu-relay')!, 1);
   gauge = rtu.add(profiles.get('xunchip-xm9505')!, 2);
   level = tcp.add(profiles.get('qdy30a')!, 3);
+  node = tcp.add(profiles.get('shaobing-node')!, 4);
   await Promise.all([rtu.start(), tcp.start()]);
   gauge.set('rainfall_mm', 53.6);
   level.set('unit_code', 1); // cm
   level.set('decimals', 1);
   level.set('level', 2.345);
+  node.set('level', 1.5);
   const { config, problems } = parseConfig(`
 site: { id: mb, name: 测试 }
 buses:
@@ -46,6 +49,7 @@ buses:
 sensors:
   - { id: rg1, kind: rain, modbus: { bus: line1, unit: 2, profile: xunchip-xm9505, poll_s: 0.2 } }
   - { id: wl1, kind: water_level, stages: { warning: 2.5 }, modbus: { bus: net1, unit: 3, profile: qdy30a, poll_s: 0.2 } }
+  - { id: wl2, kind: water_level, stages: { warning: 2.5 }, modbus: { bus: net1, unit: 4, profile: shaobing-node, poll_s: 0.2 } }
 actuators:
   - { id: siren1, kind: siren, zones: [site], modbus: { bus: line1, unit: 1, profile: waveshare-modbus-rtu-relay } }
 `);
@@ -69,6 +73,18 @@ describe('Modbus drivers against simulated slaves', () => {
     // QDY30A: unit code (cm) and decimals read once, then the value in metres.
     const wl = await until('a level reading', () => readings.find((r) => r.sensor === 'wl1' && r.quality === 'good'));
     expect(wl.value).toBeCloseTo(2.345, 3);
+  });
+
+  it('a node level whose status flags a broken 4-20 mA loop is an error reading, never a number', async () => {
+    const ok = await until('a node level', () => readings.find((r) => r.sensor === 'wl2' && r.quality === 'good'));
+    expect(ok.value).toBeCloseTo(1.5, 3);
+    const from = readings.length;
+    node.set('level_status', 1); // open loop: the firmware still reports a clamped level
+    const bad = await until('an error reading', () => since('wl2', from).find((r) => r.quality === 'error'));
+    expect(bad.value).toBeNull();
+    const back = readings.length;
+    node.set('level_status', 0);
+    await until('good again', () => since('wl2', back).find((r) => r.quality === 'good'));
   });
 
   it('a unit that stops answering gives error readings, never numbers, and recovers by itself', async () => {

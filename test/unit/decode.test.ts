@@ -8,7 +8,7 @@ import { loadAllProfiles, registerOf } from '../../drivers/modbus/profiles.ts';
 function reg(over: Partial<RegisterDef>): RegisterDef {
   return {
     name: 'r', table: 'holding', address: 0, type: 'U_WORD', scale: 1, unit: '', feeds: false, role: null, counterModulus: 0,
-    decimalsFrom: null, unitFrom: null, unitCodes: null, map: null, once: false, writable: true, default: null, description: '', ...over,
+    decimalsFrom: null, unitFrom: null, validWhenZero: null, unitCodes: null, map: null, once: false, writable: true, default: null, description: '', ...over,
   };
 }
 
