@@ -5,7 +5,8 @@
  */
 import type { Logger } from 'pino';
 import { createCore, step, type Core, type CoreInput, type CoreOutput } from '../core.ts';
-import { activeAlerts } from '../engine/evaluate.ts';
+import { NO_EVIDENCE } from '../engine/alert-slot.ts';
+import { activeAlerts, evaluate } from '../engine/evaluate.ts';
 import { windDown } from '../planner/plan.ts';
 import type { BoxCommand, CommandMeta } from './bus.ts';
 import type { BoxContext, Module } from './module.ts';
@@ -24,7 +25,13 @@ export class EngineRunner implements Module {
    */
   private base = 0;
 
-  constructor(private readonly ctx: BoxContext, private readonly sink: EventSink, private readonly tickMs = 1000) {
+  constructor(
+    private readonly ctx: BoxContext,
+    private readonly sink: EventSink,
+    private readonly tickMs = 1000,
+    /** The log's recent readings, to rebuild rain windows after a restart (see `restore`). */
+    private readonly history?: (sensors: string[], sinceWall: number) => { sensor: string; atWall: number; value: number }[],
+  ) {
     this.log = ctx.log.child({ module: 'engine' });
   }
 
@@ -32,6 +39,7 @@ export class EngineRunner implements Module {
     const { bus, clock } = this.ctx;
     this.base = Math.round(clock.wall() - clock.mono());
     this.core = createCore(this.ctx.config, this.now());
+    this.restore();
     this.offs.push(
       bus.on('reading', (r) => {
         this.sink.addReading({ sensor: r.sensor, value: r.value, quality: r.quality, atWall: clock.wall() });
@@ -56,6 +64,28 @@ export class EngineRunner implements Module {
     recordAll(this.ctx, this.sink, effects.map((e) => ({ type: 'effect' as const, payload: e })), () => {
       for (const e of effects) this.ctx.bus.emit('effect', e);
     });
+  }
+
+  /**
+   * A restart mid-storm must not forget the rain that already fell: the last 24 h of rain
+   * readings from the log are fed through the engine silently, then every alert slot is reset,
+   * so the next reading raises whatever level the restored sums support (and the planner sounds
+   * it again, since the box was down). Water level and smoke need only fresh readings.
+   */
+  private restore(): void {
+    if (!this.history || !this.core) return;
+    const rain = this.ctx.config.sensors.filter((s) => s.kind === 'rain').map((s) => s.id);
+    if (rain.length === 0) return;
+    let rows: ReturnType<NonNullable<EngineRunner['history']>>;
+    try {
+      rows = this.history(rain, this.ctx.clock.wall() - 24 * 3600_000);
+    } catch (err) {
+      this.log.error({ err }, 'rain history could not be read; rain windows start empty');
+      return;
+    }
+    for (const r of rows) evaluate(this.core.engine, { type: 'reading', reading: { sensor: r.sensor, value: r.value, at: r.atWall, quality: 'good' } }, r.atWall);
+    for (const slot of this.core.engine.slots) Object.assign(slot, { active: null, upSince: null, downSince: null, last: NO_EVIDENCE });
+    this.log.info({ readings: rows.length, sensors: rain.length }, 'rain windows restored from the log');
   }
 
   private now(): number {

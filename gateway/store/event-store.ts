@@ -212,6 +212,31 @@ export class EventStore implements Module {
     return seqs;
   }
 
+  /**
+   * What the given sensors reported since `sinceWall`, oldest first, thinned to the last value
+   * of each rolled-up minute plus the raw readings not rolled up yet: enough to rebuild rain
+   * windows after a restart without reading a day of raw rows. Valued readings only.
+   */
+  history(sensors: readonly string[], sinceWall: number): { sensor: string; atWall: number; value: number }[] {
+    if (!this.conn || sensors.length === 0) return [];
+    this.readings.flush();
+    const db = this.conn.db;
+    const marks = sensors.map(() => '?').join(', ');
+    const rolledTo = (db.prepare(`SELECT max(minute) AS m FROM readings_1m WHERE sensor IN (${marks})`).get(...sensors) as { m: number | null }).m;
+    const tailFrom = rolledTo === null ? sinceWall : Math.max(sinceWall, (rolledTo + 1) * 60_000);
+    return db
+      .prepare(
+        `SELECT sensor, atWall, value FROM (
+           SELECT sensor, last_at AS atWall, last AS value FROM readings_1m
+           WHERE sensor IN (${marks}) AND minute >= ? AND last IS NOT NULL AND last_at IS NOT NULL AND last_at < ?
+           UNION ALL
+           SELECT sensor, at_wall AS atWall, value FROM readings
+           WHERE sensor IN (${marks}) AND at_wall >= ? AND value IS NOT NULL
+         ) ORDER BY atWall`,
+      )
+      .all(...sensors, Math.floor(sinceWall / 60_000), tailFrom, ...sensors, tailFrom) as { sensor: string; atWall: number; value: number }[];
+  }
+
   /** Queues a raw reading; dropped (and counted) while degraded or closed. */
   addReading(r: ReadingRow): void {
     if (!this.conn || this.fault.reason !== null) this.fault.droppedReadings++;

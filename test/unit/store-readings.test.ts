@@ -145,3 +145,27 @@ describe('retention', () => {
     await store.stop();
   });
 });
+
+describe('history for rebuilding rain windows after a restart', () => {
+  it('gives each rolled minute its last value, then the raw readings not rolled yet, oldest first', async () => {
+    const { store } = await openStore(path);
+    const add = (sensor: string, atWall: number, value: number | null): void => store.addReading({ sensor, value, quality: value === null ? 'error' : 'good', atWall });
+    add('rg1', T0 + 10_000, 1);
+    add('rg1', T0 + 50_000, 2); // minute 0's last
+    add('wl1', T0 + 20_000, 9); // another sensor: not asked for
+    add('rg1', T0 + MIN + 30_000, null); // an error: no value
+    add('rg1', T0 + MIN + 40_000, 3); // minute 1's last
+    expect(store.rollup(T0 + 2 * MIN)).toBe(3);
+    add('rg1', T0 + 2 * MIN + 5_000, 4); // minute 2: not rolled yet
+    add('rg1', T0 + 2 * MIN + 7_000, 5);
+    expect(store.history(['rg1'], T0)).toEqual([
+      { sensor: 'rg1', atWall: T0 + 50_000, value: 2 },
+      { sensor: 'rg1', atWall: T0 + MIN + 40_000, value: 3 },
+      { sensor: 'rg1', atWall: T0 + 2 * MIN + 5_000, value: 4 },
+      { sensor: 'rg1', atWall: T0 + 2 * MIN + 7_000, value: 5 },
+    ]);
+    expect(store.history(['rg1'], T0 + MIN)).toHaveLength(3);
+    expect(store.history([], T0)).toEqual([]);
+    await store.stop();
+  });
+});
