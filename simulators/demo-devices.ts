@@ -22,7 +22,7 @@ export class DemoField {
   private timer: NodeJS.Timeout | null = null;
   minute = 0;
 
-  constructor(private readonly config: SiteConfig, private readonly url: string, private readonly log: Logger, private readonly modbus: DemoModbus | null, private readonly stepMs = 500) {
+  constructor(private readonly config: SiteConfig, url: string, private readonly log: Logger, private readonly modbus: DemoModbus | null, private readonly stepMs = 500) {
     const base = { url, site: config.site.id, log };
     for (const s of config.sensors) if (!s.modbus) this.sensors.set(s.id, new SensorSim({ ...base, id: s.id, password: demoPassword(s.id) }, UNITS[s.kind]));
     for (const a of config.actuators) if (!a.modbus) this.actuators.push(new ActuatorSim({ ...base, id: a.id, password: demoPassword(a.id) }, a.kind));

@@ -60,7 +60,7 @@ export class FieldBuses implements Module {
   private running = false;
   private readonly log: Logger;
 
-  constructor(private readonly ctx: BoxContext, profiles: Map<string, DeviceProfile>, makeLink: LinkFactory = (c) => new ModbusSerialLink(c)) {
+  constructor(ctx: BoxContext, profiles: Map<string, DeviceProfile>, makeLink: LinkFactory = (c) => new ModbusSerialLink(c)) {
     this.log = ctx.log.child({ module: 'field-buses' });
     for (const b of ctx.config.buses) this.schedulers.set(b.id, new BusScheduler(makeLink(linkConfig(b)), this.log.child({ bus: b.id }), b.retries));
     const { sensors, sirens } = modbusDevices(ctx.config, profiles);

@@ -85,7 +85,7 @@ export function fireText(zone: Names): Describe {
 
 /** Sensor faults: stale, out of range, stuck, failing reads, smoke detector faults. */
 export function faultText(name: Names): Describe {
-  return ({ level, rule, values }, t) => {
+  return ({ rule, values }, t) => {
     let body: Texts;
     switch (rule) {
       case 'stale': {

@@ -4,7 +4,6 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import modbusSerial from 'modbus-serial';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIRMWARE, startNodeSim, type NodeSim } from '../helpers/node-sim.ts';
