@@ -19,7 +19,8 @@ export type Fault =
   | { kind: 'exception'; code: 1 | 2 | 3 | 4; count?: number } // Modbus exception instead of the answer
   | { kind: 'short_frame'; count?: number } // the reply is cut short
   | { kind: 'delay'; ms: number; count?: number } // the reply comes late
-  | { kind: 'disappear' }; // answers nothing at all until restore()
+  | { kind: 'disappear' } // answers nothing at all until restore()
+  | { kind: 'stuck'; count?: number }; // acknowledges writes without doing them (a welded or dead relay)
 
 /** One write seen by the device: from the master, or the device's own timer (a pulse ending). */
 export interface WriteRecord {
@@ -157,6 +158,11 @@ export class SimulatedDevice {
       if (f.kind !== 'disappear' && --this.faultLeft <= 0) this.restore();
       if (f.kind === 'timeout' || f.kind === 'disappear') return { pdu: null, delayMs: 0, badCrc: false, short: false };
       if (f.kind === 'exception') return { pdu: Buffer.from([(pdu[0] ?? 0) | 0x80, f.code]), delayMs: 0, badCrc: false, short: false };
+      // A write echoed as if done (FC05/06 echo the request, FC15/16 its first five bytes).
+      const fc = pdu[0] ?? 0;
+      if (f.kind === 'stuck' && (fc === 5 || fc === 6 || fc === 15 || fc === 16)) {
+        return { pdu: Buffer.from(fc === 5 || fc === 6 ? pdu : pdu.subarray(0, 5)), delayMs: 0, badCrc: false, short: false };
+      }
     }
     const answer = handlePdu(this, pdu);
     if (broadcast) return { pdu: null, delayMs: 0, badCrc: false, short: false };
