@@ -162,25 +162,7 @@ export class EventStore implements Module {
    * for a failing disk: then the event is held in memory with its seq and written later.
    */
   append(type: EventType, payload: unknown): number {
-    if (!this.started) throw notOpen();
-    const json = payloadJson(type, payload);
-    const c = this.clock;
-    const rec: EventRecord = { seq: this.last + 1, type, atWall: Math.round(c.wall()), atMono: c.mono(), boot: c.boot, clockTrusted: c.trusted(), json };
-    if (this.fault.reason !== null || !this.conn) {
-      this.last = rec.seq;
-      this.fault.hold(rec);
-      return rec.seq;
-    }
-    try {
-      this.conn.writeEvents([rec], false);
-      this.last = rec.seq;
-    } catch (err) {
-      if (diskReason(err, this.dir) === null) throw err; // not a disk fault: the seq stays unused
-      this.last = rec.seq;
-      this.fault.hold(rec);
-      this.fault.failed(err);
-    }
-    return rec.seq;
+    return this.appendMany([{ type, payload }])[0]!;
   }
 
   /**
@@ -204,7 +186,7 @@ export class EventStore implements Module {
       this.conn.writeEvents(recs, false);
       this.last = seqs.at(-1)!;
     } catch (err) {
-      if (diskReason(err, this.dir) === null) throw err;
+      if (diskReason(err, this.dir) === null) throw err; // not a disk fault: the seqs stay unused
       this.last = seqs.at(-1)!;
       for (const r of recs) this.fault.hold(r);
       this.fault.failed(err);
