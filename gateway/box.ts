@@ -60,19 +60,11 @@ export interface Box {
  */
 function guarded(store: EventStore, log: Logger): EventSink {
   return {
-    append(type, payload) {
-      try {
-        return store.append(type, payload);
-      } catch (err) {
-        log.fatal({ err, type }, 'event could not be logged; acting anyway');
-        return -1;
-      }
-    },
     appendMany(events) {
       try {
         return store.appendMany(events);
       } catch (err) {
-        log.fatal({ err, n: events.length }, 'events could not be logged; acting anyway');
+        log.fatal({ err, types: events.map((e) => e.type) }, 'events could not be logged; acting anyway');
         return events.map(() => -1);
       }
     },

@@ -6,8 +6,7 @@ import type { BoxContext } from './module.ts';
 
 /** What the shell needs of the store; EventStore implements it, tests may pass a fake. */
 export interface EventSink {
-  append(type: EventTypeName, payload: unknown): number;
-  /** Several events, durable together (one commit), seqs in order. */
+  /** Events, durable together (one commit), seqs in order. */
   appendMany(events: readonly { type: EventTypeName; payload: unknown }[]): number[];
   addReading(r: { sensor: string; value: number | null; quality: string; atWall: number }): void;
 }
@@ -15,9 +14,7 @@ export interface EventSink {
 export type EventTypeName = 'transition' | 'effect' | 'command' | 'fault' | 'config' | 'start' | 'stop' | 'observation' | 'note' | 'storage';
 
 export function record(ctx: Pick<BoxContext, 'bus' | 'clock'>, sink: EventSink, type: EventTypeName, payload: unknown): number {
-  const seq = sink.append(type, payload);
-  ctx.bus.emit('logged', { seq, type, atWall: ctx.clock.wall(), payload });
-  return seq;
+  return recordAll(ctx, sink, [{ type, payload }])[0]!;
 }
 
 /**
