@@ -10,6 +10,7 @@
  */
 import type { Logger } from 'pino';
 import type { Effect } from '../../gateway/planner/types.ts';
+import { servesZone } from '../../gateway/shell/actuators.ts';
 import type { BoxContext, Module } from '../../gateway/shell/module.ts';
 import type { BusScheduler } from './bus-scheduler.ts';
 import type { ActionDef, DeviceProfile } from './profile-types.ts';
@@ -63,14 +64,10 @@ export class RelaySirenDriver implements Module {
     this.playing.clear();
   }
 
-  private serves(s: RelaySiren, zone: string): boolean {
-    return zone === 'site' || s.zones.includes(zone) || s.zones.includes('site');
-  }
-
   private onEffect(e: Effect): void {
     if (e.type !== 'siren' && e.type !== 'siren_off') return;
     for (const s of this.sirens) {
-      if (!this.serves(s, e.zone)) continue;
+      if (!servesZone(s.zones, e.zone)) continue;
       const p = this.playing.get(s.actuator);
       if (e.type === 'siren_off') {
         if (p && p.activity !== e.activity) continue; // an older pattern's stop

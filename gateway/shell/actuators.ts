@@ -12,6 +12,11 @@ import type { BoxContext, Module } from './module.ts';
 
 export type Publish = (topic: string, payload: string, opts?: { qos?: 0 | 1; retain?: boolean }) => Promise<void>;
 
+/** Whether an actuator placed on `zones` serves `zone`: the `site` zone reaches every actuator. */
+export function servesZone(zones: readonly string[], zone: string): boolean {
+  return zone === 'site' || zones.includes(zone) || zones.includes('site');
+}
+
 function channelOf(e: Effect): 'siren' | 'speaker' | null {
   if (e.type === 'siren' || e.type === 'siren_off') return 'siren';
   if (e.type === 'broadcast' || e.type === 'broadcast_stop') return 'speaker';
@@ -45,7 +50,7 @@ export class ActuatorRouter implements Module {
   /** Actuators of a kind that serve a zone (the `site` zone reaches every actuator). */
   serving(kind: ActuatorConfig['kind'], zone: string): ActuatorConfig[] {
     // Actuators on a Modbus bus are driven by drivers/modbus; this router serves MQTT ones.
-    return this.ctx.config.actuators.filter((a) => !a.modbus && a.kind === kind && (zone === 'site' || a.zones.includes(zone) || a.zones.includes('site')));
+    return this.ctx.config.actuators.filter((a) => !a.modbus && a.kind === kind && servesZone(a.zones, zone));
   }
 
   private route(e: Effect): void {
@@ -53,7 +58,7 @@ export class ActuatorRouter implements Module {
     if (!kind || !('zone' in e)) return;
     const targets = this.serving(kind, e.zone);
     if (targets.length === 0) {
-      const onBus = this.ctx.config.actuators.some((a) => a.modbus && a.kind === kind && (e.zone === 'site' || a.zones.includes(e.zone) || a.zones.includes('site')));
+      const onBus = this.ctx.config.actuators.some((a) => a.modbus && a.kind === kind && servesZone(a.zones, e.zone));
       if (!onBus) this.log.warn({ effect: e.type, zone: e.zone }, `no ${kind} serves zone ${e.zone}`);
       return;
     }
