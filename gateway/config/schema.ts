@@ -4,6 +4,7 @@
  * not apply defaults inside `oneOf` branches.
  */
 import { LEVELS } from '../engine/types.ts';
+import { SCRYPT_HASH } from '../shell/secrets.ts';
 import { RAIN_WINDOWS_H } from './types.ts';
 
 /** Ids end up in MQTT topics and file names: no `/`, `+`, `#` or spaces. */
@@ -246,7 +247,7 @@ export const siteConfigSchema = {
             properties: {
               username: id,
               role: { enum: ['device', 'officer', 'township', 'observer'] },
-              secret_hash: { type: 'string', pattern: '^scrypt\\$\\d+\\$\\d+\\$\\d+\\$[A-Za-z0-9+/=]+\\$[A-Za-z0-9+/=]+$' },
+              secret_hash: { type: 'string', pattern: SCRYPT_HASH.source },
             },
           },
         },

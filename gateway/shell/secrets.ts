@@ -5,6 +5,9 @@
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
+/** The stored form of a secret: `scrypt$N$r$p$salt$hash` (the config schema checks it too). */
+export const SCRYPT_HASH = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/;
+
 const scrypt = (secret: string, salt: Buffer, len: number, opts: ScryptOptions): Promise<Buffer> =>
   new Promise((resolve, reject) => scryptCb(secret, salt, len, opts, (err, key) => (err ? reject(err) : resolve(key))));
 
@@ -21,7 +24,7 @@ export async function hashSecret(secret: string, params = DEFAULT): Promise<stri
 
 /** True if `secret` matches `stored`. A malformed stored hash never matches. */
 export async function verifySecret(secret: string, stored: string): Promise<boolean> {
-  const m = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(stored);
+  const m = SCRYPT_HASH.exec(stored);
   if (!m) return false;
   const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const expected = Buffer.from(m[5]!, 'base64');
