@@ -105,7 +105,7 @@ export function stepSlot(slot: AlertSlot, candidate: Candidate, now: number, out
     const c = candidate as Shown;
     const prev = slot.active?.level ?? null;
     if (!slot.active) {
-      slot.active = { id: `${slot.key}/${now}`, level: c.level, rule: c.rule, values: c.values, acknowledgedBy: null };
+      slot.active = { id: alertId(slot.key, now), level: c.level, rule: c.rule, values: c.values, acknowledgedBy: null };
       out.push(transition(slot, 'raised', c, null, now));
     } else {
       Object.assign(slot.active, { level: c.level, rule: c.rule, values: c.values });
@@ -131,6 +131,17 @@ export function stepSlot(slot: AlertSlot, candidate: Candidate, now: number, out
 }
 
 /** Records an officer's acknowledgement. Returns the transition, or null if the alert is not active. */
+/** An alert's id: what it is about (`<sensor or zone>/<family>`) and when it was raised. */
+export function alertId(subject: string, raisedAt: number): string {
+  return `${subject}/${raisedAt}`;
+}
+
+/** What an alert id is about, without its raise time: one river probe's stage, one zone's fire. */
+export function alertSubject(id: string): string {
+  const i = id.lastIndexOf('/');
+  return i < 0 ? id : id.slice(0, i);
+}
+
 export function acknowledge(slot: AlertSlot, alertId: string, by: string, now: number): AlertTransition | null {
   if (!slot.active || slot.active.id !== alertId || slot.active.acknowledgedBy) return null;
   slot.active.acknowledgedBy = by;

@@ -7,6 +7,7 @@ import type { ActionsConfig } from '../config/types.ts';
 import { clampSteps, onStepAt, patternMs } from './siren-limits.ts';
 import type { Effect, Priority, Source, StopReason } from './types.ts';
 import { priorityRank } from './types.ts';
+import { alertSubject } from '../engine/alert-slot.ts';
 
 export interface Item {
   activity: string;
@@ -16,6 +17,8 @@ export interface Item {
   source: Source;
   by: string;
   alert: string | null;
+  /** An all-clear carries the subject of the alert it ends (alertSubject): see `request`. */
+  clears?: string;
   drill: boolean;
   /** Pre-empted items start again later; drills and tests are dropped instead. */
   resumable: boolean;
@@ -85,11 +88,19 @@ function next(ch: Channel, now: number, actions: ActionsConfig, out: Effect[]): 
   if (item) start(ch, item, now, actions, out);
 }
 
+/**
+ * Puts an item on the channel. Whatever the channel holds for the same alert is replaced, and
+ * so is a waiting or playing all-clear for the same subject (the river probe that cleared and
+ * is rising again; a newer all-clear for it): a flapping sensor never builds up a backlog of
+ * stale "cleared" announcements that would play long after the fact.
+ */
 export function request(ch: Channel, item: Item, now: number, actions: ActionsConfig, out: Effect[]): void {
-  if (item.alert) ch.queue = ch.queue.filter((q) => q.alert !== item.alert);
+  const subject = item.alert ? alertSubject(item.alert) : (item.clears ?? null);
+  const supersedes = (q: Item): boolean => (item.alert !== null && q.alert === item.alert) || (subject !== null && q.clears === subject);
+  if (subject !== null && ch.queue.length) ch.queue = ch.queue.filter((q) => !supersedes(q));
   const cur = ch.current;
   if (!cur) return start(ch, item, now, actions, out);
-  if (item.alert && cur.alert === item.alert) {
+  if (supersedes(cur)) {
     halt(ch, now, 'replaced', 'planner', out);
     return start(ch, item, now, actions, out);
   }

@@ -5,6 +5,7 @@
  */
 import type { AlertTransition, Level } from '../engine/types.ts';
 import { levelRank } from '../engine/types.ts';
+import { alertSubject } from '../engine/alert-slot.ts';
 import { stopWhere } from './channels.ts';
 import type { Ctx } from './state.ts';
 import { sound } from './state.ts';
@@ -14,8 +15,7 @@ import type { Priority } from './types.ts';
 function zonesOf(ctx: Ctx, t: AlertTransition): string[] {
   const zones = new Set<string>();
   for (const id of t.sensors) {
-    const s = ctx.st.config.sensors.find((c) => c.id === id);
-    for (const z of s?.soundZones ?? [t.zone]) zones.add(z);
+    for (const z of ctx.st.soundZones.get(id) ?? [t.zone]) zones.add(z);
   }
   return [...zones];
 }
@@ -77,7 +77,7 @@ export function onTransition(ctx: Ctx, t: AlertTransition): void {
       stopAlert(ctx, t.alert, 'cleared', ['siren', 'speaker']);
       const allClear = memo.sounded && memo.silencedAt === null ? st.config.actions.allClearPattern : null;
       if (allClear || memo.broadcast) {
-        sound(ctx, { ...base, alert: null, priority: 'advisory', pattern: allClear, speech: memo.broadcast ? speech : null });
+        sound(ctx, { ...base, alert: null, clears: alertSubject(t.alert), priority: 'advisory', pattern: allClear, speech: memo.broadcast ? speech : null });
       }
       return;
     }

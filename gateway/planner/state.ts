@@ -21,6 +21,8 @@ export interface AlertMemo {
 /** Owned state, updated in place like the engine's (see engine/state.ts). */
 export interface PlannerState {
   config: SiteConfig;
+  /** Each sensor's sound zones (looked up on every transition; a site may have 1,000 sensors). */
+  soundZones: Map<string, readonly string[]>;
   channels: Map<string, Channel>;
   alerts: Map<string, AlertMemo>;
   indicators: Record<Indicator, IndicatorState>;
@@ -34,7 +36,7 @@ export function createPlannerState(config: SiteConfig): PlannerState {
     channels.set(`${z.id}/siren`, newChannel());
     channels.set(`${z.id}/speaker`, newChannel());
   }
-  return { config, channels, alerts: new Map(), indicators: { alarm: 'off', fault: 'off', drill: 'off', buzzer: 'off' }, drill: null, seq: 0 };
+  return { config, soundZones: new Map(config.sensors.map((s) => [s.id, s.soundZones])), channels, alerts: new Map(), indicators: { alarm: 'off', fault: 'off', drill: 'off', buzzer: 'off' }, drill: null, seq: 0 };
 }
 
 export interface Ctx {
@@ -50,6 +52,8 @@ export interface SoundSpec {
   source: Source;
   by: string;
   alert: string | null;
+  /** For an all-clear: the subject of the alert it ends (see channels.ts `request`). */
+  clears?: string;
   drill: boolean;
   resumable: boolean;
   pattern: string | null;
@@ -72,7 +76,7 @@ export function sound(ctx: Ctx, spec: SoundSpec): string {
       ctx.notes.push({ at: now, note: 'unknown_zone', detail: { zone, activity } });
       continue;
     }
-    const base = { activity, zone, priority: spec.priority, source: spec.source, by: spec.by, alert: spec.alert, drill: spec.drill, resumable: spec.resumable, startedAt: now, endsAt: now };
+    const base = { activity, zone, priority: spec.priority, source: spec.source, by: spec.by, alert: spec.alert, ...(spec.clears === undefined ? {} : { clears: spec.clears }), drill: spec.drill, resumable: spec.resumable, startedAt: now, endsAt: now };
     if (steps) {
       const item: Item = { ...base, channel: 'siren', pattern: spec.pattern!, steps: [...steps] };
       request(channel(st, zone, 'siren'), item, now, st.config.actions, ctx.effects);

@@ -135,6 +135,36 @@ sensors: [{ id: rg1, kind: rain }]
     expect(kinds(e).filter((k) => k.startsWith('siren'))).toEqual(['siren_off:site:replaced', 'siren_off:river:replaced', 'siren_off:b3:replaced']);
     expect(kinds(e).filter((k) => k.startsWith('broadcast:'))).toHaveLength(3);
   });
+
+  it('a flapping sensor builds no backlog: a new alert on the same subject replaces its stale all-clear', () => {
+    const rig = new Rig();
+    const speaker = rig.state.channels.get('site/speaker')!;
+    let at = T0;
+    for (let i = 0; i < 200; i++) {
+      const id = `rg1/rain/${at}`;
+      rig.t(alert('raised', 'red', { alert: id }), at);
+      at += S;
+      rig.t(alert('cleared', 'red', { alert: id, textZh: '解除', textEn: 'cleared' }), at);
+      at += S;
+      expect(speaker.queue.length).toBeLessThanOrEqual(1);
+    }
+    // The next raise stops the all-clear that is playing (replaced), and nothing stale waits.
+    const e = rig.t(alert('raised', 'red', { alert: `rg1/rain/${at}` }), at);
+    expect(kinds(e)).toContain('broadcast_stop:site:replaced');
+    expect(speaker.queue.filter((q) => q.clears !== undefined)).toEqual([]);
+    expect(speaker.current?.alert).toBe(`rg1/rain/${at}`);
+  });
+
+  it('an all-clear of one subject does not displace another alert or its all-clear', () => {
+    const rig = new Rig();
+    const speaker = rig.state.channels.get('b3/speaker')!;
+    rig.t(alert('raised', 'red', { alert: 'rg1/rain/1' }));
+    rig.t(alert('escalated', 'red', { alert: 'b3/fire/1', kind: 'smoke', sensors: ['sm1'], zone: 'b3' }));
+    rig.t(alert('cleared', 'red', { alert: 'rg1/rain/1' }), T0 + S);
+    rig.t(alert('cleared', 'red', { alert: 'b3/fire/1', kind: 'smoke', sensors: ['sm1'], zone: 'b3' }), T0 + 2 * S);
+    const waiting = [speaker.current, ...speaker.queue].map((q) => q?.clears).filter(Boolean).sort();
+    expect(waiting).toEqual(['b3/fire', 'rg1/rain']);
+  });
 });
 
 describe('planner: priorities and pre-emption', () => {
