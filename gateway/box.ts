@@ -15,11 +15,9 @@ import { Publisher } from './shell/publisher.ts';
 import { record, type EventSink } from './shell/record.ts';
 import { Supervisor } from './shell/supervisor.ts';
 import { EventStore } from './store/event-store.ts';
-import { FieldBuses, sensorRegister } from '../drivers/modbus/field-buses.ts';
+import { sensorRegister } from '../drivers/modbus/sensor-register.ts';
 import type { DeviceProfile } from '../drivers/modbus/profile-types.ts';
-import { loadAllProfiles } from '../drivers/modbus/profiles.ts';
 import type { Module } from './shell/module.ts';
-import { SerialSensorDriver } from '../drivers/serial/driver.ts';
 
 /**
  * A Modbus rain gauge's counter wraps in raw counts (the profile knows where); the driver hands
@@ -36,10 +34,20 @@ export function withProfileCounters(config: SiteConfig, profiles: Map<string, De
   return { ...config, sensors };
 }
 
+/**
+ * The effective config as logged at start: account secrets' hashes stay out of the journal
+ * (a hash in a log file can be attacked offline), accounts are listed by name and role.
+ */
+export function loggableConfig(config: SiteConfig): unknown {
+  return { ...config, mqtt: { ...config.mqtt, accounts: config.mqtt.accounts.map((a) => `${a.username} (${a.role})`) } };
+}
+
 export interface BoxOptions {
   config: SiteConfig;
   log: Logger;
   clock?: Clock;
+  /** The device profiles, if already loaded (config/isolated.ts); else read here when buses need them. */
+  profiles?: readonly DeviceProfile[];
   /** Overrides for tests: ports (0 = ephemeral) and the database file. */
   tcpPort?: number;
   wsPort?: number;
@@ -80,7 +88,11 @@ function guarded(store: EventStore, log: Logger): EventSink {
 
 export async function startBox(o: BoxOptions): Promise<Box> {
   const clock = o.clock ?? systemClock();
-  const profiles = new Map(o.config.buses.length ? loadAllProfiles().map((p) => [p.model, p]) : []);
+  // Drivers and profiles are loaded only when the site has field buses or serial lines: a site
+  // of MQTT sensors does not carry modbus-serial and serialport in memory (about 15 MB).
+  const needsProfiles = o.config.buses.length > 0;
+  const profileList = o.profiles ?? (needsProfiles ? (await import('../drivers/modbus/profiles.ts')).loadAllProfiles() : []);
+  const profiles = new Map(profileList.map((p) => [p.model, p]));
   const config = withProfileCounters(o.config, profiles);
   const ctx: BoxContext = { config, bus: new Bus(o.log), log: o.log, clock };
   const store = new EventStore(ctx, { path: o.dbPath });
@@ -102,14 +114,18 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   });
   const modules: Module[] = [store, broker, engine, actuators, publisher];
   // Field buses after the engine, so the first readings find it listening.
-  if (config.buses.length) modules.splice(3, 0, new FieldBuses(ctx, profiles));
-  for (const port of config.serial) {
+  if (config.buses.length) {
+    const { FieldBuses } = await import('../drivers/modbus/field-buses.ts');
+    modules.splice(3, 0, new FieldBuses(ctx, profiles));
+  }
+  const serial = config.serial.length ? await import('../drivers/serial/driver.ts') : null;
+  for (const port of serial ? config.serial : []) {
     const devices = Object.fromEntries(Object.entries(port.devices).map(([line, sensor]) => [line, { sensor }]));
-    modules.splice(3, 0, new SerialSensorDriver(ctx, { path: port.path, baudRate: port.baud, protocol: port.protocol, devices }));
+    modules.splice(3, 0, new serial!.SerialSensorDriver(ctx, { path: port.path, baudRate: port.baud, protocol: port.protocol, devices }));
   }
   const supervisor = new Supervisor(modules, o.log);
   await supervisor.start();
-  o.log.info({ config }, 'effective config');
+  o.log.info({ config: loggableConfig(config) }, 'effective config');
   record(ctx, sink, 'start', { boot: clock.boot, site: config.site.id, sensors: config.sensors.length, actuators: config.actuators.length, buses: config.buses.length, clock_trusted: clock.trusted() });
   let stopped: Promise<void> | null = null;
   return {

@@ -3,11 +3,10 @@
  * bad input (a bad config or CSV row is reported, not a stack trace).
  */
 import { parseArgs } from 'node:util';
-import { formatProblem, parseConfig } from './config/load.ts';
 import { readFileSync } from 'node:fs';
-import { replay } from './replay/replay.ts';
-import { CsvRowError } from './replay/csv-parser.ts';
 import type { SiteConfig } from './config/types.ts';
+// Each command imports what it needs when it runs: `start` keeps the YAML parser, the schema
+// compiler and the replay machinery out of the running box (config/isolated.ts).
 
 const USAGE = `usage:
   shaobing start --config SITE.yaml   run the box for a real site
@@ -19,7 +18,8 @@ const USAGE = `usage:
 type Io = { out: (s: string) => void; err: (s: string) => void };
 const stdio: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
 
-function readConfig(file: string, io: Io): SiteConfig | null {
+async function readConfig(file: string, io: Io): Promise<SiteConfig | null> {
+  const { formatProblem, parseConfig } = await import('./config/load.ts');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -38,8 +38,10 @@ async function replayCommand(args: string[], io: Io): Promise<number> {
     io.err(USAGE);
     return 2;
   }
-  const config = readConfig(values.config, io);
+  const config = await readConfig(values.config, io);
   if (!config) return 1;
+  const { replay } = await import('./replay/replay.ts');
+  const { CsvRowError } = await import('./replay/csv-parser.ts');
   try {
     const s = await replay({ config, readings: values.readings, capDir: values['cap-dir'], observations: values.observations, write: io.out, error: io.err });
     io.err(`replayed ${s.rows} rows: ${s.transitions} alert transitions, ${s.effects} effects${s.capFiles ? `, ${s.capFiles} CAP files` : ''}${s.badRows ? `; ${s.badRows} bad rows skipped` : ''}`);
@@ -69,7 +71,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
           io.err(USAGE);
           return 2;
         }
-        const config = readConfig(rest[0], io);
+        const config = await readConfig(rest[0], io);
         if (!config) return 1;
         io.out(`${rest[0]}: ok (site ${config.site.id}, ${config.sensors.length} sensors, ${config.zones.length} zones)`);
         return 0;

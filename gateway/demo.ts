@@ -6,9 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { DemoField } from '../simulators/demo-devices.ts';
 import { DemoModbus } from '../simulators/demo-modbus.ts';
-import { loadAllProfiles } from '../drivers/modbus/profiles.ts';
 import { startBox } from './box.ts';
-import { loadConfig } from './config/load.ts';
+import { loadSiteIsolated } from './config/isolated.ts';
 
 export const DEMO_SITE = fileURLToPath(new URL('../simulators/demo-site.yaml', import.meta.url));
 
@@ -21,10 +20,10 @@ export interface DemoOptions {
 }
 
 export async function startDemo(o: DemoOptions): Promise<{ stop(): Promise<void>; field: DemoField; box: Awaited<ReturnType<typeof startBox>> }> {
-  const site = loadConfig(DEMO_SITE);
-  const modbus = new DemoModbus(site, new Map(loadAllProfiles().map((p) => [p.model, p])), o.log.child({ module: 'simulators' }));
+  const { config: site, profiles } = await loadSiteIsolated(DEMO_SITE);
+  const modbus = new DemoModbus(site, new Map(profiles.map((p) => [p.model, p])), o.log.child({ module: 'simulators' }));
   const config = await modbus.start();
-  const box = await startBox({ config, log: o.log, tcpPort: o.tcpPort, wsPort: o.wsPort, dbPath: o.dbPath });
+  const box = await startBox({ config, profiles, log: o.log, tcpPort: o.tcpPort, wsPort: o.wsPort, dbPath: o.dbPath });
   const field = new DemoField(config, `mqtt://127.0.0.1:${box.broker.tcpPort}`, o.log.child({ module: 'simulators' }), modbus, o.stepMs);
   await field.start();
   o.log.info({ mqtt: box.broker.tcpPort, ws: box.broker.wsPort }, 'demo running: a rainstorm, a rising river and a stairwell fire, looping');

@@ -4,8 +4,8 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { startBox } from './box.ts';
-import { loadConfig, ConfigError } from './config/load.ts';
-import { startDemo } from './demo.ts';
+import { ConfigError } from './config/errors.ts';
+import { loadSiteIsolated } from './config/isolated.ts';
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
 
@@ -13,6 +13,8 @@ export async function runBox(command: 'start' | 'demo', args: string[], io: Io):
   const log = pino({ name: 'shaobing' });
   let stop: () => Promise<void>;
   if (command === 'demo') {
+    // The demo's simulators (an MQTT client per device, Modbus servers) load only for the demo.
+    const { startDemo } = await import('./demo.ts');
     const demo = await startDemo({ log });
     stop = demo.stop;
   } else {
@@ -22,7 +24,8 @@ export async function runBox(command: 'start' | 'demo', args: string[], io: Io):
       return 2;
     }
     try {
-      const box = await startBox({ config: loadConfig(values.config), log });
+      const { config, profiles } = await loadSiteIsolated(values.config);
+      const box = await startBox({ config, profiles, log });
       stop = box.stop;
     } catch (e) {
       if (e instanceof ConfigError) {

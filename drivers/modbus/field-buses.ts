@@ -10,18 +10,12 @@ import { BusScheduler } from './bus-scheduler.ts';
 import { ModbusSerialLink, type Link, type LinkConfig } from './link.ts';
 import { ModbusPoller, type PolledSensor } from './poller.ts';
 import type { DeviceProfile } from './profile-types.ts';
+import { sensorRegister } from './sensor-register.ts';
+
+export { sensorRegister } from './sensor-register.ts';
 import { RelaySirenDriver, type RelaySiren } from './relay-siren.ts';
 
 export type LinkFactory = (c: LinkConfig) => Link;
-
-/**
- * The register a sensor reads: the one its config names, else the profile's `feeds` register
- * for the sensor's kind (a node profile feeds one register per role: rain, water level, smoke).
- */
-export function sensorRegister(p: DeviceProfile, kind: string, named: string | null): string | undefined {
-  if (named) return named;
-  return p.registers.find((r) => r.feeds && (r.role === null || r.role === kind))?.name;
-}
 
 export function linkConfig(b: BusConfig): LinkConfig {
   return { id: b.id, type: b.type, path: b.path ?? undefined, host: b.host ?? undefined, port: b.port, baud: b.baud, parity: b.parity, dataBits: b.dataBits, stopBits: b.stopBits, timeoutMs: b.timeoutMs };

@@ -8,21 +8,12 @@ import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
 import { siteConfigSchema } from './schema.ts';
 import { normalise, type ConfigProblem } from './normalise.ts';
 import type { SiteConfig } from './types.ts';
+import { ConfigError } from './errors.ts';
+
+export { ConfigError, formatProblem } from './errors.ts';
 
 /** The config file version this gateway writes and reads. Older versions get migrated here. */
 export const CONFIG_VERSION = 1;
-
-export class ConfigError extends Error {
-  readonly code = 'E_CONFIG';
-  constructor(readonly problems: ConfigProblem[], source: string) {
-    super(`${source}: ${problems.length} config problem(s)\n${problems.map(formatProblem).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-export function formatProblem(p: ConfigProblem): string {
-  return `${p.path || '(top)'}: ${p.message}`;
-}
 
 const ajv = new Ajv({ allErrors: true, discriminator: true, strict: true, strictRequired: false, allowUnionTypes: true });
 const validate = ajv.compile(siteConfigSchema);

@@ -1,6 +1,11 @@
 /**
  * What the box tells the local broker: each alert's current state (retained), every logged
  * event in seq order on `event`, and the box's own status (retained; `offline` when it stops).
+ *
+ * None of this may delay a siren: the step that raises an alert also emits its effects, and
+ * the siren command's delivery is still in aedes' promise chain when the step returns. So
+ * messages wait in an outbox and are built and published together on the next `setImmediate`,
+ * after that chain has written the command to the relay's socket. Order is kept.
  */
 import type { Logger } from 'pino';
 import type { AlertTransition } from '../engine/types.ts';
@@ -26,6 +31,8 @@ export class Publisher implements Module {
   private offs: (() => void)[] = [];
   private readonly log: Logger;
   private last = '';
+  private outbox: { topic: string; payload: () => unknown; retain: boolean }[] = [];
+  private flushing: NodeJS.Immediate | null = null;
 
   constructor(private readonly ctx: BoxContext, private readonly publish: Publish, private readonly source: StatusSource) {
     this.log = ctx.log.child({ module: 'publisher' });
@@ -39,15 +46,33 @@ export class Publisher implements Module {
     return wallTime(this.ctx.clock.wall(), this.ctx.config.site.utcOffset);
   }
 
-  private send(topic: string, payload: unknown, retain: boolean): void {
-    this.publish(this.topic(topic), JSON.stringify(payload), { qos: 1, retain }).catch((err) => this.log.error({ err, topic }, 'publish failed'));
+  private send(topic: string, payload: () => unknown, retain: boolean): void {
+    this.outbox.push({ topic, payload, retain });
+    this.flushing ??= setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = null;
+    const batch = this.outbox;
+    this.outbox = [];
+    for (const m of batch) {
+      let text: string;
+      try {
+        text = JSON.stringify(m.payload());
+      } catch (err) {
+        this.log.error({ err, topic: m.topic }, 'message could not be built; not published');
+        continue;
+      }
+      this.publish(this.topic(m.topic), text, { qos: 1, retain: m.retain }).catch((err) => this.log.error({ err, topic: m.topic }, 'publish failed'));
+    }
   }
 
   async start(): Promise<void> {
     const { bus } = this.ctx;
     this.offs.push(
       bus.on('transition', (t) => this.alert(t)),
-      bus.on('logged', (e) => this.send('event', { seq: e.seq, type: e.type, at: wallTime(e.atWall, this.ctx.config.site.utcOffset), payload: e.payload && typeof e.payload === 'object' ? toWire(e.payload) : e.payload }, false)),
+      bus.on('logged', (e) => this.send('event', () => ({ seq: e.seq, type: e.type, at: wallTime(e.atWall, this.ctx.config.site.utcOffset), payload: e.payload && typeof e.payload === 'object' ? toWire(e.payload) : e.payload }), false)),
     );
     this.status('online');
   }
@@ -56,6 +81,7 @@ export class Publisher implements Module {
     for (const off of this.offs) off();
     this.offs = [];
     this.status('offline');
+    this.flush();
   }
 
   /** Publishes the status if it changed (or always for `offline`/`stopping`). */
@@ -65,12 +91,15 @@ export class Publisher implements Module {
     if (key === this.last && state === 'online') return;
     this.last = key;
     this.ctx.bus.emit('status', s);
-    this.send('status', s, true);
+    this.send('status', () => s, true);
   }
 
   private alert(t: AlertTransition): void {
-    const { at: _at, ...rest } = t;
-    this.send(`alert/${alertKey(t.alert)}`, { ...toWire(rest), state: t.transition === 'cleared' ? 'cleared' : 'active', at: this.now() }, true);
+    const at = this.now();
+    this.send(`alert/${alertKey(t.alert)}`, () => {
+      const { at: _at, ...rest } = t;
+      return { ...toWire(rest), state: t.transition === 'cleared' ? 'cleared' : 'active', at };
+    }, true);
     this.status();
   }
 }

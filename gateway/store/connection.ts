@@ -17,12 +17,24 @@ import type { ReadingRow } from './types.ts';
 export const SEQ_RESERVE = 10_000;
 const RESERVED = 'seq_reserved';
 
+/**
+ * SQLite's automatic checkpoint runs inside whichever commit crosses 1,000 WAL pages, and
+ * copying 4 MB back into the database with two fsyncs took 5–30 ms: when that commit was an
+ * alarm's, the siren waited for it. So automatic checkpoints are off and the log checkpoints
+ * (PASSIVE: never waits for readers) after a bulk write, once this many rows were written since
+ * the last one or CHECKPOINT_MS passed.
+ */
+export const CHECKPOINT_ROWS = 20_000;
+export const CHECKPOINT_MS = 60_000;
+
 export class Connection {
   readonly st: Statements;
   /** The reservation as committed. */
   reserved: number;
   private readonly eventTx: (records: EventRecord[], orIgnore: boolean) => number | null;
   private readonly readingTx: (rows: ReadingRow[]) => void;
+  private rowsSinceCheckpoint = 0;
+  private lastCheckpoint = performance.now();
 
   private constructor(
     readonly db: Db,
@@ -59,6 +71,7 @@ export class Connection {
         db.pragma(`max_page_count = ${Math.max(1, Math.floor(maxBytes / pageSize))}`);
       }
       const { from } = migrate(db);
+      db.pragma('wal_autocheckpoint = 0');
       return new Connection(db, journalMode, from);
     } catch (err) {
       db.close();
@@ -74,10 +87,38 @@ export class Connection {
   writeEvents(records: EventRecord[], orIgnore: boolean): void {
     const reserved = this.guard(() => this.eventTx(records, orIgnore));
     if (reserved !== null) this.reserved = reserved;
+    this.rowsSinceCheckpoint += records.length;
   }
 
   writeReadings(rows: ReadingRow[]): void {
-    this.guard(() => this.readingTx(rows));
+    this.bulk(() => this.readingTx(rows));
+    this.rowsSinceCheckpoint += rows.length;
+    this.checkpointIfDue();
+  }
+
+  /**
+   * Runs bulk writes (raw readings, rollups, retention) with `synchronous=NORMAL`: committed
+   * to the WAL without an fsync of their own. They survive kill -9 (the OS has them); a power
+   * cut may lose the last moments of raw readings, which are samples, not events — the next
+   * event commit (FULL) fsyncs the WAL and everything written before it. Events stay FULL.
+   */
+  bulk<T>(fn: () => T): T {
+    // exec, not a prepared statement: SQLite applies this pragma when it compiles it.
+    this.db.exec('PRAGMA synchronous = NORMAL');
+    try {
+      return this.guard(fn);
+    } finally {
+      this.db.exec('PRAGMA synchronous = FULL');
+    }
+  }
+
+  /** Checkpoints (see CHECKPOINT_ROWS) if enough was written or enough time passed; after bulk writes only. */
+  checkpointIfDue(): void {
+    const now = performance.now();
+    if (this.rowsSinceCheckpoint === 0 || (this.rowsSinceCheckpoint < CHECKPOINT_ROWS && now - this.lastCheckpoint < CHECKPOINT_MS)) return;
+    this.rowsSinceCheckpoint = 0;
+    this.lastCheckpoint = now;
+    this.guard(() => this.db.pragma('wal_checkpoint(PASSIVE)'));
   }
 
   /** Sets the reservation (at start: ahead of this run; at a clean stop: back to the last seq). */

@@ -126,7 +126,7 @@ export class EventStore implements Module {
         clock: this.clock,
         log: this.log,
         rollup: (now) => this.rollup(now),
-        pruneSteps: (now) => pruneSteps(() => this.connection().db, now, this.cfg, this.retainAfter),
+        pruneSteps: (now) => this.bulkSteps(pruneSteps(() => this.connection().db, now, this.cfg, this.retainAfter)),
         guard: (what, fn) => this.guardJob(what, fn),
       });
     }
@@ -253,12 +253,29 @@ export class EventStore implements Module {
   /** Rolls up every complete minute not yet rolled (see rollup.ts); returns rows written. */
   rollup(nowWall: number): number {
     this.flushReadings();
-    return rollupReadings(this.connection().db, nowWall);
+    const conn = this.connection();
+    const rows = conn.bulk(() => rollupReadings(conn.db, nowWall));
+    conn.checkpointIfDue();
+    return rows;
   }
 
   /** Deletes what is older than the configured retention (see retention.ts). */
   prune(nowWall: number): PruneCounts {
-    return pruneAll(() => this.connection().db, nowWall, this.cfg, this.retainAfter);
+    const conn = this.connection();
+    return conn.bulk(() => pruneAll(() => conn.db, nowWall, this.cfg, this.retainAfter));
+  }
+
+  /** Each step of a chunked job as a bulk write (Connection.bulk), on the connection of the moment. */
+  private *bulkSteps<R>(steps: Generator<void, R>): Generator<void, R> {
+    for (;;) {
+      const conn = this.connection();
+      const r = conn.bulk(() => steps.next());
+      if (r.done) {
+        conn.checkpointIfDue();
+        return r.value;
+      }
+      yield;
+    }
   }
 
   /** Events with seq above this (the uplink's acknowledged seq) are never pruned. */

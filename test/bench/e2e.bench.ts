@@ -27,8 +27,12 @@ const SECONDS = Number(process.argv[3] ?? 20);
 const FLOOD = { clients: 200, hz: 120, seconds: 10 };
 const LOAD = fileURLToPath(new URL('./load-gen.ts', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/shaobing.mjs', import.meta.url));
-/** V8 flags the box runs with (the systemd unit in hardware/docs/install.md); override with BOX_NODE_FLAGS. */
-const BOX_NODE_FLAGS = (process.env.BOX_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/**
+ * The box runs as hardware/docs/install.md's systemd unit runs it: these V8 flags and glibc at
+ * two malloc arenas. Override with BOX_NODE_FLAGS and BOX_MALLOC_ARENA_MAX ('' = glibc's default).
+ */
+const BOX_NODE_FLAGS = (process.env.BOX_NODE_FLAGS ?? '--max-semi-space-size=2 --max-old-space-size=96').split(' ').filter(Boolean);
+const BOX_MALLOC_ARENA_MAX = process.env.BOX_MALLOC_ARENA_MAX ?? '2';
 // BENCH_DIR=/dev/shm puts the log on tmpfs: separates the box's own cost from the disk's fsync.
 const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'sb-e2e-bench-'));
 const FAST = { N: 1024, r: 8, p: 1 };
@@ -115,7 +119,8 @@ const boxLog = openSync(join(dir, 'box.log'), 'w');
 const prof = process.env.BOX_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BOX_CPU_PROF}`] : [];
 // The box runs as deployed: compiled (dist/, built here) with the V8 flags of its service unit.
 spawnSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
-const boxProc = spawn(process.execPath, [...BOX_NODE_FLAGS, ...prof, BIN, 'start', '--config', join(dir, 'bench.yaml')], { stdio: ['ignore', boxLog, boxLog], env: { ...process.env, SHAOBING_DIST: '1' } });
+const boxProc = spawn(process.execPath, [...BOX_NODE_FLAGS, ...prof, BIN, 'start', '--config', join(dir, 'bench.yaml')], { stdio: ['ignore', boxLog, boxLog], env: { ...process.env, SHAOBING_DIST: '1', ...(BOX_MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: BOX_MALLOC_ARENA_MAX } : {}) } });
+console.log(`box: node ${BOX_NODE_FLAGS.join(' ')}, MALLOC_ARENA_MAX=${BOX_MALLOC_ARENA_MAX || '(glibc default)'}`);
 const url = `mqtt://127.0.0.1:${boxPort}`;
 const connectRetry = async (opts: mqtt.IClientOptions): Promise<MqttClient> => {
   for (let i = 0; ; i++) {

@@ -1,0 +1,66 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { AlertTransition } from '../../gateway/engine/types.ts';
+import { Bus } from '../../gateway/shell/bus.ts';
+import { Publisher } from '../../gateway/shell/publisher.ts';
+import { site, T0 } from '../helpers/site.ts';
+
+const cfg = site(`
+site: { id: t, name: 测试村 }
+sensors:
+  - { id: wl1, kind: water_level, stages: { guaranteed: 5 } }
+`);
+
+const raised: AlertTransition = {
+  transition: 'raised',
+  alert: 'wl1/stage/1',
+  kind: 'water_level',
+  sensors: ['wl1'],
+  zone: 'site',
+  rule: 'stage_guaranteed',
+  level: 'orange',
+  previousLevel: null,
+  values: { water_level_m: 6 },
+  textZh: '水位超过保证水位',
+  textEn: 'above the guaranteed stage',
+  at: T0,
+};
+
+function rig(): { bus: Bus; sent: { topic: string; payload: any; retain: boolean }[]; publisher: Publisher } {
+  const log = pino({ level: 'silent' });
+  const bus = new Bus(log);
+  const sent: { topic: string; payload: any; retain: boolean }[] = [];
+  const publish = async (topic: string, payload: string, opts: { retain?: boolean } = {}): Promise<void> => void sent.push({ topic, payload: JSON.parse(payload), retain: opts.retain ?? false });
+  const clock = { wall: () => T0, mono: () => 0, trusted: () => true, boot: 'b1' };
+  const publisher = new Publisher({ config: cfg, bus, log, clock }, publish, { activeAlerts: () => 1, problems: () => [] });
+  return { bus, sent, publisher };
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('publisher', () => {
+  it('publishes nothing while a step is still emitting (the siren command goes first), then everything in order', async () => {
+    const { bus, sent, publisher } = rig();
+    await publisher.start();
+    await tick();
+    sent.length = 0;
+    bus.emit('logged', { seq: 7, type: 'transition', atWall: T0, payload: raised });
+    bus.emit('transition', raised);
+    bus.emit('logged', { seq: 8, type: 'effect', atWall: T0, payload: { type: 'siren', zone: 'site' } });
+    expect(sent).toEqual([]);
+    await tick();
+    expect(sent.map((m) => m.topic)).toEqual(['sb/v1/t/event', 'sb/v1/t/alert/wl1/stage', 'sb/v1/t/event']);
+    expect(sent.map((m) => m.payload.seq)).toEqual([7, undefined, 8]);
+    expect(sent[1]).toMatchObject({ retain: true, payload: { alert: 'wl1/stage/1', state: 'active', level: 'orange' } });
+    expect(sent[0]!.retain).toBe(false);
+  });
+
+  it('stop() sends what is waiting before saying offline', async () => {
+    const { bus, sent, publisher } = rig();
+    await publisher.start();
+    bus.emit('logged', { seq: 9, type: 'stop', atWall: T0, payload: { boot: 'b1' } });
+    await publisher.stop();
+    const topics = sent.map((m) => `${m.topic}${m.payload.state ? `:${m.payload.state}` : ''}`);
+    expect(topics).toEqual(['sb/v1/t/status:online', 'sb/v1/t/event', 'sb/v1/t/status:offline']);
+  });
+});
