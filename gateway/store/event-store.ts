@@ -26,7 +26,7 @@ import { scheduleStoreJobs } from './jobs.ts';
 import { DEFAULT_PENDING_LIMIT } from './pending.ts';
 import { ReadingBuffer } from './readings.ts';
 import { pruneAll, pruneSteps } from './retention.ts';
-import { rollupReadings } from './rollup.ts';
+import { rollupReadings, rollupSteps } from './rollup.ts';
 import { SCHEMA_VERSION } from './schema.ts';
 import { EVENT_TYPES, type DegradeReason, type EventType, type PruneCounts, type ReadingRow, type StoredEvent, type StoreHealth } from './types.ts';
 
@@ -126,6 +126,10 @@ export class EventStore implements Module {
         clock: this.clock,
         log: this.log,
         rollup: (now) => this.rollup(now),
+        rollupSteps: (now) => {
+          this.flushReadings();
+          return this.bulkSteps(rollupSteps(() => this.connection().db, now));
+        },
         pruneSteps: (now) => this.bulkSteps(pruneSteps(() => this.connection().db, now, this.cfg, this.retainAfter)),
         guard: (what, fn) => this.guardJob(what, fn),
       });

@@ -16,6 +16,8 @@ export interface JobHooks {
   clock: Clock;
   log: Logger;
   rollup(nowWall: number): number;
+  /** The same, one chunk per step (the scheduled job yields between steps). */
+  rollupSteps(nowWall: number): Generator<void, number>;
   pruneSteps(nowWall: number): Generator<void, PruneCounts>;
   /** Runs `fn` unless the store is closed or degraded; false when it did not run or failed. */
   guard(what: string, fn: () => void): boolean;
@@ -23,9 +25,17 @@ export interface JobHooks {
 
 /** Starts both jobs; returns a function that cancels them. */
 export function scheduleStoreJobs(h: JobHooks): () => void {
+  let rolling = false;
   const jobs = [
     schedule.scheduleJob(ROLLUP_CRON, () => {
-      h.guard('rollup', () => void h.rollup(h.clock.wall()));
+      if (rolling) return; // the previous run is still working off a backlog
+      rolling = true;
+      const now = h.clock.wall();
+      let steps: Generator<void, number> | null = null;
+      if (!h.guard('rollup', () => void (steps = h.rollupSteps(now)))) return void (rolling = false);
+      runSteps(h, 'rollup', steps!)
+        .catch((err: unknown) => h.log.error({ err }, 'rollup job failed'))
+        .finally(() => (rolling = false));
     }),
     schedule.scheduleJob(RETENTION_CRON, () => {
       runRetention(h).catch((err: unknown) => h.log.error({ err }, 'retention job failed'));
@@ -37,25 +47,28 @@ export function scheduleStoreJobs(h: JobHooks): () => void {
 }
 
 /** Rolls up first (so raw readings about to go are rolled), then prunes chunk by chunk, yielding in between. */
-export async function runRetention(h: JobHooks): Promise<PruneCounts | null> {
+export async function runRetention(h: Omit<JobHooks, 'rollupSteps'>): Promise<PruneCounts | null> {
   if (!h.clock.trusted()) {
     h.log.warn('wall clock not trusted; retention skipped (it would delete by a wrong date)');
     return null;
   }
   const now = h.clock.wall();
   h.guard('rollup', () => void h.rollup(now));
-  const steps = h.pruneSteps(now);
+  const done = await runSteps(h, 'retention', h.pruneSteps(now));
+  if (done) h.log.info(done, 'retention pruned');
+  return done;
+}
+
+/** Runs a chunked job step by step, each under the store's guard, yielding to the event loop in between. */
+export async function runSteps<R>(h: Pick<JobHooks, 'guard'>, what: string, steps: Generator<void, R>): Promise<R | null> {
   for (;;) {
-    const step: { done: PruneCounts | null } = { done: null };
-    const ran = h.guard('retention', () => {
+    const step: { done: boolean; value: R | null } = { done: false, value: null };
+    const ran = h.guard(what, () => {
       const r = steps.next();
-      if (r.done) step.done = r.value;
+      if (r.done) Object.assign(step, { done: true, value: r.value });
     });
     if (!ran) return null;
-    if (step.done) {
-      h.log.info(step.done, 'retention pruned');
-      return step.done;
-    }
+    if (step.done) return step.value;
     await new Promise<void>((res) => setImmediate(() => res()));
   }
 }

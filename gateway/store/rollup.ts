@@ -12,10 +12,18 @@
  * costs what arrived since the last one — a first version re-aggregated three minutes with a
  * window function and froze the event loop for 0.7 s a minute at 1,000 sensors × 1 Hz. A
  * reading that arrives late (its minute already rolled) is merged into its minute's row.
+ *
+ * Chunked: a minute completes all at once, so the run after it had the whole minute to merge
+ * (60,000 rows at 1,000 sensors × 1 Hz: one 54 ms transaction, measured, during which no alarm
+ * was handled). Each transaction now takes at most ROLLUP_CHUNK rows (about 2 ms), and the
+ * scheduled job yields to the event loop between chunks (`rollupSteps`); after a long downtime
+ * the backlog is worked off the same way instead of freezing the box.
  */
 import type { Database } from 'better-sqlite3';
 
 export const MINUTE_MS = 60_000;
+/** Raw readings merged per transaction. */
+export const ROLLUP_CHUNK = 2000;
 const MARK = 'rollup_rowid';
 
 const MERGE = `
@@ -41,8 +49,29 @@ const MERGE = `
     last = CASE WHEN excluded.last_at IS NOT NULL AND (last_at IS NULL OR excluded.last_at >= last_at) THEN excluded.last ELSE last END,
     last_at = CASE WHEN excluded.last_at IS NOT NULL AND (last_at IS NULL OR excluded.last_at >= last_at) THEN excluded.last_at ELSE last_at END`;
 
-/** Rolls the readings of complete minutes inserted since the last run; returns rollup rows written. */
+/** Rolls the readings of complete minutes inserted since the last run, chunk by chunk; returns rollup rows written. */
 export function rollupReadings(db: Database, nowWall: number): number {
+  let rows = 0;
+  for (;;) {
+    const r = rollupChunk(db, nowWall, ROLLUP_CHUNK);
+    rows += r.rows;
+    if (!r.more) return rows;
+  }
+}
+
+/** Like rollupReadings, one chunk (transaction) per step; `db` is asked for at each step. */
+export function* rollupSteps(db: () => Database, nowWall: number): Generator<void, number> {
+  let rows = 0;
+  for (;;) {
+    const r = rollupChunk(db(), nowWall, ROLLUP_CHUNK);
+    rows += r.rows;
+    if (!r.more) return rows;
+    yield;
+  }
+}
+
+/** Merges at most `maxRows` raw readings past the mark; `more`: rows of complete minutes are left. */
+export function rollupChunk(db: Database, nowWall: number, maxRows: number): { rows: number; more: boolean } {
   const currentStart = Math.floor(nowWall / MINUTE_MS) * MINUTE_MS;
   const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(MARK) as { value: number } | undefined;
   const maxRowid = (db.prepare('SELECT coalesce(max(rowid), 0) AS m FROM readings').get() as { m: number }).m;
@@ -51,13 +80,15 @@ export function rollupReadings(db: Database, nowWall: number): number {
   const after = row === undefined || row.value > maxRowid ? 0 : row.value;
   // Stop before the first new reading of the minute still filling: it waits for the next run.
   const firstOpen = db.prepare('SELECT min(rowid) AS r FROM readings WHERE rowid > ? AND at_wall >= ?').get(after, currentStart) as { r: number | null };
-  const upto = firstOpen.r === null ? maxRowid : firstOpen.r - 1;
-  if (upto <= after) return 0;
+  const end = firstOpen.r === null ? maxRowid : firstOpen.r - 1;
+  const upto = Math.min(end, after + maxRows);
+  if (upto <= after) return { rows: 0, more: false };
   const merge = db.prepare(MERGE);
   const setMark = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
-  return db.transaction(() => {
+  const rows = db.transaction(() => {
     const { changes } = merge.run({ after, upto });
     setMark.run(MARK, upto);
     return changes;
   })();
+  return { rows, more: upto < end };
 }

@@ -1,6 +1,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import Database from 'better-sqlite3';
+import { ROLLUP_CHUNK, rollupSteps } from '../../gateway/store/rollup.ts';
 import { count, DAY, MIN, openStore, peek, T0, tempDir } from '../helpers/store-rig.ts';
 
 let dir: string;
@@ -93,6 +95,27 @@ describe('one-minute rollups', () => {
     expect(store.rollup(T0 + DAY + MIN)).toBe(1); // the clock was a day ahead
     store.addReading({ sensor: 'rg1', value: 2, quality: 'good', atWall: T0 + 1000 }); // corrected
     expect(store.rollup(T0 + MIN)).toBe(1);
+    expect(store.rollup(T0 + MIN)).toBe(0);
+    await store.stop();
+  });
+
+  it('merges a big minute in chunks of ROLLUP_CHUNK rows, one step each, with the same result as one pass', async () => {
+    const { store } = await openStore(path, { readingFlushMs: 60_000 });
+    const n = ROLLUP_CHUNK * 2 + 500;
+    for (let i = 0; i < n; i++) store.addReading({ sensor: i % 2 ? 'rg1' : 'wl1', value: i, quality: 'good', atWall: T0 + Math.floor((i * MIN) / n) });
+    store.flushReadings();
+    const db = new Database(path);
+    const steps = rollupSteps(() => db, T0 + MIN);
+    let yields = 0;
+    let r = steps.next();
+    for (; !r.done; r = steps.next()) yields++;
+    expect(yields).toBe(2); // three transactions: 2,000 + 2,000 + 500 rows
+    db.close();
+    const half = (odd: boolean): number[] => Array.from({ length: n }, (_, i) => i).filter((i) => (i % 2 === 1) === odd);
+    const expectRow = (sensor: string, xs: number[]) => ({ sensor, minute: M0, n: xs.length, errors: 0, min: xs[0], max: xs.at(-1), mean: xs.reduce((a, b) => a + b, 0) / xs.length, last: xs.at(-1) });
+    const rows = rollups(path) as { mean: number }[];
+    expect(rows).toHaveLength(2);
+    expect(rows.map((x) => ({ ...x, mean: Number(x.mean.toFixed(6)) }))).toEqual([expectRow('rg1', half(true)), expectRow('wl1', half(false))].sort((a, b) => a.sensor.localeCompare(b.sensor)));
     expect(store.rollup(T0 + MIN)).toBe(0);
     await store.stop();
   });
