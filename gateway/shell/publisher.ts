@@ -8,6 +8,7 @@
  * after that chain has written the command to the relay's socket. Order is kept.
  */
 import type { Logger } from 'pino';
+import { alertSubject } from '../engine/alert-slot.ts';
 import type { AlertTransition } from '../engine/types.ts';
 import { toWire, wallTime } from '../wire.ts';
 import type { Publish } from './actuators.ts';
@@ -19,11 +20,6 @@ export interface StatusSource {
   activeAlerts(): number;
   /** Problems officers must know about (e.g. `storage_degraded:disk_full`). */
   problems(): string[];
-}
-
-/** The retained-topic key of an alert: its slot, without the occurrence (`rg1/rain`). */
-export function alertKey(alertId: string): string {
-  return alertId.split('/').slice(0, 2).join('/');
 }
 
 export class Publisher implements Module {
@@ -96,7 +92,8 @@ export class Publisher implements Module {
 
   private alert(t: AlertTransition): void {
     const at = this.now();
-    this.send(`alert/${alertKey(t.alert)}`, () => {
+    // The retained topic is the alert's subject (`rg1/rain`), so the next occurrence replaces it.
+    this.send(`alert/${alertSubject(t.alert)}`, () => {
       const { at: _at, ...rest } = t;
       return { ...toWire(rest), state: t.transition === 'cleared' ? 'cleared' : 'active', at };
     }, true);
