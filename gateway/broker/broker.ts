@@ -47,6 +47,7 @@ import type { BoxContext, Module } from '../shell/module.ts';
 import { mayPublish, mayRetain, maySubscribe, mayRead, mayWill, type Principal } from './acl.ts';
 import { numberPacketsInEmitOrder } from './emit-order.ts';
 import { Authenticator, DEFAULT_LOCKOUT } from './auth.ts';
+import { CommandResends } from './command-resends.ts';
 import { Listeners } from './listeners.ts';
 import { LogThrottle } from './log-throttle.ts';
 import { checkCommand, checkDeviceStatus, checkReading, checkReport, type Checked } from './payloads.ts';
@@ -65,8 +66,6 @@ const MAX_TOPIC_LEVELS = 16;
 /** Client ids get `<username>:` (at most 33 characters) in front; MQTT 3.1 clients keep their 23. */
 const MAX_CLIENT_ID = 23 + 33;
 const LOG_EVERY_MS = 60_000;
-/** How long a command's packet id is remembered to recognise a resend. */
-const COMMAND_DEDUPE_MS = 60_000;
 /**
  * A packet may exceed the payload limit by its topic, client id, credentials or a SUBSCRIBE's
  * filter list; beyond this it is not one of ours and the connection is closed (frame-guard.ts).
@@ -95,8 +94,8 @@ export class BrokerModule implements Module {
   private readonly wills = new WeakMap<Client, ConnectPacket['will']>();
   /** Payload markers of dropped publishes; authorizeForward refuses them. */
   private readonly dropped = new WeakSet<Buffer>();
-  /** Message ids of QoS 1 commands each client sent lately, to spot resends (DUP = 1). */
-  private readonly recentCommandIds = new WeakMap<Client, Map<number, number>>();
+  /** QoS 1 commands each client sent lately, to spot resends (DUP = 1). */
+  private readonly resends = new CommandResends();
   private readonly counts = { authFailures: 0, aclDenials: 0, rejectedReadings: 0, rejectedCommands: 0, rejectedOther: 0 };
   private readonly drainTimeoutMs: number;
   private readonly connectTimeoutMs: number;
@@ -328,7 +327,7 @@ export class BrokerModule implements Module {
           break;
         }
         case 'boxCommand': {
-          if (this.isResend(client, packet)) {
+          if (this.resends.isResend(client, packet)) {
             this.log.info({ username: p.username, message_id: packet.messageId }, 'command resent (DUP): already acted on, dropped');
             return this.drop(packet, cb);
           }
@@ -351,22 +350,6 @@ export class BrokerModule implements Module {
       this.log.error({ err, topic: packet.topic }, 'publish handling failed; message dropped');
       this.drop(packet, cb);
     }
-  }
-
-  /**
-   * A QoS 1 PUBLISH the client resends because our PUBACK was lost carries DUP = 1 and the same
-   * packet id (MQTT 3.1.1 §4.3.2). A command must not act twice (a second broadcast, a second
-   * siren), so a resend of an id seen from this client in the last minute is dropped.
-   */
-  private isResend(client: Client, packet: PublishPacket): boolean {
-    if (!packet.qos || packet.messageId === undefined) return false;
-    const now = Date.now();
-    let seen = this.recentCommandIds.get(client);
-    if (!seen) this.recentCommandIds.set(client, (seen = new Map()));
-    for (const [id, at] of seen) if (now - at > COMMAND_DEDUPE_MS) seen.delete(id);
-    const resend = packet.dup === true && seen.has(packet.messageId);
-    seen.set(packet.messageId, now);
-    return resend;
   }
 
   private reject(counter: 'rejectedReadings' | 'rejectedCommands' | 'rejectedOther', who: Record<string, string>, r: Checked<unknown> & { ok: false }, packet: PublishPacket, cb: (err?: Error | null) => void): void {
