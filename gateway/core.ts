@@ -33,17 +33,14 @@ export function createCore(config: SiteConfig, now: number): Core {
 const NOTHING: CoreOutput = Object.freeze({ transitions: Object.freeze([]), observations: Object.freeze([]), effects: Object.freeze([]), notes: Object.freeze([]) }) as unknown as CoreOutput;
 
 export function step(core: Core, input: CoreInput, now: number): CoreOutput {
-  const out: CoreOutput = { transitions: [], observations: [], effects: [], notes: [] };
   if (input.type === 'command') {
     const p = plan(core.planner, input, now);
-    out.effects.push(...p.effects);
-    out.notes.push(...p.notes);
-    return out;
+    return { transitions: [], observations: [], effects: [...p.effects], notes: [...p.notes] };
   }
   const e = evaluate(core.engine, input, now);
+  // Before building an answer: a thousand readings a second mostly end here.
   if (input.type === 'reading' && e.transitions.length === 0 && e.observations.length === 0) return NOTHING;
-  out.transitions = e.transitions;
-  out.observations = e.observations;
+  const out: CoreOutput = { transitions: e.transitions, observations: e.observations, effects: [], notes: [] };
   if (input.type === 'tick') {
     const p = plan(core.planner, { type: 'tick' }, now);
     out.effects.push(...p.effects);

@@ -37,6 +37,8 @@
  * - Slow subscribers: `drainTimeout` disconnects a client whose socket does not drain, so one
  *   frozen panel cannot stall deliveries for everyone (peer lesson 9).
  */
+// First: swaps mqtt-packet's disabled `debug` loggers for no-ops before it loads (quiet-debug.ts).
+import './quiet-debug.ts';
 import { Aedes, type AedesPublishPacket, type AuthErrorCode, type AuthenticateError, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
 import mqttPacket from 'mqtt-packet';
 import type { IncomingMessage } from 'node:http';

@@ -29,6 +29,8 @@ export class ActuatorRouter implements Module {
   private readonly log: Logger;
   /** `zone/activity` of broadcasts already reported done, so several speakers free a zone once. */
   private readonly done = new Set<string>();
+  /** `kind/zone` pairs already reported as unserved: a site without a speaker warns once, not per alarm. */
+  private readonly unserved = new Set<string>();
 
   constructor(private readonly ctx: BoxContext, private readonly publish: Publish) {
     this.log = ctx.log.child({ module: 'actuators' });
@@ -59,7 +61,10 @@ export class ActuatorRouter implements Module {
     const targets = this.serving(kind, e.zone);
     if (targets.length === 0) {
       const onBus = this.ctx.config.actuators.some((a) => a.modbus && a.kind === kind && servesZone(a.zones, e.zone));
-      if (!onBus) this.log.warn({ effect: e.type, zone: e.zone }, `no ${kind} serves zone ${e.zone}`);
+      if (!onBus && !this.unserved.has(`${kind}/${e.zone}`)) {
+        this.unserved.add(`${kind}/${e.zone}`);
+        this.log.warn({ effect: e.type, zone: e.zone }, `no ${kind} serves zone ${e.zone}; its effects are logged but reach nobody (warned once per zone)`);
+      }
       return;
     }
     const { at: _at, ...rest } = e;

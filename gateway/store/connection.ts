@@ -6,7 +6,7 @@
 import type { Database as Db } from 'better-sqlite3';
 import { eventArgs, metaNumber, openDatabase, prepareStatements, type EventRecord, type Statements } from './database.ts';
 import { migrate } from './schema.ts';
-import type { ReadingRow } from './types.ts';
+import type { ReadingBatch } from './readings.ts';
 
 /**
  * Seqs are reserved on disk ahead of use (meta `seq_reserved`). A run that dies while events
@@ -32,7 +32,7 @@ export class Connection {
   /** The reservation as committed. */
   reserved: number;
   private readonly eventTx: (records: EventRecord[], orIgnore: boolean) => number | null;
-  private readonly readingTx: (rows: ReadingRow[]) => void;
+  private readonly readingTx: (batch: ReadingBatch) => void;
   private rowsSinceCheckpoint = 0;
   private lastCheckpoint = performance.now();
 
@@ -53,8 +53,11 @@ export class Connection {
       st.setMeta.run(RESERVED, top + 2 * SEQ_RESERVE);
       return top + 2 * SEQ_RESERVE;
     });
-    this.readingTx = db.transaction((rows: ReadingRow[]) => {
-      for (const r of rows) st.insertReading.run(r.sensor, Math.round(r.atWall), r.value, r.quality);
+    this.readingTx = db.transaction((b: ReadingBatch) => {
+      for (let i = 0; i < b.size; i++) {
+        const v = b.value[i]!;
+        st.insertReading.run(b.sensor[i]!, Math.round(b.atWall[i]!), Number.isNaN(v) ? null : v, b.quality[i]!);
+      }
     });
   }
 
@@ -90,9 +93,9 @@ export class Connection {
     this.rowsSinceCheckpoint += records.length;
   }
 
-  writeReadings(rows: ReadingRow[]): void {
-    this.bulk(() => this.readingTx(rows));
-    this.rowsSinceCheckpoint += rows.length;
+  writeReadings(batch: ReadingBatch): void {
+    this.bulk(() => this.readingTx(batch));
+    this.rowsSinceCheckpoint += batch.size;
     this.checkpointIfDue();
   }
 

@@ -24,7 +24,7 @@ import { diskReason, errorMessage, StoreError } from './errors.ts';
 import { FaultMode } from './fault-mode.ts';
 import { scheduleStoreJobs } from './jobs.ts';
 import { DEFAULT_PENDING_LIMIT } from './pending.ts';
-import { ReadingBuffer } from './readings.ts';
+import { ReadingBuffer, type ReadingBatch } from './readings.ts';
 import { pruneAll, pruneSteps } from './retention.ts';
 import { rollupReadings, rollupSteps } from './rollup.ts';
 import { SCHEMA_VERSION } from './schema.ts';
@@ -296,16 +296,16 @@ export class EventStore implements Module {
     this.fault.onChange(fn);
   }
 
-  private writeReadings(batch: ReadingRow[]): void {
+  private writeReadings(batch: ReadingBatch): void {
     if (!this.conn || this.fault.reason !== null) {
-      this.fault.droppedReadings += batch.length;
+      this.fault.droppedReadings += batch.size;
       return;
     }
     try {
       this.conn.writeReadings(batch);
     } catch (err) {
-      this.fault.droppedReadings += batch.length;
-      if (!this.fault.failed(err)) this.log.error({ err, readings: batch.length }, 'reading batch not written');
+      this.fault.droppedReadings += batch.size;
+      if (!this.fault.failed(err)) this.log.error({ err, readings: batch.size }, 'reading batch not written');
     }
   }
 

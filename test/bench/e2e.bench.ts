@@ -118,7 +118,8 @@ const boxLog = openSync(join(dir, 'box.log'), 'w');
 // BOX_CPU_PROF=DIR writes a V8 CPU profile of the gateway process there (for finding hot spots).
 const prof = process.env.BOX_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BOX_CPU_PROF}`] : [];
 // The box runs as deployed: compiled (dist/, built here) with the V8 flags of its service unit.
-spawnSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
+// BENCH_SKIP_BUILD=1 runs dist/ as it is (to measure an experiment made in dist/).
+if (!process.env.BENCH_SKIP_BUILD) spawnSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
 const boxProc = spawn(process.execPath, [...BOX_NODE_FLAGS, ...prof, BIN, 'start', '--config', join(dir, 'bench.yaml')], { stdio: ['ignore', boxLog, boxLog], env: { ...process.env, SHAOBING_DIST: '1', ...(BOX_MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: BOX_MALLOC_ARENA_MAX } : {}) } });
 console.log(`box: node ${BOX_NODE_FLAGS.join(' ')}, MALLOC_ARENA_MAX=${BOX_MALLOC_ARENA_MAX || '(glibc default)'}`);
 const url = `mqtt://127.0.0.1:${boxPort}`;

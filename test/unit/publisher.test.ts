@@ -26,17 +26,18 @@ const raised: AlertTransition = {
   at: T0,
 };
 
-function rig(): { bus: Bus; sent: { topic: string; payload: any; retain: boolean }[]; publisher: Publisher } {
+function rig(active: () => number = () => 1): { bus: Bus; sent: { topic: string; payload: any; retain: boolean }[]; publisher: Publisher } {
   const log = pino({ level: 'silent' });
   const bus = new Bus(log);
   const sent: { topic: string; payload: any; retain: boolean }[] = [];
   const publish = async (topic: string, payload: string, opts: { retain?: boolean } = {}): Promise<void> => void sent.push({ topic, payload: JSON.parse(payload), retain: opts.retain ?? false });
   const clock = { wall: () => T0, mono: () => 0, trusted: () => true, boot: 'b1' };
-  const publisher = new Publisher({ config: cfg, bus, log, clock }, publish, { activeAlerts: () => 1, problems: () => [] });
+  const publisher = new Publisher({ config: cfg, bus, log, clock }, publish, { activeAlerts: active, problems: () => [] });
   return { bus, sent, publisher };
 }
 
-const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+/** Until the publisher's outbox (two setImmediate hops) has been flushed. */
+const tick = (): Promise<void> => new Promise((r) => setImmediate(() => setImmediate(r)));
 
 describe('publisher', () => {
   it('publishes nothing while a step is still emitting (the siren command goes first), then everything in order', async () => {
@@ -62,5 +63,49 @@ describe('publisher', () => {
     await publisher.stop();
     const topics = sent.map((m) => `${m.topic}${m.payload.state ? `:${m.payload.state}` : ''}`);
     expect(topics).toEqual(['sb/v1/t/status:online', 'sb/v1/t/event', 'sb/v1/t/status:offline']);
+  });
+
+  it('counts active alerts for the status after the step, not while it emits', async () => {
+    let counted = 0;
+    let active = 0;
+    const { bus, sent, publisher } = rig(() => (counted++, active));
+    await publisher.start();
+    await tick();
+    sent.length = 0;
+    counted = 0;
+    active = 1;
+    bus.emit('transition', raised);
+    expect(counted).toBe(0);
+    await tick();
+    expect(counted).toBe(1);
+    expect(sent.map((m) => m.topic)).toEqual(['sb/v1/t/alert/wl1/stage', 'sb/v1/t/status']);
+    expect(sent[1]!.payload).toMatchObject({ state: 'online', active_alerts: 1 });
+  });
+
+  it('a stop right after a transition ends with offline, not with a late online status', async () => {
+    let active = 0;
+    const { bus, sent, publisher } = rig(() => active);
+    await publisher.start();
+    await tick();
+    sent.length = 0;
+    active = 1;
+    bus.emit('transition', raised);
+    await publisher.stop();
+    await tick();
+    expect(sent.map((m) => `${m.topic}${m.payload.state ? `:${m.payload.state}` : ''}`)).toEqual(['sb/v1/t/alert/wl1/stage:active', 'sb/v1/t/status:offline']);
+  });
+
+  it('flushes after an immediate that the step scheduled from a microtask (aedes writing the siren command)', async () => {
+    const order: string[] = [];
+    const { bus, sent, publisher } = rig();
+    await publisher.start();
+    await tick();
+    sent.length = 0;
+    bus.emit('transition', raised);
+    bus.emit('logged', { seq: 7, type: 'transition', atWall: T0, payload: raised });
+    void Promise.resolve().then(() => setImmediate(() => order.push(`siren written (${sent.length} published before)`)));
+    await tick();
+    expect(order).toEqual(['siren written (0 published before)']);
+    expect(sent).toHaveLength(2);
   });
 });

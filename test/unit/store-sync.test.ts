@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHECKPOINT_ROWS, Connection } from '../../gateway/store/connection.ts';
 import type { EventRecord } from '../../gateway/store/database.ts';
 import { T0, tempDir } from '../helpers/store-rig.ts';
+import { rowsBatch } from '../../gateway/store/readings.ts';
 
 let dir: string;
 let conn: Connection;
@@ -18,7 +19,7 @@ afterEach(() => {
 
 const FULL = 2;
 const event = (seq: number): EventRecord => ({ seq, type: 'note', atWall: T0, atMono: seq, boot: 'b', clockTrusted: true, json: '{}' });
-const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ sensor: 'rg1', value: i, quality: 'good', atWall: T0 + i }));
+const rows = (n: number) => rowsBatch(Array.from({ length: n }, (_, i) => ({ sensor: 'rg1', value: i, quality: 'good', atWall: T0 + i })));
 /** Frames in the WAL now (a PASSIVE checkpoint reports them; it also copies them back). */
 const walFrames = (): number => (conn.db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[])[0]!.log;
 
