@@ -46,6 +46,12 @@ export interface LoggedEvent {
   payload: unknown;
 }
 
+/** Where an effect came from in time: for the box's own measure of its alarm path. */
+export interface EffectMeta {
+  /** `performance.now()` when the input that caused the effect (a reading, tick, command) reached the engine. */
+  since: number;
+}
+
 export interface BoxEvents {
   /** A normalised reading from any driver or MQTT sensor, already validated. */
   reading: [Reading];
@@ -53,7 +59,7 @@ export interface BoxEvents {
   command: [BoxCommand, CommandMeta];
   /** Logged, then acted on. */
   transition: [AlertTransition];
-  effect: [Effect];
+  effect: [Effect, EffectMeta?];
   actuatorReport: [ActuatorReport];
   status: [BoxStatus];
   /** Written to the event log (emitted after the write returned). */

@@ -42,8 +42,9 @@ export class EngineRunner implements Module {
     this.restore();
     this.offs.push(
       bus.on('reading', (r) => {
+        const since = performance.now();
         this.sink.addReading({ sensor: r.sensor, value: r.value, quality: r.quality, atWall: clock.wall() });
-        this.run({ type: 'reading', reading: { ...r, at: this.base + r.at } });
+        this.run({ type: 'reading', reading: { ...r, at: this.base + r.at } }, since);
       }),
       bus.on('command', (c, meta) => this.command(c, meta)),
     );
@@ -104,7 +105,7 @@ export class EngineRunner implements Module {
     else this.run({ type: 'command', command: c });
   }
 
-  private run(input: CoreInput): void {
+  private run(input: CoreInput, since = performance.now()): void {
     if (!this.core) return;
     let out: CoreOutput;
     try {
@@ -124,7 +125,7 @@ export class EngineRunner implements Module {
       ...out.effects.map((e) => ({ type: 'effect' as const, payload: e })),
     ];
     recordAll(this.ctx, this.sink, events, () => {
-      for (const e of out.effects) this.ctx.bus.emit('effect', e);
+      for (const e of out.effects) this.ctx.bus.emit('effect', e, { since });
       for (const t of out.transitions) {
         this.log.warn({ alert: t.alert, transition: t.transition, level: t.level, rule: t.rule, values: t.values, text_en: t.textEn }, t.textZh);
         this.ctx.bus.emit('transition', t);
