@@ -89,14 +89,21 @@ function transition(slot: AlertSlot, type: TransitionType, c: Shown, prev: Level
  * even when readings stop.
  */
 export function stepSlot(slot: AlertSlot, candidate: Candidate, now: number, out: AlertTransition[]): void {
-  slot.last = candidate;
   const current = slot.active ? levelRank(slot.active.level) : -1;
   const target = candidate.level === null ? -1 : levelRank(candidate.level);
   if (target === current) {
     slot.upSince = slot.downSince = null;
-    if (slot.active) slot.active.values = candidate.values;
+    if (slot.active) {
+      slot.active.values = candidate.values;
+      slot.last = candidate;
+    }
+    // Nothing active and nothing pending: `last` is read only while a duration is pending (and
+    // for its rule, which this candidate carries over unchanged), so it keeps the older one.
+    // Holding each reading's fresh candidate for a second got it promoted to the old generation
+    // at 1,000 readings/s, and the box paid for that in mark-compact pauses.
     return;
   }
+  slot.last = candidate;
   if (target > current) {
     slot.downSince = null;
     slot.upSince ??= now;
