@@ -7,14 +7,15 @@
  * chain ends in a `setImmediate` of its own (aedes' deliverQoS), scheduled from a microtask
  * after the step. So messages wait in an outbox and are built and published together two
  * `setImmediate` hops later, in the loop turn after the command was written to the relay's
- * socket (one hop ran the outbox first: measured, the command waited 0.3–0.7 ms for it). Order
- * is kept.
+ * socket (`afterCommands`; one hop ran the outbox first: measured, the command waited
+ * 0.3–0.7 ms for it). Order is kept.
  */
 import type { Logger } from 'pino';
 import { alertSubject } from '../engine/alert-slot.ts';
 import type { AlertTransition } from '../engine/types.ts';
 import { toWire, wallTime } from '../wire.ts';
 import type { Publish } from './actuators.ts';
+import { afterCommands } from './after-commands.ts';
 import type { BoxStatus } from './bus.ts';
 import type { BoxContext, Module } from './module.ts';
 
@@ -31,7 +32,8 @@ export class Publisher implements Module {
   private readonly log: Logger;
   private last = '';
   private outbox: { topic: string; payload: () => unknown; retain: boolean }[] = [];
-  private flushing: NodeJS.Immediate | null = null;
+  /** A flush is scheduled (a flush that `stop()` runs first leaves it nothing to do). */
+  private flushDue = false;
   /** An alert changed: the status (which counts active alerts) is recomputed at the next flush. */
   private statusDue = false;
 
@@ -49,14 +51,13 @@ export class Publisher implements Module {
 
   private send(topic: string, payload: () => unknown, retain: boolean): void {
     this.outbox.push({ topic, payload, retain });
-    this.flushing ??= setImmediate(() => {
-      this.flushing = setImmediate(() => this.flush());
-    });
+    if (this.flushDue) return;
+    this.flushDue = true;
+    afterCommands(() => this.flush());
   }
 
   private flush(): void {
-    if (this.flushing) clearImmediate(this.flushing);
-    this.flushing = null;
+    this.flushDue = false;
     if (this.statusDue) {
       // Counting the active alerts scans every alert slot (0.3 ms at 1,000 sensors): it waits
       // here with the rest, not in the step that sends the siren command.
