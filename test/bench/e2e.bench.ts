@@ -110,12 +110,16 @@ store: { path: '${join(dir, 'bench.db')}' }
 function issuedLatencies(logFile: string, sent: number[]): { p50_ms: number; p99_ms: number; max_ms: number; samples: number; inside_p50_ms: number; inside_p99_ms: number } {
   const lat: number[] = [];
   const inside: number[] = [];
+  const matched = new Set<number>();
   for (const line of readFileSync(logFile, 'utf8').split('\n')) {
     if (!line.includes('"siren command sent to siren1"') || !line.includes('"alert":"probe/')) continue;
     const o = JSON.parse(line) as { issued_at: number; latency_ms: number | null };
     let i = sent.length - 1;
     while (i >= 0 && sent[i]! > o.issued_at) i--;
-    if (i < 0 || o.issued_at - sent[i]! > 100) continue; // outside the measured window
+    // Outside the measured window, or not the first command after this probe (as at the relay,
+    // where the first siren message after a high probe is the one that counts).
+    if (i < 0 || o.issued_at - sent[i]! > 100 || matched.has(i)) continue;
+    matched.add(i);
     lat.push(o.issued_at - sent[i]!);
     if (o.latency_ms !== null) inside.push(o.latency_ms);
   }
