@@ -103,7 +103,8 @@ store: { path: '${join(dir, 'bench.db')}' }
  * "Siren effect issued", as the issue names it: the moment the box hands the siren command to
  * its broker, after the alarm's events are committed. The box logs it for every command
  * (`issued_at`, epoch ms with a fraction; same machine, so the two processes' clocks agree to
- * well under 0.1 ms, measured). Each is matched with the last high probe sent before it.
+ * well under 0.1 ms, measured). Each is matched with the last high probe sent before it, of
+ * those the relay figure counted, so both figures describe the same probes.
  * Delivery to the relay (aedes' own setImmediate hop, loopback, the relay process waking up
  * and parsing: about 1–1.5 ms here) is in the "received by the relay" figure instead.
  */
@@ -168,13 +169,17 @@ const db = new Database(join(dir, 'bench.db'), { readonly: true, fileMustExist: 
 const stored = (): number => (db.prepare('SELECT count(*) AS n FROM readings').get() as { n: number }).n;
 
 const latencies: number[] = [];
-/** Epoch ms (with fraction) of each measured high probe: matched with the box's `written_at`. */
+/**
+ * Epoch ms (with fraction) of each high probe the relay figure counted, matched with the box's
+ * `issued_at`: both figures are over the same probes.
+ */
 const sentAt: number[] = [];
 let pending: number | null = null;
 siren.on('message', (_t, payload) => {
   const m = JSON.parse(payload.toString());
   if (m.type === 'siren' && String(m.alert).startsWith('probe/') && pending !== null) {
     latencies.push(performance.now() - pending);
+    sentAt.push(performance.timeOrigin + pending);
     pending = null;
   }
 });
@@ -182,7 +187,6 @@ const probe = await connectRetry({ username: 'probe', password: 'pw-probe-secret
 let measuring = false;
 const stopProbe = probeLoop(probe, 'sb/v1/bench/sensor/probe/reading', 100, (t0, high) => {
   pending = high && measuring ? t0 : null;
-  if (high && measuring) sentAt.push(performance.timeOrigin + t0);
 });
 
 console.log(`box: ${SENSORS} sensors × 1 Hz for ${SECONDS} s, probe every 200 ms …`);
