@@ -22,11 +22,11 @@ import { Connection, SEQ_RESERVE } from './connection.ts';
 import { payloadJson, recordToEvent, rowToEvent, type EventRecord } from './database.ts';
 import { diskReason, errorMessage, StoreError } from './errors.ts';
 import { FaultMode } from './fault-mode.ts';
-import { scheduleStoreJobs } from './jobs.ts';
+import { drain, scheduleStoreJobs } from './jobs.ts';
 import { DEFAULT_PENDING_LIMIT } from './pending.ts';
 import { ReadingBuffer, type ReadingBatch } from './readings.ts';
-import { pruneAll, pruneSteps } from './retention.ts';
-import { rollupReadings, rollupSteps } from './rollup.ts';
+import { pruneSteps } from './retention.ts';
+import { rollupSteps } from './rollup.ts';
 import { SCHEMA_VERSION } from './schema.ts';
 import { EVENT_TYPES, type DegradeReason, type EventType, type PruneCounts, type ReadingRow, type StoredEvent, type StoreHealth } from './types.ts';
 
@@ -258,7 +258,7 @@ export class EventStore implements Module {
   rollup(nowWall: number): number {
     this.flushReadings();
     const conn = this.connection();
-    const rows = conn.bulk(() => rollupReadings(conn.db, nowWall));
+    const rows = conn.bulk(() => drain(rollupSteps(() => conn.db, nowWall)));
     conn.checkpointIfDue();
     return rows;
   }
@@ -266,7 +266,7 @@ export class EventStore implements Module {
   /** Deletes what is older than the configured retention (see retention.ts). */
   prune(nowWall: number): PruneCounts {
     const conn = this.connection();
-    return conn.bulk(() => pruneAll(() => conn.db, nowWall, this.cfg, this.retainAfter));
+    return conn.bulk(() => drain(pruneSteps(() => conn.db, nowWall, this.cfg, this.retainAfter)));
   }
 
   /** Each step of a chunked job as a bulk write (Connection.bulk), on the connection of the moment. */

@@ -72,3 +72,11 @@ export async function runSteps<R>(h: Pick<JobHooks, 'guard'>, what: string, step
     await new Promise<void>((res) => setImmediate(() => res()));
   }
 }
+
+/** Runs a chunked job to its end at once (EventStore.rollup and prune: tests, and the rollup a retention run starts with). */
+export function drain<R>(steps: Generator<void, R>): R {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}

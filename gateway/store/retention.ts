@@ -58,12 +58,3 @@ export function* pruneSteps(db: () => Database, nowWall: number, cfg: StoreConfi
   }
   return counts;
 }
-
-/** Runs every chunk at once. */
-export function pruneAll(db: () => Database, nowWall: number, cfg: StoreConfig, retainAfterSeq: number): PruneCounts {
-  const steps = pruneSteps(db, nowWall, cfg, retainAfterSeq);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
-}
