@@ -117,8 +117,9 @@ export class EngineRunner implements Module {
       return;
     }
     if (!out.transitions.length && !out.effects.length && !out.observations.length && !out.notes.length) return;
-    // Everything this step produced becomes durable in one commit, before any of it is acted on;
-    // then effects go out first (the siren must not wait for the alert to be published).
+    // Everything this step produced is written in one commit before any of it is acted on (its
+    // fsync follows off the main thread); then effects go out first (the siren must not wait
+    // for the alert to be published, nor for the disk).
     const events = [
       ...out.observations.map((o) => ({ type: 'observation' as const, payload: o })),
       ...out.notes.map((n) => ({ type: 'note' as const, payload: n })),

@@ -1,12 +1,13 @@
 /**
- * The one way modules write to the event log: append (durable before it returns), then tell
- * the bus with the seq. Whoever acts on an event does so after this returns.
+ * The one way modules write to the event log: append (written before it returns: it survives
+ * kill -9; the store syncs it to the disk right behind, off the main thread), then tell the bus
+ * with the seq. Whoever acts on an event does so after this returns.
  */
 import type { BoxContext } from './module.ts';
 
 /** What the shell needs of the store; EventStore implements it, tests may pass a fake. */
 export interface EventSink {
-  /** Events, durable together (one commit), seqs in order. */
+  /** Events, written together (one commit), seqs in order. */
   appendMany(events: readonly { type: EventTypeName; payload: unknown }[]): number[];
   addReading(r: { sensor: string; value: number | null; quality: string; atWall: number }): void;
 }

@@ -7,6 +7,7 @@ import type { Database as Db } from 'better-sqlite3';
 import { eventArgs, metaNumber, openDatabase, prepareStatements, type EventRecord, type Statements } from './database.ts';
 import { migrate } from './schema.ts';
 import type { ReadingBatch } from './readings.ts';
+import { WalSync, type SyncFn, type WalSyncEvents } from './wal-sync.ts';
 
 /**
  * Seqs are reserved on disk ahead of use (meta `seq_reserved`). A run that dies while events
@@ -28,6 +29,19 @@ const RESERVED = 'seq_reserved';
  */
 export const CHECKPOINT_ROWS = 4_000;
 export const CHECKPOINT_MS = 60_000;
+/** The meta row the write after a checkpoint sets (see checkpointIfDue): wall ms of the checkpoint. */
+const CHECKPOINTED = 'checkpoint_at';
+
+export interface ConnectionOptions {
+  /** Caps the database (PRAGMA max_page_count, per connection). */
+  maxBytes?: number;
+  /** Told when events reach the disk, or when the disk refuses (WalSync). */
+  sync?: WalSyncEvents<EventRecord>;
+  /** The fdatasync WalSync calls; tests pass one that fails or waits. */
+  syncFn?: SyncFn;
+}
+
+const NO_SYNC_EVENTS: WalSyncEvents<EventRecord> = { synced: () => undefined, failed: () => undefined };
 
 export class Connection {
   readonly st: Statements;
@@ -37,16 +51,23 @@ export class Connection {
   private readonly readingTx: (batch: ReadingBatch) => void;
   private rowsSinceCheckpoint = 0;
   private lastCheckpoint = performance.now();
+  /** Null without WAL: then every commit is FULL and durable when it returns. */
+  readonly walSync: WalSync<EventRecord> | null;
 
   private constructor(
     readonly db: Db,
     readonly journalMode: string,
     /** The schema version found before migrating. */
     readonly migratedFrom: number,
+    opts: ConnectionOptions,
   ) {
     const st = prepareStatements(db);
     this.st = st;
-    this.reserved = metaNumber(st, RESERVED) ?? this.lastSeqOnDisk();
+    const last = this.lastSeqOnDisk();
+    this.reserved = metaNumber(st, RESERVED) ?? last;
+    this.walSync = journalMode === 'wal' ? new WalSync<EventRecord>(`${db.name}-wal`, 0, opts.sync ?? NO_SYNC_EVENTS, opts.syncFn) : null;
+    // What a run killed before its sync left in the OS's cache is on disk from here on.
+    if (last > 0) this.walSync?.request(last);
     this.eventTx = db.transaction((records: EventRecord[], orIgnore: boolean) => {
       const insert = orIgnore ? st.insertEventOrIgnore : st.insertEvent;
       for (const r of records) insert.run(...eventArgs(r));
@@ -64,20 +85,20 @@ export class Connection {
   }
 
   /**
-   * Opens `path` (WAL, synchronous=FULL) and migrates it; closes it again if that fails.
-   * `maxBytes` caps the database (PRAGMA max_page_count, per connection): past it writes fail
-   * with SQLITE_FULL exactly as on a full disk, so the OS keeps room on a shared SD card.
+   * Opens `path` (WAL, synchronous=NORMAL, see openDatabase) and migrates it; closes it again if
+   * that fails. `maxBytes` caps the database (PRAGMA max_page_count, per connection): past it
+   * writes fail with SQLITE_FULL exactly as on a full disk, so the OS keeps room on a shared SD card.
    */
-  static open(path: string, maxBytes?: number): Connection {
+  static open(path: string, opts: ConnectionOptions = {}): Connection {
     const { db, journalMode } = openDatabase(path);
     try {
-      if (maxBytes !== undefined) {
+      if (opts.maxBytes !== undefined) {
         const pageSize = db.pragma('page_size', { simple: true }) as number;
-        db.pragma(`max_page_count = ${Math.max(1, Math.floor(maxBytes / pageSize))}`);
+        db.pragma(`max_page_count = ${Math.max(1, Math.floor(opts.maxBytes / pageSize))}`);
       }
       const { from } = migrate(db);
       db.pragma('wal_autocheckpoint = 0');
-      return new Connection(db, journalMode, from);
+      return new Connection(db, journalMode, from, opts);
     } catch (err) {
       db.close();
       throw err;
@@ -88,11 +109,16 @@ export class Connection {
     return this.st.maxSeq.get()?.seq ?? 0;
   }
 
-  /** Inserts `records` in one transaction (one fsync). `orIgnore`: a seq already on disk is skipped. */
+  /**
+   * Inserts `records` in one transaction, written to the WAL when this returns (it survives
+   * kill -9), and asks WalSync to put it on the disk right behind. `orIgnore`: a seq already on
+   * disk is skipped.
+   */
   writeEvents(records: EventRecord[], orIgnore: boolean): void {
     const reserved = this.guard(() => this.eventTx(records, orIgnore));
     if (reserved !== null) this.reserved = reserved;
     this.rowsSinceCheckpoint += records.length;
+    this.walSync?.request(records[records.length - 1]!.seq, records);
   }
 
   writeReadings(batch: ReadingBatch): void {
@@ -102,28 +128,30 @@ export class Connection {
   }
 
   /**
-   * Runs bulk writes (raw readings, rollups, retention) with `synchronous=NORMAL`: committed
-   * to the WAL without an fsync of their own. They survive kill -9 (the OS has them); a power
-   * cut may lose the last moments of raw readings, which are samples, not events — the next
-   * event commit (FULL) fsyncs the WAL and everything written before it. Events stay FULL.
+   * Runs bulk writes (raw readings, rollups, retention): committed to the WAL, no sync asked of
+   * their own. They survive kill -9 (the OS has them); a power cut may lose the last moments of
+   * raw readings, which are samples, not events — the next event's sync or checkpoint takes
+   * them to the disk with it.
    */
   bulk<T>(fn: () => T): T {
-    // exec, not a prepared statement: SQLite applies this pragma when it compiles it.
-    this.db.exec('PRAGMA synchronous = NORMAL');
-    try {
-      return this.guard(fn);
-    } finally {
-      this.db.exec('PRAGMA synchronous = FULL');
-    }
+    return this.guard(fn);
   }
 
-  /** Checkpoints (see CHECKPOINT_ROWS) if enough was written or enough time passed; after bulk writes only. */
+  /**
+   * Checkpoints (see CHECKPOINT_ROWS) if enough was written or enough time passed; after bulk
+   * writes only. Then one small write starts the WAL over: with `synchronous=NORMAL` SQLite
+   * fsyncs the new WAL header in the first commit after a checkpoint, which must be this one
+   * (the main thread is stalled for the checkpoint anyway), not an alarm's.
+   */
   checkpointIfDue(): void {
     const now = performance.now();
     if (this.rowsSinceCheckpoint === 0 || (this.rowsSinceCheckpoint < CHECKPOINT_ROWS && now - this.lastCheckpoint < CHECKPOINT_MS)) return;
     this.rowsSinceCheckpoint = 0;
     this.lastCheckpoint = now;
-    this.guard(() => this.db.pragma('wal_checkpoint(PASSIVE)'));
+    this.guard(() => {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+      this.st.setMeta.run(CHECKPOINTED, Date.now());
+    });
   }
 
   /** Sets the reservation (at start: ahead of this run; at a clean stop: back to the last seq). */
@@ -132,7 +160,9 @@ export class Connection {
     this.reserved = upTo;
   }
 
+  /** Closing checkpoints and syncs (SQLite, last connection); a sync still running finishes first. */
   close(): void {
+    this.walSync?.close();
     this.db.close();
   }
 

@@ -11,15 +11,18 @@ import { EVENT_TYPES, type EventType, type StoredEvent } from './types.ts';
 export const BUSY_TIMEOUT_MS = 2000;
 
 /**
- * Opens `path` in WAL mode with `synchronous=FULL`: every commit fsyncs the WAL, so a
- * committed event survives kill -9 and power loss (sqlite.org/pragma.html#pragma_synchronous).
+ * Opens `path` in WAL mode with `synchronous=NORMAL`: a commit is written to the WAL (it
+ * survives kill -9) without an fsync of its own; checkpoints still sync. Events are made durable
+ * right behind the commit by WalSync (wal-sync.ts), off the main thread. Where WAL is not
+ * available (a filesystem without shared memory), `FULL`: every commit fsyncs, on the main
+ * thread (sqlite.org/pragma.html#pragma_synchronous).
  */
 export function openDatabase(path: string): { db: Db; journalMode: string } {
   const db = new Database(path);
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     const journalMode = String(db.pragma('journal_mode = WAL', { simple: true }));
-    db.pragma('synchronous = FULL');
+    db.pragma(journalMode === 'wal' ? 'synchronous = NORMAL' : 'synchronous = FULL');
     return { db, journalMode };
   } catch (err) {
     db.close();

@@ -47,6 +47,11 @@ export function sqliteCode(err: unknown): string | null {
  * SQLITE_READONLY, so an I/O error is refined by asking whether `dir` takes writes.
  */
 export function diskReason(err: unknown, dir: string): DegradeReason | null {
+  const errno = (err as { code?: unknown } | null)?.code;
+  // From the fdatasync behind event commits (wal-sync.ts), which is not SQLite's.
+  if (errno === 'ENOSPC' || errno === 'EDQUOT') return 'disk_full';
+  if (errno === 'EROFS') return 'read_only';
+  if (errno === 'EIO') return refusesWrites(dir) ? 'read_only' : 'io_error';
   const code = sqliteCode(err);
   if (code === null) return null;
   if (code === 'SQLITE_FULL') return 'disk_full';

@@ -1,9 +1,11 @@
 /**
  * The box's event log (DESIGN.md, "Everything that happens is an event" and "The box on its
- * own"): one SQLite file in WAL mode with `synchronous=FULL`. An event is committed and
- * fsync'd before `append` returns its seq, so whatever the box then does survives kill -9 and
- * power loss. Raw readings are batched (one transaction per batch), rolled up per minute and
- * pruned on a schedule.
+ * own"): one SQLite file in WAL mode. An event is committed to the WAL before `append` returns
+ * its seq, so whatever the box then does survives kill -9; one fdatasync off the main thread
+ * takes it to the disk right behind (wal-sync.ts: a power cut loses at most the acts of that
+ * last millisecond or so from the record, never an act). `durableSeq` says how far the disk has
+ * it. Raw readings are batched (one transaction per batch), rolled up per minute and pruned on
+ * a schedule.
  *
  * When the medium fails (full, read-only, I/O errors) `append` still never throws: the event
  * keeps its seq, waits in a bounded in-memory queue (visible through `since`; past the bound
@@ -22,6 +24,7 @@ import { Connection, SEQ_RESERVE } from './connection.ts';
 import { payloadJson, recordToEvent, rowToEvent, type EventRecord } from './database.ts';
 import { diskReason, errorMessage, StoreError } from './errors.ts';
 import { FaultMode } from './fault-mode.ts';
+import type { SyncFn } from './wal-sync.ts';
 import { drain, scheduleStoreJobs } from './jobs.ts';
 import { DEFAULT_PENDING_LIMIT } from './pending.ts';
 import { ReadingBuffer, type ReadingBatch } from './readings.ts';
@@ -49,7 +52,12 @@ export interface EventStoreOptions {
   maxDbBytes?: number;
   /** false: no node-schedule jobs (tests call rollup/prune themselves). */
   schedule?: boolean;
+  /** The fdatasync behind each event commit (tests pass one that fails or waits). */
+  syncFn?: SyncFn;
 }
+
+/** An fdatasync slower than this is logged (at most once a minute): the SD card may be wearing out. */
+export const SLOW_SYNC_MS = 1000;
 
 export class EventStore implements Module {
   readonly name = 'store';
@@ -66,6 +74,9 @@ export class EventStore implements Module {
   private readonly readings: ReadingBuffer;
   private readonly fault: FaultMode;
   private cancelJobs: (() => void) | null = null;
+  /** Without WAL every commit is FULL: then what is written is durable. */
+  private syncedTo = 0;
+  private lastSlowWarn = Number.NEGATIVE_INFINITY;
 
   constructor(
     ctx: Pick<BoxContext, 'config' | 'log' | 'clock'>,
@@ -96,7 +107,7 @@ export class EventStore implements Module {
     let lastOnDisk: number;
     try {
       mkdirSync(this.dir, { recursive: true });
-      this.conn = Connection.open(this.path, this.opts.maxDbBytes);
+      this.conn = this.openConnection();
       lastOnDisk = this.conn.lastSeqOnDisk();
     } catch (err) {
       this.detach();
@@ -136,6 +147,43 @@ export class EventStore implements Module {
     }
   }
 
+  /** The highest seq the disk is known to have (fdatasync'd); events above it are written, not yet synced. */
+  durableSeq(): number {
+    const sync = this.conn?.walSync;
+    if (!sync) return this.syncedTo;
+    return sync.durable;
+  }
+
+  /** Resolves when every event written so far was synced (or its sync failed). */
+  async synced(): Promise<void> {
+    await this.conn?.walSync?.settled();
+  }
+
+  private openConnection(): Connection {
+    return Connection.open(this.path, {
+      maxBytes: this.opts.maxDbBytes,
+      syncFn: this.opts.syncFn,
+      sync: {
+        synced: (_seq, ms) => {
+          if (ms < SLOW_SYNC_MS) return;
+          const now = this.clock.mono();
+          if (now - this.lastSlowWarn < 60_000) return;
+          this.lastSlowWarn = now;
+          this.log.warn({ ms: Math.round(ms) }, 'the log\'s disk is slow: one fdatasync took over a second (a worn SD card?)');
+        },
+        failed: (err, durable, written, unconfirmed) => {
+          const unsure = `events ${durable + 1}–${written} were written but the disk did not confirm them; they are held again`;
+          this.log.error({ err, durableSeq: durable, writtenSeq: written }, `fdatasync of the log failed: ${unsure}`);
+          // Held as if never written (the retry writes them with OR IGNORE, so one that did land
+          // is not doubled), and degraded: whatever the fsync said, the disk is not to be trusted.
+          for (const r of unconfirmed) this.fault.hold(r);
+          const code = err.code === 'ENOSPC' || err.code === 'EDQUOT' || err.code === 'EROFS' ? err.code : 'EIO';
+          this.fault.failed(Object.assign(new Error(`fdatasync failed (${err.code ?? err.message}): ${unsure}`), { code }));
+        },
+      },
+    });
+  }
+
   /** Flushes readings, makes a last attempt at held events, stops the jobs and closes. Never rejects. */
   async stop(): Promise<void> {
     this.cancelJobs?.();
@@ -144,6 +192,8 @@ export class EventStore implements Module {
     if (!this.started) return void this.detach();
     try {
       this.flushReadings();
+      // A sync that fails now still hands its events to the held queue before the last words.
+      await this.synced();
       this.fault.retry();
       const held = this.fault.held;
       if (held.size > 0) {
@@ -161,7 +211,8 @@ export class EventStore implements Module {
   }
 
   /**
-   * Appends one event and commits it durably (fsync) before returning its seq. Throws only
+   * Appends one event and commits it (written to the WAL: it survives kill -9; synced to the
+   * disk right behind, see durableSeq) before returning its seq. Throws only
    * for the caller's mistakes (not started, unknown type, a payload without JSON form) — never
    * for a failing disk: then the event is held in memory with its seq and written later.
    */
@@ -170,8 +221,8 @@ export class EventStore implements Module {
   }
 
   /**
-   * Appends several events in one transaction (one fsync) and returns their seqs, in order:
-   * what one engine step produced becomes durable together before any of it is acted on.
+   * Appends several events in one transaction and returns their seqs, in order: what one
+   * engine step produced is written together before any of it is acted on (and synced together).
    */
   appendMany(events: readonly { type: EventType; payload: unknown }[]): number[] {
     if (!this.started) throw notOpen();
@@ -189,6 +240,7 @@ export class EventStore implements Module {
     try {
       this.conn.writeEvents(recs, false);
       this.last = seqs.at(-1)!;
+      if (!this.conn.walSync) this.syncedTo = this.last;
     } catch (err) {
       if (diskReason(err, this.dir) === null) throw err; // not a disk fault: the seqs stay unused
       this.last = seqs.at(-1)!;
@@ -317,7 +369,7 @@ export class EventStore implements Module {
   private reopen(): void {
     this.detach();
     try {
-      this.conn = Connection.open(this.path, this.opts.maxDbBytes);
+      this.conn = this.openConnection();
     } catch (err) {
       this.log.debug({ err }, 'reopening the database failed; events stay held');
     }

@@ -38,7 +38,10 @@ export class PendingQueue {
     return this.items.length;
   }
 
-  /** Adds `e` (its seq above every held one); returns the event dropped to make room, if any. */
+  /**
+   * Adds `e` in seq order (usually above every held one; events whose sync failed come back
+   * below later ones); returns the event dropped to make room, if any.
+   */
   push(e: EventRecord): EventRecord | null {
     let victim: EventRecord | null = null;
     if (this.items.length >= this.limit) {
@@ -53,7 +56,9 @@ export class PendingQueue {
       this.dropped++;
       if (victim === e) return victim;
     }
-    this.items.push(e);
+    let at = this.items.length;
+    while (at > 0 && this.items[at - 1]!.seq > e.seq) at--;
+    this.items.splice(at, 0, e);
     this.perRank[keepRank(e.type)]!++;
     return victim;
   }

@@ -9,13 +9,27 @@
  * longer to start than a run lasts) and still have one writer at a time.
  *
  * Lines: `loaded`, `opening`, `ready <lastSeq>`, then `acted …` until it is killed.
- * stdout is a pipe, which Node writes synchronously on Linux: a printed line was written
- * before the next append began.
+ * Lines go out with writeSync on fd 1 (retried while the pipe is full), so a printed line is in
+ * the pipe before the next append begins. Through process.stdout they would queue in this
+ * process once the pipe is full, and a kill would lose them: with appends no longer waiting for
+ * an fsync the child can outrun the parent's reading (seen: 205 acted lines lost in one run).
  */
+import { writeSync } from 'node:fs';
 import pino from 'pino';
 import type { SiteConfig } from '../../gateway/config/types.ts';
 import { systemClock } from '../../gateway/shell/clock.ts';
 import { EventStore, type EventType } from '../../gateway/store/event-store.ts';
+
+function say(line: string): void {
+  const buf = Buffer.from(`${line}\n`);
+  for (let off = 0; off < buf.length; ) {
+    try {
+      off += writeSync(1, buf, off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    }
+  }
+}
 
 const [path, run = '0'] = process.argv.slice(2);
 if (!path) throw new Error('usage: store-kill9-child.ts DB_PATH [RUN]');
@@ -24,18 +38,18 @@ const types: EventType[] = ['transition', 'observation', 'effect', 'command', 'n
 // The store reads only `config.store`; a full parseConfig would load Ajv and the engine for
 // nothing and make every one of the 30 starts slower.
 const config = { store: { path, rawRetentionDays: 7, rollupRetentionDays: 400, eventRetentionDays: 365 } } as SiteConfig;
-process.stdout.write('loaded\n');
+say('loaded');
 await new Promise<void>((r) => process.stdin.once('data', () => r()));
 
 const store = new EventStore({ config, log: pino({ level: 'silent' }), clock: systemClock() }, { path, schedule: false, readingFlushMs: 20 });
-process.stdout.write('opening\n');
+say('opening');
 await store.start();
-process.stdout.write(`ready ${store.lastSeq()}\n`);
+say(`ready ${store.lastSeq()}`);
 
 for (let i = 0; ; i++) {
   for (let k = 0; k < 4; k++) store.addReading({ sensor: `s${k}`, value: i + k / 10, quality: 'good', atWall: Date.now() });
   const payload = { run: Number(run), i, pid: process.pid, text: '暴雨'.repeat(i % 40) };
   const seq = store.append(types[i % types.length]!, payload);
-  process.stdout.write(`acted ${seq} ${JSON.stringify(payload)}\n`);
+  say(`acted ${seq} ${JSON.stringify(payload)}`);
   if (i % 16 === 15) await new Promise<void>((r) => setImmediate(r));
 }

@@ -47,6 +47,20 @@ describe('held-event queue', () => {
   });
 });
 
+describe('held-event queue, events handed back by a failed sync', () => {
+  it('go in seq order below later ones, and the bound still drops by rank', () => {
+    const q = new PendingQueue(4);
+    q.push(rec(5, 'storage'));
+    q.push(rec(6, 'note'));
+    q.push(rec(3, 'transition'));
+    q.push(rec(4, 'observation'));
+    expect(q.all().map((e) => e.seq)).toEqual([3, 4, 5, 6]);
+    expect(q.push(rec(2, 'effect'))!.seq).toBe(4); // the oldest rank-0 goes
+    expect(q.all().map((e) => e.seq)).toEqual([2, 3, 5, 6]);
+    expect(q.after(2, 10).map((e) => e.seq)).toEqual([3, 5, 6]);
+  });
+});
+
 describe('a full database (max_page_count)', () => {
   it('holds events with their seqs, drops readings, and writes everything in order once there is room', async () => {
     vi.useFakeTimers();
