@@ -2,6 +2,8 @@
  * The store's schedule (node-schedule): the rollup every minute, retention once a day. A job
  * never throws into the scheduler; the store decides what a failure means.
  */
+// First: keeps luxon (under node-schedule) from loading ICU's locale data (schedule-locale.ts).
+import './schedule-locale.ts';
 import schedule from 'node-schedule';
 import type { Logger } from 'pino';
 import type { Clock } from '../shell/clock.ts';
