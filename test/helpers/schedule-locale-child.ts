@@ -18,6 +18,6 @@ if (process.argv[2] === 'box') {
 }
 const schedule = (await import('node-schedule')).default;
 const jobs = crons.map((cron) => schedule.scheduleJob(cron, () => undefined));
-const next = jobs.map((j) => j.nextInvocation().getTime());
+const next = jobs.map((j) => j.nextInvocation()!.getTime());
 for (const j of jobs) j.cancel();
 process.stdout.write(JSON.stringify({ made, next, retentionLocal: new Date(next[1]!).getHours() * 60 + new Date(next[1]!).getMinutes() }));
