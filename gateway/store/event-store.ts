@@ -54,7 +54,12 @@ export interface EventStoreOptions {
   schedule?: boolean;
   /** The fdatasync behind each event commit (tests pass one that fails or waits). */
   syncFn?: SyncFn;
+  /** stop() waits at most this long for the disk to confirm what was written. Default STOP_SYNC_MS. */
+  stopSyncMs?: number;
 }
+
+/** A hung disk (a dying SD card can hold an fsync for minutes) must not hold the box's stop. */
+export const STOP_SYNC_MS = 5000;
 
 /** An fdatasync slower than this is logged (at most once a minute): the SD card may be wearing out. */
 export const SLOW_SYNC_MS = 1000;
@@ -159,6 +164,16 @@ export class EventStore implements Module {
     await this.conn?.walSync?.settled();
   }
 
+  private async syncedWithin(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)));
+    const outcome = await Promise.race([this.synced().then(() => 'synced' as const), late]);
+    clearTimeout(timer);
+    if (outcome === 'late') {
+      this.log.error({ durableSeq: this.durableSeq(), lastSeq: this.last, waitedMs: ms }, 'stopping although the disk has not confirmed the last events; they are written, not known to be on disk');
+    }
+  }
+
   private openConnection(): Connection {
     return Connection.open(this.path, {
       maxBytes: this.opts.maxDbBytes,
@@ -172,6 +187,11 @@ export class EventStore implements Module {
           this.log.warn({ ms: Math.round(ms) }, 'the log\'s disk is slow: one fdatasync took over a second (a worn SD card?)');
         },
         failed: (err, durable, written, unconfirmed) => {
+          if (!this.started) {
+            // Closed meanwhile (stop() did not wait longer for the disk): this line is their only sure record.
+            this.log.error({ err, durableSeq: durable, writtenSeq: written, events: unconfirmed.map(recordToEvent) }, 'fdatasync of the log failed after it was closed; these events may not be on disk');
+            return;
+          }
           const unsure = `events ${durable + 1}–${written} were written but the disk did not confirm them; they are held again`;
           this.log.error({ err, durableSeq: durable, writtenSeq: written }, `fdatasync of the log failed: ${unsure}`);
           // Held as if never written (the retry writes them with OR IGNORE, so one that did land
@@ -193,7 +213,7 @@ export class EventStore implements Module {
     try {
       this.flushReadings();
       // A sync that fails now still hands its events to the held queue before the last words.
-      await this.synced();
+      await this.syncedWithin(this.opts.stopSyncMs ?? STOP_SYNC_MS);
       this.fault.retry();
       const held = this.fault.held;
       if (held.size > 0) {

@@ -85,3 +85,21 @@ describe('an fdatasync that fails (EIO)', () => {
     await store.stop();
   });
 });
+
+describe('a disk that never answers the fdatasync', () => {
+  it('does not hold stop() past its deadline, and says which events were not confirmed', async () => {
+    const gate = gatedSync();
+    const { log, lines } = captureLog();
+    const { store } = await openStore(join(dir, 'log.db'), { syncFn: gate.fn, stopSyncMs: 200, log });
+    const seq = store.append('transition', { alert: 'wl1/stage/3', level: 'orange' });
+    const t0 = performance.now();
+    await store.stop();
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(lines.find((l) => String(l.msg).startsWith('stopping although the disk has not confirmed'))).toMatchObject({ durableSeq: 0, lastSeq: seq, waitedMs: 200 });
+    // A late failure finds the store closed: the events go to the log line, nothing throws.
+    gate.release(eio());
+    await new Promise((r) => setTimeout(r, 20));
+    const late = lines.find((l) => String(l.msg).startsWith('fdatasync of the log failed after it was closed'));
+    expect((late?.events as Array<{ seq: number }>).map((e) => e.seq)).toContain(seq);
+  });
+});
