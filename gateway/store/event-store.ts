@@ -35,6 +35,13 @@ import { EVENT_TYPES, type DegradeReason, type EventType, type PruneCounts, type
 
 export { EVENT_TYPES, StoreError };
 export type { DegradeReason, EventType, PruneCounts, ReadingRow, StoredEvent, StoreHealth };
+
+/** A reading from the log, as history() streams it. */
+export interface HistoryRow {
+  sensor: string;
+  atWall: number;
+  value: number;
+}
 export type { StoreErrorCode } from './errors.ts';
 
 export interface EventStoreOptions {
@@ -274,9 +281,13 @@ export class EventStore implements Module {
    * What the given sensors reported since `sinceWall`, oldest first, thinned to the last value
    * of each rolled-up minute plus the raw readings not rolled up yet: enough to rebuild rain
    * windows after a restart without reading a day of raw rows. Valued readings only.
+   *
+   * Rows are streamed, one at a time: a day for 1,000 rain gauges is 1.44 M rows, and as one
+   * array it ran the box out of its 96 MB heap at start (measured), a crash loop. The connection
+   * is busy until the iteration ends; read it to the end (or `return()` it) before other queries.
    */
-  history(sensors: readonly string[], sinceWall: number): { sensor: string; atWall: number; value: number }[] {
-    if (!this.conn || sensors.length === 0) return [];
+  history(sensors: readonly string[], sinceWall: number): IterableIterator<HistoryRow> {
+    if (!this.conn || sensors.length === 0) return ([] as HistoryRow[])[Symbol.iterator]();
     this.readings.flush();
     const db = this.conn.db;
     const marks = sensors.map(() => '?').join(', ');
@@ -292,7 +303,7 @@ export class EventStore implements Module {
            WHERE sensor IN (${marks}) AND at_wall >= ? AND value IS NOT NULL
          ) ORDER BY atWall`,
       )
-      .all(...sensors, Math.floor(sinceWall / 60_000), tailFrom, ...sensors, tailFrom) as { sensor: string; atWall: number; value: number }[];
+      .iterate(...sensors, Math.floor(sinceWall / 60_000), tailFrom, ...sensors, tailFrom) as IterableIterator<HistoryRow>;
   }
 
   /** Queues a raw reading; dropped (and counted) while degraded or closed. */
