@@ -2,7 +2,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHECKPOINT_ROWS, Connection } from '../../gateway/store/connection.ts';
-import type { EventRecord } from '../../gateway/store/database.ts';
+import { CACHE_KIB, type EventRecord } from '../../gateway/store/database.ts';
 import { peek, T0, tempDir } from '../helpers/store-rig.ts';
 import { gatedSync } from '../helpers/gated-sync.ts';
 import { rowsBatch } from '../../gateway/store/readings.ts';
@@ -27,6 +27,10 @@ const walFrames = (): number => (conn.db.pragma('wal_checkpoint(PASSIVE)') as { 
 const walRestarts = (): number => readFileSync(join(dir, 'log.db-wal')).readUInt32BE(12);
 
 describe('the log writes events before they are acted on and syncs them right behind, off the main thread', () => {
+  it('the page cache is CACHE_KIB, not the 16 MB better-sqlite3 builds SQLite with (it grew the box past its RSS budget)', () => {
+    expect(conn.db.pragma('cache_size', { simple: true })).toBe(-CACHE_KIB);
+  });
+
   it('every commit, events and bulk writes alike, runs with synchronous=NORMAL: no fsync of its own on the main thread', () => {
     expect(conn.db.pragma('synchronous', { simple: true })).toBe(NORMAL);
     conn.writeReadings(rows(10));
