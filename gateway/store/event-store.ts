@@ -24,7 +24,9 @@ import { Connection, SEQ_RESERVE } from './connection.ts';
 import { payloadJson, recordToEvent, rowToEvent, type EventRecord } from './database.ts';
 import { diskReason, errorMessage, StoreError } from './errors.ts';
 import { FaultMode } from './fault-mode.ts';
-import type { SyncFn } from './wal-sync.ts';
+import { historyRows, type HistoryRow } from './history.ts';
+import { syncEvents } from './sync-events.ts';
+import type { SyncFn, WalSyncEvents } from './wal-sync.ts';
 import { drain, scheduleStoreJobs } from './jobs.ts';
 import { DEFAULT_PENDING_LIMIT } from './pending.ts';
 import { ReadingBuffer, type ReadingBatch } from './readings.ts';
@@ -36,12 +38,7 @@ import { EVENT_TYPES, type DegradeReason, type EventType, type PruneCounts, type
 export { EVENT_TYPES, StoreError };
 export type { DegradeReason, EventType, PruneCounts, ReadingRow, StoredEvent, StoreHealth };
 
-/** A reading from the log, as history() streams it. */
-export interface HistoryRow {
-  sensor: string;
-  atWall: number;
-  value: number;
-}
+export type { HistoryRow };
 export type { StoreErrorCode } from './errors.ts';
 
 export interface EventStoreOptions {
@@ -68,8 +65,6 @@ export interface EventStoreOptions {
 /** A hung disk (a dying SD card can hold an fsync for minutes) must not hold the box's stop. */
 export const STOP_SYNC_MS = 5000;
 
-/** An fdatasync slower than this is logged (at most once a minute): the SD card may be wearing out. */
-export const SLOW_SYNC_MS = 1000;
 
 export class EventStore implements Module {
   readonly name = 'store';
@@ -88,7 +83,7 @@ export class EventStore implements Module {
   private cancelJobs: (() => void) | null = null;
   /** Without WAL every commit is FULL: then what is written is durable. */
   private syncedTo = 0;
-  private lastSlowWarn = Number.NEGATIVE_INFINITY;
+  private readonly syncEvents: WalSyncEvents<EventRecord>;
 
   constructor(
     ctx: Pick<BoxContext, 'config' | 'log' | 'clock'>,
@@ -111,6 +106,7 @@ export class EventStore implements Module {
       discardReadings: () => this.readings.discard(),
     };
     this.fault = new FaultMode(host, opts.retryMs ?? 5000, opts.pendingLimit ?? DEFAULT_PENDING_LIMIT);
+    this.syncEvents = syncEvents({ log: this.log, clock: this.clock, fault: this.fault, started: () => this.started });
   }
 
   /** Opens (creating the directory and file), migrates, and resumes the seq after the last run. */
@@ -182,33 +178,7 @@ export class EventStore implements Module {
   }
 
   private openConnection(): Connection {
-    return Connection.open(this.path, {
-      maxBytes: this.opts.maxDbBytes,
-      syncFn: this.opts.syncFn,
-      sync: {
-        synced: (_seq, ms) => {
-          if (ms < SLOW_SYNC_MS) return;
-          const now = this.clock.mono();
-          if (now - this.lastSlowWarn < 60_000) return;
-          this.lastSlowWarn = now;
-          this.log.warn({ ms: Math.round(ms) }, 'the log\'s disk is slow: one fdatasync took over a second (a worn SD card?)');
-        },
-        failed: (err, durable, written, unconfirmed) => {
-          if (!this.started) {
-            // Closed meanwhile (stop() did not wait longer for the disk): this line is their only sure record.
-            this.log.error({ err, durableSeq: durable, writtenSeq: written, events: unconfirmed.map(recordToEvent) }, 'fdatasync of the log failed after it was closed; these events may not be on disk');
-            return;
-          }
-          const unsure = `events ${durable + 1}–${written} were written but the disk did not confirm them; they are held again`;
-          this.log.error({ err, durableSeq: durable, writtenSeq: written }, `fdatasync of the log failed: ${unsure}`);
-          // Held as if never written (the retry writes them with OR IGNORE, so one that did land
-          // is not doubled), and degraded: whatever the fsync said, the disk is not to be trusted.
-          for (const r of unconfirmed) this.fault.hold(r);
-          const code = err.code === 'ENOSPC' || err.code === 'EDQUOT' || err.code === 'EROFS' ? err.code : 'EIO';
-          this.fault.failed(Object.assign(new Error(`fdatasync failed (${err.code ?? err.message}): ${unsure}`), { code }));
-        },
-      },
-    });
+    return Connection.open(this.path, { maxBytes: this.opts.maxDbBytes, syncFn: this.opts.syncFn, sync: this.syncEvents });
   }
 
   /** Flushes readings, makes a last attempt at held events, stops the jobs and closes. Never rejects. */
@@ -277,33 +247,11 @@ export class EventStore implements Module {
     return seqs;
   }
 
-  /**
-   * What the given sensors reported since `sinceWall`, oldest first, thinned to the last value
-   * of each rolled-up minute plus the raw readings not rolled up yet: enough to rebuild rain
-   * windows after a restart without reading a day of raw rows. Valued readings only.
-   *
-   * Rows are streamed, one at a time: a day for 1,000 rain gauges is 1.44 M rows, and as one
-   * array it ran the box out of its 96 MB heap at start (measured), a crash loop. The connection
-   * is busy until the iteration ends; read it to the end (or `return()` it) before other queries.
-   */
+  /** The rain history to rebuild windows from after a restart (history.ts); streamed. */
   history(sensors: readonly string[], sinceWall: number): IterableIterator<HistoryRow> {
     if (!this.conn || sensors.length === 0) return ([] as HistoryRow[])[Symbol.iterator]();
     this.readings.flush();
-    const db = this.conn.db;
-    const marks = sensors.map(() => '?').join(', ');
-    const rolledTo = (db.prepare(`SELECT max(minute) AS m FROM readings_1m WHERE sensor IN (${marks})`).get(...sensors) as { m: number | null }).m;
-    const tailFrom = rolledTo === null ? sinceWall : Math.max(sinceWall, (rolledTo + 1) * 60_000);
-    return db
-      .prepare(
-        `SELECT sensor, atWall, value FROM (
-           SELECT sensor, last_at AS atWall, last AS value FROM readings_1m
-           WHERE sensor IN (${marks}) AND minute >= ? AND last IS NOT NULL AND last_at IS NOT NULL AND last_at < ?
-           UNION ALL
-           SELECT sensor, at_wall AS atWall, value FROM readings
-           WHERE sensor IN (${marks}) AND at_wall >= ? AND value IS NOT NULL
-         ) ORDER BY atWall`,
-      )
-      .iterate(...sensors, Math.floor(sinceWall / 60_000), tailFrom, ...sensors, tailFrom) as IterableIterator<HistoryRow>;
+    return historyRows(this.conn.db, sensors, sinceWall);
   }
 
   /** Queues a raw reading; dropped (and counted) while degraded or closed. */

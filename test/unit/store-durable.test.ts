@@ -7,8 +7,11 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EventStoreOptions } from '../../gateway/store/event-store.ts';
 import { eio, gatedSync } from '../helpers/gated-sync.ts';
-import { captureLog, openStore, tempDir } from '../helpers/store-rig.ts';
+import type { FaultMode } from '../../gateway/store/fault-mode.ts';
+import { SLOW_SYNC_MS, syncEvents } from '../../gateway/store/sync-events.ts';
+import { captureLog, fakeClock, openStore, tempDir } from '../helpers/store-rig.ts';
 import { until } from '../helpers/until.ts';
 
 let dir: string;
@@ -16,6 +19,14 @@ beforeEach(() => {
   dir = tempDir();
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A store whose fdatasync answers only when the test says (and a log to read). */
+async function gatedStore(opts: EventStoreOptions) {
+  const gate = gatedSync();
+  const { log, lines } = captureLog();
+  const { store } = await openStore(join(dir, 'log.db'), { syncFn: gate.fn, log, ...opts });
+  return { gate, lines, store };
+}
 
 describe('the durable mark', () => {
   it('follows the seqs written once their sync returned (real fdatasync)', async () => {
@@ -44,9 +55,7 @@ describe('the durable mark', () => {
 
 describe('an fdatasync that fails (EIO)', () => {
   it('degrades the store with io_error, holds the unconfirmed events again, keeps acting, and recovers through the retry', async () => {
-    const gate = gatedSync();
-    const { log, lines } = captureLog();
-    const { store } = await openStore(join(dir, 'log.db'), { syncFn: gate.fn, retryMs: 50, log });
+    const { gate, lines, store } = await gatedStore({ retryMs: 50 });
     gate.release();
     await store.synced();
     const durable = store.durableSeq();
@@ -88,9 +97,7 @@ describe('an fdatasync that fails (EIO)', () => {
 
 describe('a disk that never answers the fdatasync', () => {
   it('does not hold stop() past its deadline, and says which events were not confirmed', async () => {
-    const gate = gatedSync();
-    const { log, lines } = captureLog();
-    const { store } = await openStore(join(dir, 'log.db'), { syncFn: gate.fn, stopSyncMs: 200, log });
+    const { gate, lines, store } = await gatedStore({ stopSyncMs: 200 });
     const seq = store.append('transition', { alert: 'wl1/stage/3', level: 'orange' });
     const t0 = performance.now();
     await store.stop();
@@ -101,5 +108,24 @@ describe('a disk that never answers the fdatasync', () => {
     await new Promise((r) => setTimeout(r, 20));
     const late = lines.find((l) => String(l.msg).startsWith('fdatasync of the log failed after it was closed'));
     expect((late?.events as Array<{ seq: number }>).map((e) => e.seq)).toContain(seq);
+  });
+});
+
+describe('a slow disk', () => {
+  it('an fdatasync over SLOW_SYNC_MS is warned about, at most once a minute', () => {
+    const { log, lines } = captureLog();
+    const clock = fakeClock();
+    const on = syncEvents({ log, clock, fault: null as unknown as FaultMode, started: () => true });
+    const slow = (): number => lines.filter((l) => String(l.msg).startsWith("the log's disk is slow")).length;
+    on.synced(1, SLOW_SYNC_MS - 1);
+    expect(slow()).toBe(0);
+    on.synced(2, 1500);
+    expect(lines.at(-1)).toMatchObject({ level: 40, ms: 1500 });
+    clock.advance(59_000);
+    on.synced(3, 4000);
+    expect(slow()).toBe(1);
+    clock.advance(1_000);
+    on.synced(4, 2000);
+    expect(slow()).toBe(2);
   });
 });
