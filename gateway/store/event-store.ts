@@ -36,9 +36,7 @@ import { SCHEMA_VERSION } from './schema.ts';
 import { EVENT_TYPES, type DegradeReason, type EventType, type PruneCounts, type ReadingRow, type StoredEvent, type StoreHealth } from './types.ts';
 
 export { EVENT_TYPES, StoreError };
-export type { DegradeReason, EventType, PruneCounts, ReadingRow, StoredEvent, StoreHealth };
-
-export type { HistoryRow };
+export type { DegradeReason, EventType, HistoryRow, PruneCounts, ReadingRow, StoredEvent, StoreHealth };
 export type { StoreErrorCode } from './errors.ts';
 
 export interface EventStoreOptions {
@@ -64,7 +62,6 @@ export interface EventStoreOptions {
 
 /** A hung disk (a dying SD card can hold an fsync for minutes) must not hold the box's stop. */
 export const STOP_SYNC_MS = 5000;
-
 
 export class EventStore implements Module {
   readonly name = 'store';
