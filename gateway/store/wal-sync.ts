@@ -54,7 +54,7 @@ export class WalSync<T extends { seq: number } = { seq: number }> {
     if (this.closing) return;
     for (const w of written) this.unconfirmed.push(w);
     if (seq > this.wanted) this.wanted = seq;
-    if (!this.running && !this.closing) this.start();
+    if (!this.running) this.start();
   }
 
   /** Resolves once no sync runs and every requested seq was synced (or failed). */
@@ -86,9 +86,9 @@ export class WalSync<T extends { seq: number } = { seq: number }> {
   private finish(err: NodeJS.ErrnoException | null, covers: number, ms: number): void {
     this.running = false;
     if (err) {
-      // Everything asked for, also while this sync ran, is now unconfirmed. Not retried here:
-      // the store degrades and its retry reopens.
-      const written = Math.max(covers, this.wanted);
+      // Everything asked for, also while this sync ran (`wanted` ≥ `covers`), is now unconfirmed.
+      // Not retried here: the store degrades and its retry reopens.
+      const written = this.wanted;
       this.wanted = this.durable;
       this.on.failed(err, this.durable, written, this.unconfirmed.splice(0));
     } else {

@@ -22,21 +22,14 @@ import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { parseConfig } from '../../gateway/config/load.ts';
 import { hashSecret } from '../../gateway/shell/secrets.ts';
+import { BENCH_SCRYPT, rssMb, startBoxProcess } from './box-process.ts';
 
 const SENSORS = Number(process.argv[2] ?? 1000);
 const SECONDS = Number(process.argv[3] ?? 20);
 const FLOOD = { clients: 200, hz: 120, seconds: 10 };
 const LOAD = fileURLToPath(new URL('./load-gen.ts', import.meta.url));
-const BIN = fileURLToPath(new URL('../../bin/shaobing.mjs', import.meta.url));
-/**
- * The box runs as hardware/docs/install.md's systemd unit runs it: these V8 flags and glibc at
- * two malloc arenas. Override with BOX_NODE_FLAGS and BOX_MALLOC_ARENA_MAX ('' = glibc's default).
- */
-const BOX_NODE_FLAGS = (process.env.BOX_NODE_FLAGS ?? '--max-semi-space-size=2 --max-old-space-size=96').split(' ').filter(Boolean);
-const BOX_MALLOC_ARENA_MAX = process.env.BOX_MALLOC_ARENA_MAX ?? '2';
 // BENCH_DIR=/dev/shm puts the log on tmpfs: separates the box's own cost from the disk's fsync.
 const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'sb-e2e-bench-'));
-const FAST = { N: 1024, r: 8, p: 1 };
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -72,7 +65,7 @@ async function siteConfigYaml(port: number): Promise<string> {
   const accounts: string[] = [];
   for (let i = 0; i < Math.max(SENSORS, FLOOD.clients); i++) {
     lines.push(`  - { id: rg${i}, kind: rain }`);
-    accounts.push(`    - { username: rg${i}, role: device, secret_hash: '${await hashSecret(`pw-rg${i}-secret`, FAST)}' }`);
+    accounts.push(`    - { username: rg${i}, role: device, secret_hash: '${await hashSecret(`pw-rg${i}-secret`, BENCH_SCRYPT)}' }`);
   }
   const yaml = `
 site: { id: bench, name: 压测 }
@@ -88,9 +81,9 @@ mqtt:
   max_payload_bytes: 1024
   accounts:
 ${accounts.join('\n')}
-    - { username: probe, role: device, secret_hash: '${await hashSecret('pw-probe-secret', FAST)}' }
-    - { username: siren1, role: device, secret_hash: '${await hashSecret('pw-siren1-secret', FAST)}' }
-    - { username: wang, role: officer, secret_hash: '${await hashSecret('pw-wang-secret', FAST)}' }
+    - { username: probe, role: device, secret_hash: '${await hashSecret('pw-probe-secret', BENCH_SCRYPT)}' }
+    - { username: siren1, role: device, secret_hash: '${await hashSecret('pw-siren1-secret', BENCH_SCRYPT)}' }
+    - { username: wang, role: officer, secret_hash: '${await hashSecret('pw-wang-secret', BENCH_SCRYPT)}' }
 store: { path: '${join(dir, 'bench.db')}' }
 `;
   const { problems } = parseConfig(yaml);
@@ -146,11 +139,8 @@ writeFileSync(join(dir, 'bench.yaml'), config);
 const boxLog = openSync(join(dir, 'box.log'), 'w');
 // BOX_CPU_PROF=DIR writes a V8 CPU profile of the gateway process there (for finding hot spots).
 const prof = process.env.BOX_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BOX_CPU_PROF}`] : [];
-// The box runs as deployed: compiled (dist/, built here) with the V8 flags of its service unit.
-// BENCH_SKIP_BUILD=1 runs dist/ as it is (to measure an experiment made in dist/).
-if (!process.env.BENCH_SKIP_BUILD) spawnSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
-const boxProc = spawn(process.execPath, [...BOX_NODE_FLAGS, ...prof, BIN, 'start', '--config', join(dir, 'bench.yaml')], { stdio: ['ignore', boxLog, boxLog], env: { ...process.env, SHAOBING_DIST: '1', ...(BOX_MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: BOX_MALLOC_ARENA_MAX } : {}) } });
-console.log(`box: node ${BOX_NODE_FLAGS.join(' ')}, MALLOC_ARENA_MAX=${BOX_MALLOC_ARENA_MAX || '(glibc default)'}`);
+// The box runs as deployed (box-process.ts).
+const boxProc = startBoxProcess(join(dir, 'bench.yaml'), boxLog, prof);
 const url = `mqtt://127.0.0.1:${boxPort}`;
 const connectRetry = async (opts: mqtt.IClientOptions): Promise<MqttClient> => {
   for (let i = 0; ; i++) {
@@ -209,10 +199,9 @@ const boxRate = (stored() - r0) / ((t1 - t0) / 1000);
 db.close();
 console.log(`  sustained ${Math.round(boxRate)} readings/s through engine + log (offered ${Math.round(flood.published / flood.seconds)}/s)`);
 stopProbe();
-const status = readFileSync(`/proc/${boxProc.pid}/status`, 'utf8');
-const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-const boxRss = Math.round(kb('VmHWM') / 1024);
-console.log(`  gateway RSS: peak ${boxRss} MB, now ${Math.round(kb('VmRSS') / 1024)} MB`);
+const rss = rssMb(boxProc.pid!);
+const boxRss = rss.peak;
+console.log(`  gateway RSS: peak ${boxRss} MB, now ${rss.now} MB`);
 await Promise.all([probe.endAsync(), siren.endAsync()]);
 boxProc.kill('SIGTERM');
 await new Promise((r) => boxProc.once('exit', r));

@@ -1,27 +1,23 @@
 /**
- * A restart after a full day: the box (`shaobing start`, compiled, with its service unit's V8
- * flags, as in the e2e bench) opens a log holding 24 h of 1-minute rollups for N rain gauges
+ * A restart after a full day: the box (`shaobing start` as deployed, box-process.ts) opens a log holding 24 h of 1-minute rollups for N rain gauges
  * and rebuilds their rain windows from it before it takes readings (EngineRunner.restore).
  * Measures how long the rebuild takes and the gateway's peak RSS (VmHWM) once it is done.
  * A day for 1,000 gauges is 1.44 M rows; read as one array they ran the box out of its 96 MB
  * heap (a crash at every start), so the rows are streamed.
- * `npm run bench -- restart [GAUGES]` (default 1000). BENCH_SKIP_BUILD=1 runs dist/ as it is.
+ * `npm run bench -- restart [GAUGES]` (default 1000).
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { parseConfig } from '../../gateway/config/load.ts';
 import { systemClock } from '../../gateway/shell/clock.ts';
 import { hashSecret } from '../../gateway/shell/secrets.ts';
 import { EventStore } from '../../gateway/store/event-store.ts';
+import { BENCH_SCRYPT, rssMb, startBoxProcess } from './box-process.ts';
 
 const GAUGES = Number(process.argv[2] ?? 1000);
-const BIN = fileURLToPath(new URL('../../bin/shaobing.mjs', import.meta.url));
-const BOX_NODE_FLAGS = (process.env.BOX_NODE_FLAGS ?? '--max-semi-space-size=2 --max-old-space-size=96').split(' ').filter(Boolean);
 const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'sb-restart-bench-'));
 const dbPath = join(dir, 'bench.db');
 
@@ -36,7 +32,7 @@ mqtt:
   port: 0
   ws_port: 0
   accounts:
-    - { username: wang, role: officer, secret_hash: '${await hashSecret('pw-wang-secret', { N: 1024, r: 8, p: 1 })}' }
+    - { username: wang, role: officer, secret_hash: '${await hashSecret('pw-wang-secret', BENCH_SCRYPT)}' }
 store: { path: '${dbPath}' }
 `;
 const { config, problems } = parseConfig(yaml);
@@ -62,11 +58,9 @@ db.transaction(() => {
 db.close();
 console.log(`restart: ${GAUGES * 1440} rollup rows written in ${Math.round(performance.now() - t0)} ms`);
 
-if (!process.env.BENCH_SKIP_BUILD) spawnSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
 const logFile = join(dir, 'box.log');
-const out = openSync(logFile, 'w');
+const box = startBoxProcess(join(dir, 'bench.yaml'), openSync(logFile, 'w'));
 const started = performance.now();
-const box = spawn(process.execPath, [...BOX_NODE_FLAGS, BIN, 'start', '--config', join(dir, 'bench.yaml')], { stdio: ['ignore', out, out], env: { ...process.env, SHAOBING_DIST: '1', MALLOC_ARENA_MAX: '2' } });
 let exited: number | null = null;
 box.on('exit', (code) => (exited = code ?? -1));
 
@@ -82,15 +76,14 @@ if (!restored) {
   throw new Error(exited !== null ? `the box exited (${exited}) before its rain windows were restored` : 'no restore within 120 s');
 }
 await new Promise((r) => setTimeout(r, 1000)); // settled: its first second of running
-const status = readFileSync(`/proc/${box.pid}/status`, 'utf8');
-const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+const rss = rssMb(box.pid!);
 const figures = {
   gauges: GAUGES,
   history_rows: restored.readings,
   restore_ms: restored.ms,
   start_to_restored_ms: Math.round(performance.now() - started - 1000),
-  rss_peak_mb: Math.round(kb('VmHWM') / 1024),
-  rss_mb: Math.round(kb('VmRSS') / 1024),
+  rss_peak_mb: rss.peak,
+  rss_mb: rss.now,
 };
 box.kill('SIGTERM');
 await new Promise((r) => box.once('exit', r));
