@@ -14,7 +14,7 @@ import type { BoxContext, Module } from './module.ts';
 
 export type Publish = (topic: string, payload: string, opts?: { qos?: 0 | 1; retain?: boolean }) => Promise<void>;
 
-/** Moved to the planner, which decides per actuator (planner/targets.ts); kept here for drivers. */
+/** Lives in the planner now, which decides per actuator (planner/targets.ts); re-exported for code that imports it from here. */
 export { servesZone };
 
 function channelOf(e: Effect): 'siren' | 'speaker' | null {
