@@ -5,39 +5,20 @@
  * clears the rainstorm alarm sounds again, with no all-clear while it is still active.
  * Real parts: Aedes on a loopback port, SQLite in a temp folder, mqtt.js devices.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBox, type Box } from '../../gateway/box.ts';
-import { boxSite, pw } from '../helpers/box-site.ts';
+import { startBoxRig, type BoxRig } from '../helpers/box-rig.ts';
 import { until } from '../helpers/until.ts';
 
-const clients: MqttClient[] = [];
-let box: Box;
-let url: string;
-
-async function connect(user: string): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(url, { protocolVersion: 4, username: user, password: pw(user), clientId: `${user}-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 0 });
-  clients.push(c);
-  return c;
-}
+let rig: BoxRig;
+const connect = (user: string) => rig.connect(user);
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sb-arb-'));
   // A 104 mm step in one reading is plausible here (the default allows 50 mm a minute), so the
   // rain alarm is red at once; the fire clears 1 s after both detectors are normal again.
-  const config = await boxSite(join(dir, 'box.db'), 'defaults: { rain: { max_rate_mm_per_min: 200 }, smoke: { clear_after_s: 1 } }');
-  box = await startBox({ config, log: pino({ level: 'silent' }), tcpPort: 0, wsPort: 0 });
-  url = `mqtt://127.0.0.1:${box.broker.tcpPort}`;
+  rig = await startBoxRig('defaults: { rain: { max_rate_mm_per_min: 200 }, smoke: { clear_after_s: 1 } }');
 });
 
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.endAsync(true)));
-  await box?.stop();
-});
+afterAll(async () => rig?.stop());
 
 describe('one siren, two alarms', () => {
   it('the fire pre-empts the site-wide rain alarm on the shared siren; when it clears the rain alarm sounds again', async () => {

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { AlertTransition, Level } from '../../gateway/engine/types.ts';
 import { plan } from '../../gateway/planner/plan.ts';
 import { createPlannerState } from '../../gateway/planner/state.ts';
-import type { Command, Effect } from '../../gateway/planner/types.ts';
+import type { Effect } from '../../gateway/planner/types.ts';
+import { PlannerRig, rainAlert } from '../helpers/planner-rig.ts';
 import { T0, site } from '../helpers/site.ts';
 
 const cfg = site(`
@@ -24,35 +25,14 @@ actuators:
 `);
 const S = 1000;
 
-const rain = (transition: AlertTransition['transition'], level: Level, over: Partial<AlertTransition> = {}): AlertTransition => ({
-  transition,
-  alert: 'rg1/rain/1',
-  kind: 'rain',
-  sensors: ['rg1'],
-  zone: 'site',
-  rule: 'rain_3h',
-  level,
-  previousLevel: null,
-  values: {},
-  textZh: '暴雨红色预警',
-  textEn: 'red rainstorm',
-  at: T0,
-  ...over,
-});
+const rain = rainAlert;
 const fire = (transition: AlertTransition['transition']): AlertTransition => rain(transition, 'red', { alert: 'b3/fire/1', kind: 'smoke', sensors: ['sm1'], zone: 'b3', rule: 'smoke_confirmed', textZh: '3号楼火警', textEn: 'fire in building 3' });
 const river = (transition: AlertTransition['transition'], level: Level): AlertTransition =>
   rain(transition, level, { alert: 'wl1/stage/1', kind: 'water_level', sensors: ['wl1'], zone: 'river', rule: 'stage_warning' });
 
-class Rig {
-  state = createPlannerState(cfg);
-  t(tr: AlertTransition, at = T0): Effect[] {
-    return plan(this.state, { type: 'transition', transition: tr }, at).effects;
-  }
-  c(command: Command, at = T0): Effect[] {
-    return plan(this.state, { type: 'command', command }, at).effects;
-  }
-  tick(at: number): Effect[] {
-    return plan(this.state, { type: 'tick' }, at).effects;
+class Rig extends PlannerRig {
+  constructor() {
+    super(cfg);
   }
 }
 
