@@ -14,7 +14,7 @@ import { levelRank } from '../engine/types.ts';
 import { alertSubject } from '../engine/alert-slot.ts';
 import { stopWhere } from './channels.ts';
 import type { AlertMemo, Ctx } from './state.ts';
-import { channelKeys, channelsIn, sound } from './state.ts';
+import { channelKeys, sound } from './state.ts';
 import { announce } from './template.ts';
 import type { Priority } from './types.ts';
 
@@ -59,9 +59,12 @@ function speaks(ctx: Ctx, t: AlertTransition, level: Level): boolean {
   return levelRank(level) >= levelRank(ctx.st.config.actions.broadcastMinLevel);
 }
 
-function stopAlert(ctx: Ctx, alert: string, zones: string[], reason: 'cleared' | 'replaced', kinds: ('siren' | 'speaker')[]): void {
+/** On every channel of the kinds, wherever the alert's sound went. */
+function stopAlert(ctx: Ctx, alert: string, reason: 'cleared' | 'replaced', kinds: ('siren' | 'speaker')[]): void {
   const { st, now, effects } = ctx;
-  for (const ch of channelsIn(st, zones, kinds)) stopWhere(ch, (i) => i.alert === alert, now, reason, 'planner', st.config.actions, effects);
+  for (const ch of st.channels.values()) {
+    if (kinds.includes(ch.kind)) stopWhere(ch, (i) => i.alert === alert, now, reason, 'planner', st.config.actions, effects);
+  }
 }
 
 export function onTransition(ctx: Ctx, t: AlertTransition): void {
@@ -77,6 +80,8 @@ export function onTransition(ctx: Ctx, t: AlertTransition): void {
     case 'escalated': {
       const m = memo ?? { level: t.level, kind: t.kind, zones, acked: false, silencedAt: null, sounded: false, broadcast: false };
       m.level = t.level;
+      // A second detector may bring more sound zones: silence and all-clears must know them all.
+      for (const z of zones) if (!m.zones.includes(z)) m.zones.push(z);
       st.alerts.set(t.alert, m);
       if (!speaks(ctx, t, t.level)) return;
       const silenced = m.silencedAt !== null && levelRank(t.level) <= levelRank(m.silencedAt);
@@ -90,14 +95,14 @@ export function onTransition(ctx: Ctx, t: AlertTransition): void {
       if (!memo) return;
       memo.level = t.level;
       // A lower level never sounds louder: the higher level's siren stops, the change is spoken.
-      stopAlert(ctx, t.alert, memo.zones, 'replaced', ['siren']);
+      stopAlert(ctx, t.alert, 'replaced', ['siren']);
       if (memo.broadcast) sound(ctx, { ...base, priority: 'advisory', pattern: null, speech });
       return;
     }
     case 'cleared': {
       st.alerts.delete(t.alert);
       if (!memo) return;
-      stopAlert(ctx, t.alert, memo.zones, 'cleared', ['siren', 'speaker']);
+      stopAlert(ctx, t.alert, 'cleared', ['siren', 'speaker']);
       const allClear = memo.sounded && memo.silencedAt === null ? st.config.actions.allClearPattern : null;
       if (allClear || memo.broadcast) {
         sound(ctx, { ...base, alert: null, clears: alertSubject(t.alert), priority: 'advisory', pattern: allClear, sirenSkip: allClear ? heldSirens(ctx) : undefined, speech: memo.broadcast ? speech : null });

@@ -155,4 +155,18 @@ actuators: [{ id: siren-b3, kind: siren, zones: [b3] }]
     const r = plan(createPlannerState(lone), { type: 'transition', transition: rain('raised', 'red', { zone: 'river', sensors: ['sm2'], kind: 'smoke', alert: 'river/fire/1' }) }, T0).effects;
     expect(r.filter((x) => x.type === 'siren').map((x) => 'actuator' in x && [x.actuator, x.zone])).toEqual([[null, 'river']]);
   });
+
+  it('an alert that grows to a second detector stops on every actuator it reached when it clears', () => {
+    const two = site(`
+site: { id: t, name: t }
+zones: [{ id: b3 }, { id: river }]
+sensors: [{ id: sm1, kind: smoke, zone: b3 }, { id: sm2, kind: smoke, zone: b3, sound_zones: [b3, river] }]
+actuators: [{ id: siren-b3, kind: siren, zones: [b3] }, { id: siren-river, kind: siren, zones: [river] }]
+`);
+    const st = createPlannerState(two);
+    const at = (tr: AlertTransition, t: number): Effect[] => plan(st, { type: 'transition', transition: tr }, t).effects;
+    at({ ...fire('raised'), level: 'yellow' }, T0); // one detector: a pre-alarm, nothing sounds
+    expect(sounds(at({ ...fire('escalated'), sensors: ['sm1', 'sm2'] }, T0 + S)).filter((x) => x.startsWith('siren'))).toEqual(['siren@siren-b3:fire_alarm', 'siren@siren-river:fire_alarm']);
+    expect(sounds(at({ ...fire('cleared'), sensors: ['sm1', 'sm2'] }, T0 + 30 * S)).filter((x) => x.startsWith('siren_off'))).toEqual(['siren_off@siren-b3:cleared', 'siren_off@siren-river:cleared']);
+  });
 });
