@@ -128,6 +128,26 @@ sensors: [{ id: rg1, kind: rain }]
     expect(e.some((x) => x.type === 'broadcast' && x.textZh.includes('解除'))).toBe(true);
   });
 
+  it('an escalation goes straight to the louder pattern: no siren_off between the two (no relay blip)', () => {
+    const rig = new Rig();
+    const orange = rig.t(alert('raised', 'orange'));
+    const pre = orange.find((x) => x.type === 'siren' && x.zone === 'river')!;
+    const e = rig.t(alert('escalated', 'red', { previousLevel: 'orange' }), T0 + 20 * S);
+    expect(kinds(e).filter((k) => k.startsWith('siren'))).toEqual(['siren:site:air_raid_alarm', 'siren:river:air_raid_alarm', 'siren:b3:air_raid_alarm']);
+    const red = e.find((x) => x.type === 'siren' && x.zone === 'river')!;
+    // The log still says what the new pattern ended, and why.
+    expect(red.type === 'siren' && red.replaces).toEqual({ activity: 'activity' in pre ? pre.activity : '', reason: 'replaced' });
+  });
+
+  it('a pre-empting siren also replaces the one playing without an off in between', () => {
+    const rig = new Rig();
+    const test = rig.c({ type: 'test', by: 'schedule', zones: ['river'] }).find((x) => x.type === 'siren')!;
+    const e = rig.c({ type: 'siren', source: 'officer', by: 'wang', pattern: 'fire_alarm', zones: ['river'] }, T0 + S);
+    expect(kinds(e)).toEqual(['siren:river:fire_alarm']);
+    const s = e[0]!;
+    expect(s.type === 'siren' && s.replaces).toEqual({ activity: 'activity' in test ? test.activity : '', reason: 'preempted' });
+  });
+
   it('de-escalation stops the louder siren and speaks the change', () => {
     const rig = new Rig();
     rig.t(alert('raised', 'red'));
