@@ -12,20 +12,13 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BusScheduler } from '../../drivers/modbus/bus-scheduler.ts';
-import { ModbusSerialLink } from '../../drivers/modbus/link.ts';
 import { ModbusPoller } from '../../drivers/modbus/poller.ts';
 import { typeWidth, type DeviceProfile, type RegisterDef } from '../../drivers/modbus/profile-types.ts';
 import { PROFILE_DIR, loadProfile, registerOf } from '../../drivers/modbus/profiles.ts';
 import { RelaySirenDriver } from '../../drivers/modbus/relay-siren.ts';
-import type { Reading } from '../../gateway/engine/types.ts';
-import { Bus, type ActuatorReport } from '../../gateway/shell/bus.ts';
-import { systemClock } from '../../gateway/shell/clock.ts';
-import type { BoxContext } from '../../gateway/shell/module.ts';
+import { openDriverRig, type DriverRig } from '../helpers/driver-rig.ts';
 import { FIRMWARE, startNodeSim, type NodeSim } from '../helpers/node-sim.ts';
-import { site } from '../helpers/site.ts';
 import { until } from '../helpers/until.ts';
 
 const profile = loadProfile(join(PROFILE_DIR, 'shaobing-node.yaml'));
@@ -77,10 +70,11 @@ describe('shaobing-node.yaml against registers.c and the firmware README (static
 
 const LINK = join(tmpdir(), `shaobing-node-walk-${process.pid}`);
 let node: NodeSim;
-let sched: BusScheduler;
-let ctx: BoxContext;
-const readings: Reading[] = [];
-const reports: ActuatorReport[] = [];
+let rig: DriverRig;
+let sched: DriverRig['sched'];
+let ctx: DriverRig['ctx'];
+let readings: DriverRig['readings'];
+let reports: DriverRig['reports'];
 
 /** What each register must read, by name; `true` = any good value. */
 type Check = (v: number) => boolean;
@@ -114,14 +108,8 @@ describe('shaobing-node.yaml walked against the firmware in simavr, through the 
   beforeAll(async () => {
     node = await startNodeSim(LINK);
     // simavr on a loaded 2-core machine lags real time: generous timeouts, values not timing.
-    const link = new ModbusSerialLink({ id: 'rs485', type: 'rtu', path: LINK, baud: 9600, parity: 'none', dataBits: 8, stopBits: 1, timeoutMs: 5000 });
-    await link.open();
-    const log = pino({ level: 'silent' });
-    sched = new BusScheduler(link, log, 1);
-    const bus = new Bus(log);
-    bus.on('reading', (r) => readings.push({ ...r }));
-    bus.on('actuatorReport', (r) => reports.push(r));
-    ctx = { config: site('site: { id: node, name: 节点 }\nsensors: [{ id: rg1, kind: rain }]'), bus, log, clock: systemClock() };
+    rig = await openDriverRig({ id: 'rs485', type: 'rtu', path: LINK, timeoutMs: 5000 });
+    ({ sched, ctx, readings, reports } = rig);
     for (const [name, value] of Object.entries(CONFIG)) {
       const r = registerOf(profile, name);
       await sched.request(1, 'write', (l) => l.writeRegister(1, r.address, Math.round(value / r.scale)));
@@ -132,8 +120,7 @@ describe('shaobing-node.yaml walked against the firmware in simavr, through the 
   }, 180_000);
 
   afterAll(async () => {
-    sched?.stop();
-    await sched?.link.close();
+    await rig?.close();
     await node?.stop();
   });
 

@@ -7,24 +7,17 @@
 // siren profile sounds a pattern through the relay siren driver. Adding a device adds no test code.
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BusScheduler } from '../../drivers/modbus/bus-scheduler.ts';
 import { decodeValue, encode, engineering } from '../../drivers/modbus/decode.ts';
-import { ModbusSerialLink } from '../../drivers/modbus/link.ts';
 import { ModbusPoller } from '../../drivers/modbus/poller.ts';
 import type { ActionDef, DeviceProfile, RegisterDef } from '../../drivers/modbus/profile-types.ts';
 import { PROFILE_DIR, findOverlaps, parseProfile, registerOf } from '../../drivers/modbus/profiles.ts';
 import { RelaySirenDriver } from '../../drivers/modbus/relay-siren.ts';
 import { actionValue, writeAction } from '../../drivers/modbus/write-action.ts';
-import type { Reading } from '../../gateway/engine/types.ts';
-import { Bus, type ActuatorReport } from '../../gateway/shell/bus.ts';
-import { systemClock } from '../../gateway/shell/clock.ts';
-import type { BoxContext } from '../../gateway/shell/module.ts';
 import { SimulatedBus, SimulatedSlave, busOfAllProfiles, type SimulatedDevice } from '../../simulators/modbus/bus.ts';
 import { closeMaster, readWords, rtuMaster, tcpMaster, type Master } from '../helpers/modbus-master.ts';
+import { openDriverRig, type DriverRig } from '../helpers/driver-rig.ts';
 import { sampleValues, tolerance } from '../helpers/modbus-values.ts';
-import { site } from '../helpers/site.ts';
 import { until } from '../helpers/until.ts';
 
 const files = readdirSync(PROFILE_DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
@@ -119,44 +112,25 @@ function setWrapped(devices: SimulatedDevice[], before: Expectation[]): Expectat
 
 describe.each(['tcp', 'rtu'] as const)('every profile over %s, through the box drivers', (transport) => {
   let sim: SimulatedBus;
-  let sched: BusScheduler;
-  let ctx: BoxContext;
-  const readings: Reading[] = [];
-  const reports: ActuatorReport[] = [];
+  let rig: DriverRig;
   const device = (p: DeviceProfile) => sim.devices().find((d) => d.profile === p) as SimulatedDevice;
 
   beforeAll(async () => {
     sim = busOfAllProfiles({ transport }, profiles);
     await sim.start();
-    const link = new ModbusSerialLink({
-      id: 'walk',
-      type: transport,
-      ...(transport === 'tcp' ? { host: sim.endpoint.host, port: sim.endpoint.port } : { path: sim.path }),
-      baud: 9600,
-      parity: 'none',
-      dataBits: 8,
-      stopBits: 1,
-      timeoutMs: 1500,
-    });
-    await link.open();
-    const log = pino({ level: 'silent' });
-    sched = new BusScheduler(link, log, 1);
-    const bus = new Bus(log);
-    bus.on('reading', (r) => readings.push({ ...r }));
-    bus.on('actuatorReport', (r) => reports.push(r));
-    ctx = { config: site('site: { id: walk, name: walk }\nsensors: [{ id: rg1, kind: rain }]'), bus, log, clock: systemClock() };
+    rig = await openDriverRig({ id: 'walk', type: transport, timeoutMs: 1500, ...(transport === 'tcp' ? { host: sim.endpoint.host, port: sim.endpoint.port } : { path: sim.path }) });
   });
 
   afterAll(async () => {
-    sched?.stop();
-    await sched?.link.close();
+    await rig?.close();
     await sim?.stop();
   });
 
   /** One fresh poller over every register of every device (a fresh one rereads `once` registers). */
   async function pollRound(expected: Expectation[]): Promise<void> {
     const sensors = sim.devices().flatMap((d) => d.profile.registers.map((r) => ({ sensor: sensorId(d.profile, r), bus: 'walk', unit: d.unit, profile: d.profile, register: r.name, pollMs: 50 })));
-    const poller = new ModbusPoller(ctx, new Map([['walk', sched]]), sensors);
+    const { readings } = rig;
+    const poller = new ModbusPoller(rig.ctx, new Map([['walk', rig.sched]]), sensors);
     const from = readings.length;
     const wrong = (): string[] =>
       expected.flatMap((e) => {
@@ -186,13 +160,13 @@ describe.each(['tcp', 'rtu'] as const)('every profile over %s, through the box d
       const golden = p.goldenWrites.find((g) => g.action === a.name);
       const value = a.value === null ? (golden?.value ?? (a.valueMin as number)) : null;
       const from = d.writes.length;
-      const written = await sched.request(d.unit, 'write', (l) => writeAction(l, d.unit, a, value));
+      const written = await rig.sched.request(d.unit, 'write', (l) => writeAction(l, d.unit, a, value));
       if (golden) expect(Number(written), `${a.name} golden`).toBe(golden.words[0]);
       const mine = d.writes.slice(from).find((w) => w.source === 'master');
       expect(mine, a.name).toMatchObject({ fc: a.table === 'holding' ? 6 : 5, address: a.address });
       if (!a.confirm) continue;
       const confirm = d.register(a.confirm);
-      const read = async () => (await sched.request(d.unit, 'read', (l) => l.read(d.unit, confirm.table, confirm.address, 1)))[0];
+      const read = async () => (await rig.sched.request(d.unit, 'read', (l) => l.read(d.unit, confirm.table, confirm.address, 1)))[0];
       const expected = Number(a.pulse ? a.pulse.state : (a.state ?? written));
       expect(await read(), `${a.name} → ${a.confirm}`).toBe(expected);
       if (!a.pulse) continue;
@@ -211,12 +185,12 @@ describe.each(['tcp', 'rtu'] as const)('every profile over %s, through the box d
     '$model: the relay siren driver sounds a pattern on it, read back, without a fault',
     async (p) => {
       const d = device(p);
-      const driver = new RelaySirenDriver(ctx, new Map([['walk', sched]]), [{ actuator: `walk-${p.model}`, zones: ['site'], bus: 'walk', unit: d.unit, profile: p, coil: 0 }]);
+      const driver = new RelaySirenDriver(rig.ctx, new Map([['walk', rig.sched]]), [{ actuator: `walk-${p.model}`, zones: ['site'], bus: 'walk', unit: d.unit, profile: p, coil: 0 }]);
       await driver.start();
       const from = d.writes.length;
-      const faults = reports.length;
+      const faults = rig.reports.length;
       try {
-        ctx.bus.emit('effect', { type: 'siren', at: 0, zone: 'site', activity: `walk-${p.model}`, priority: 'alarm', source: 'engine', by: 'engine', alert: null, drill: false, pattern: 'walk', steps: [1, 1, 1], clamped: false });
+        rig.ctx.bus.emit('effect', { type: 'siren', at: 0, zone: 'site', activity: `walk-${p.model}`, priority: 'alarm', source: 'engine', by: 'engine', alert: null, drill: false, pattern: 'walk', steps: [1, 1, 1], clamped: false });
         await until('the pattern written', () => d.writes.slice(from).filter((w) => w.source === 'master').length >= 4, 15_000);
       } finally {
         await driver.stop();
@@ -226,7 +200,7 @@ describe.each(['tcp', 'rtu'] as const)('every profile over %s, through the box d
       const fc = (a: ActionDef) => (a.table === 'holding' ? 6 : 5);
       const wire = d.writes.slice(from).filter((w) => w.source === 'master').slice(0, 4).map((w) => [w.fc, w.address]);
       expect(wire).toEqual([on, off, on, off].map((a) => [fc(a), a.address]));
-      expect(reports.slice(faults)).toEqual([]);
+      expect(rig.reports.slice(faults)).toEqual([]);
       expect(d.raw(off.confirm as string)).toBe(0);
     },
     30_000,

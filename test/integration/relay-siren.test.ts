@@ -13,7 +13,7 @@ import { createPlannerState, type PlannerState } from '../../gateway/planner/sta
 import { Bus, type ActuatorReport } from '../../gateway/shell/bus.ts';
 import { systemClock } from '../../gateway/shell/clock.ts';
 import { SimulatedBus, type SimulatedDevice } from '../../simulators/modbus/bus.ts';
-import { site, T0 } from '../helpers/site.ts';
+import { rainTransition, site, T0 } from '../helpers/site.ts';
 import { until } from '../helpers/until.ts';
 
 const profiles = new Map(loadAllProfiles().map((p) => [p.model, p]));
@@ -27,20 +27,7 @@ let planner: PlannerState;
 const logs: Record<string, unknown>[] = [];
 const reports: ActuatorReport[] = [];
 
-const transition = (kind: AlertTransition['transition'], level: Level, previousLevel: Level | null): AlertTransition => ({
-  transition: kind,
-  alert: 'rg1/rain/1',
-  kind: 'rain',
-  sensors: ['rg1'],
-  zone: 'site',
-  rule: 'rain_3h',
-  level,
-  previousLevel,
-  values: {},
-  textZh: '暴雨',
-  textEn: 'rainstorm',
-  at: T0,
-});
+const transition = (kind: AlertTransition['transition'], level: Level, previousLevel: Level | null): AlertTransition => rainTransition(kind, level, { previousLevel });
 
 /** The planner's effects for a transition, emitted as the engine runner does (with `since`). */
 function step(t: AlertTransition, at: number): void {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertTransition, Level } from '../../gateway/engine/types.ts';
+import type { AlertTransition } from '../../gateway/engine/types.ts';
 import { plan } from '../../gateway/planner/plan.ts';
 import { createPlannerState } from '../../gateway/planner/state.ts';
 import type { Command, Effect } from '../../gateway/planner/types.ts';
-import { T0, site } from '../helpers/site.ts';
+import { T0, rainTransition, site } from '../helpers/site.ts';
 
 const cfg = site(`
 site: { id: t, name: 测试村, name_en: Testville, shelter: { zh: 村委会, en: the village hall }, route: { zh: 北坡路, en: the north path } }
@@ -16,23 +16,7 @@ actions:
 `);
 const S = 1000;
 
-function alert(transition: AlertTransition['transition'], level: Level, over: Partial<AlertTransition> = {}): AlertTransition {
-  return {
-    transition,
-    alert: 'rg1/rain/1',
-    kind: 'rain',
-    sensors: ['rg1'],
-    zone: 'site',
-    rule: 'rain_3h',
-    level,
-    previousLevel: null,
-    values: { rain_3h_mm: 104.2 },
-    textZh: '3 小时降雨量 104.2 毫米,达到暴雨红色预警标准',
-    textEn: '104.2 mm of rain in 3 h: red rainstorm level',
-    at: T0,
-    ...over,
-  };
-}
+const alert = rainTransition;
 
 class Rig {
   state = createPlannerState(cfg);
