@@ -62,7 +62,7 @@ export class ModbusPoller implements Module {
     for (const u of this.units) {
       // Status registers that say whether a value is valid are read in the same poll.
       const status = u.sensors.flatMap((s) => (s.reg.validWhenZero ? u.profile.registers.filter((r) => r.name === s.reg.validWhenZero) : []));
-      u.blocks = planReads([...u.sensors.map((s) => s.reg), ...status]);
+      u.blocks = planReads([...u.sensors.map((s) => s.reg), ...status], undefined, u.profile.registers);
     }
   }
 
@@ -91,7 +91,7 @@ export class ModbusPoller implements Module {
   private async readOnce(u: UnitState, sched: BusScheduler): Promise<Map<string, number>> {
     const regs = u.profile.registers.filter((r) => r.once && u.sensors.some((s) => s.reg.decimalsFrom === r.name || s.reg.unitFrom === r.name));
     const values = new Map<string, number>();
-    for (const b of planReads(regs)) {
+    for (const b of planReads(regs, undefined, u.profile.registers)) {
       const data = await sched.request(u.unit, 'read', (l) => l.read(u.unit, b.table, b.address, b.count));
       for (const r of b.registers) values.set(r.name, decode(wordsOf(b, data, r), r.type));
     }

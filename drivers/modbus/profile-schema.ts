@@ -54,10 +54,12 @@ const action = {
     encoding: { enum: ['coil', 'raw'] },
     value: { type: ['number', 'boolean', 'null'] },
     value_scale: positive,
+    value_base: { type: 'integer', minimum: 0, maximum: 65535 },
     value_unit: text,
     value_min: { type: 'number' },
     value_max: { type: 'number' },
     confirm: name,
+    state: { type: 'boolean' },
     pulse: {
       type: 'object',
       additionalProperties: false,
@@ -78,6 +80,17 @@ const golden = {
     value: { type: ['number', 'boolean'] },
     decimals: { type: 'integer', minimum: 0 },
     unit_code: { type: 'integer' },
+  },
+} as const;
+
+const goldenWrite = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['action', 'words'],
+  properties: {
+    action: name,
+    value: { type: 'number' },
+    words: { type: 'array', minItems: 1, maxItems: 1, items: { type: 'integer', minimum: 0, maximum: 65535 } },
   },
 } as const;
 
@@ -105,5 +118,6 @@ export const profileSchema = {
     registers: { type: 'array', minItems: 1, items: register },
     actions: { type: 'array', items: action },
     golden: { type: 'array', minItems: 1, items: golden },
+    golden_writes: { type: 'array', items: goldenWrite },
   },
 } as const;

@@ -76,9 +76,10 @@ export interface RegisterDef {
 }
 
 /**
- * A write an actuator profile offers: FC05 (coil) or FC06 (holding) with a fixed or given value.
- * `encoding: coil` is the standard FC05 (true → 0xFF00, false → 0x0000); `encoding: raw` puts a
- * 16-bit number into FC05's value field, a vendor extension (Waveshare's flash commands).
+ * A write an actuator profile offers: FC05 (coil) or FC06 (holding) with a fixed or given value
+ * (drivers/modbus/write-action.ts picks the function code). `encoding: coil` is the standard FC05
+ * (true → 0xFF00, false → 0x0000); `encoding: raw` puts a 16-bit number into FC05's value field,
+ * a vendor extension (Waveshare's flash commands), or is the FC06 value of a holding write.
  */
 export interface ActionDef {
   name: string;
@@ -87,14 +88,25 @@ export interface ActionDef {
   encoding: 'coil' | 'raw';
   /** Fixed value to write, or null when the caller gives it (e.g. a flash duration). */
   value: number | boolean | null;
-  /** For caller values: raw = round(value / valueScale), e.g. 0.1 s per count. */
+  /** For caller values: raw = valueBase + round(value / valueScale), e.g. 0.1 s per count. */
   valueScale: number;
+  /**
+   * Added to a caller value's count: boards that put a command in the high byte and its argument
+   * in the low byte (R421A08 delay: 0x0600 + seconds). 0 for most.
+   */
+  valueBase: number;
   valueUnit: string;
   /** Bounds of a caller value in engineering units (inclusive), null for fixed values. */
   valueMin: number | null;
   valueMax: number | null;
   /** Register to read back to confirm the write, if any. */
   confirm: string | null;
+  /**
+   * What `confirm` reads (as a bit) once the write is done, when the value written is a command
+   * rather than the state itself (R421A08: 0x0100 to register 1 → register 1 reads 1). Null for
+   * a plain coil write, whose value is the state.
+   */
+  state: boolean | null;
   /**
    * The device itself times this write: `confirm` becomes `state` at once and returns to
    * `!state` after raw × `unitMs` ms (Waveshare flash-on: on, then off by itself).
@@ -121,6 +133,13 @@ export interface GoldenVector {
   unitCode: number | null;
 }
 
+/** One golden write: action `action`, given `value` (null for a fixed one), writes these words. */
+export interface GoldenWrite {
+  action: string;
+  value: number | null;
+  words: number[];
+}
+
 export interface DeviceProfile {
   /** File name without extension, e.g. `xunchip-xm9505`. */
   model: string;
@@ -135,4 +154,6 @@ export interface DeviceProfile {
   actions: ActionDef[];
   /** Golden vectors: raw words (or bits) → engineering value, checked by the profile test. */
   golden: GoldenVector[];
+  /** Golden writes: what each action puts on the wire, from the device's manual. */
+  goldenWrites: GoldenWrite[];
 }

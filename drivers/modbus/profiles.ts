@@ -90,10 +90,12 @@ function normaliseAction(a: Raw): ActionDef {
     encoding: a.encoding ?? (a.table === 'coil' ? 'coil' : 'raw'),
     value: a.value ?? null,
     valueScale: a.value_scale ?? 1,
+    valueBase: a.value_base ?? 0,
     valueUnit: a.value_unit ?? '',
     valueMin: a.value_min ?? null,
     valueMax: a.value_max ?? null,
     confirm: a.confirm ?? null,
+    state: a.state ?? null,
     pulse: a.pulse ? { state: a.pulse.state, unitMs: a.pulse.unit_ms } : null,
     description: a.description ?? '',
   };
@@ -184,9 +186,18 @@ function checkActions(p: DeviceProfile, problems: ProfileProblem[]): void {
     if (a.value === null && (a.valueMin === null || a.valueMax === null)) at('value_min', 'a value the caller gives needs value_min and value_max');
     if (a.valueMin !== null && a.valueMax !== null) {
       if (a.valueMin > a.valueMax) at('value_min', 'is above value_max');
-      if (a.encoding === 'raw' && (a.valueMin / a.valueScale < 0 || Math.round(a.valueMax / a.valueScale) > 65535)) at('value_max', 'does not fit 16 bits at value_scale');
+      if (a.encoding === 'raw' && (a.valueMin / a.valueScale < 0 || a.valueBase + Math.round(a.valueMax / a.valueScale) > 65535)) at('value_max', 'does not fit 16 bits at value_scale (with value_base)');
     }
-    if (a.pulse && (a.encoding !== 'raw' || !confirm || confirm.table !== 'coil')) at('pulse', 'a pulse is a raw FC05 write timing a coil named in confirm');
+    if (a.valueBase !== 0 && (a.value !== null || a.encoding !== 'raw')) at('value_base', 'only a raw write of a caller value has a base');
+    const bit = confirm !== null && confirm !== undefined && (confirm.table === 'coil' || confirm.type === 'U_WORD');
+    // A holding write is a command word, not the state: say what the relay reads afterwards.
+    if (a.table === 'holding' && confirm && !a.pulse && a.state === null) at('state', 'a holding-register command needs the state its confirm register reads afterwards');
+    if (a.state !== null && !bit) at('state', 'state is read back from a coil or a U_WORD register named in confirm');
+    if (a.state !== null && a.encoding === 'coil' && a.value !== null && a.value !== a.state) at('state', 'a plain coil write leaves the coil at the value written');
+    if (a.pulse) {
+      if (a.encoding !== 'raw' || !bit) at('pulse', 'a pulse is a raw write timing a coil or a U_WORD register named in confirm');
+      if (a.value !== null || a.valueUnit !== 's' || Math.abs(a.valueScale * 1000 - a.pulse.unitMs) > 1e-9) at('pulse', 'a pulse takes its time from the caller in s, one count = value_scale s = unit_ms');
+    }
   });
 }
 
@@ -200,6 +211,16 @@ function checkGolden(p: DeviceProfile, problems: ProfileProblem[]): void {
   });
 }
 
+function checkGoldenWrites(p: DeviceProfile, problems: ProfileProblem[]): void {
+  p.goldenWrites.forEach((g, i) => {
+    const a = p.actions.find((x) => x.name === g.action);
+    if (!a) return void problems.push({ path: `golden_writes[${i}].action`, message: `no action named ${g.action}` });
+    if ((a.value === null) !== (g.value !== null)) problems.push({ path: `golden_writes[${i}].value`, message: a.value === null ? `${a.name} needs the value given` : `${a.name} writes a fixed value` });
+  });
+  const missing = p.actions.filter((a) => a.encoding === 'raw' && !p.goldenWrites.some((g) => g.action === a.name));
+  for (const a of missing) problems.push({ path: 'golden_writes', message: `raw action ${a.name} needs a golden write from the manual` });
+}
+
 /** Cross-field checks on a profile already in shape; [] when it is sound. */
 export function validateProfile(p: DeviceProfile): ProfileProblem[] {
   const problems: ProfileProblem[] = [];
@@ -208,6 +229,7 @@ export function validateProfile(p: DeviceProfile): ProfileProblem[] {
   checkFeeds(p, problems);
   checkActions(p, problems);
   checkGolden(p, problems);
+  checkGoldenWrites(p, problems);
   return problems;
 }
 
@@ -238,6 +260,7 @@ export function parseProfile(text: string, model: string): { profile: DeviceProf
     registers: (raw.registers as Raw[]).map(normaliseRegister),
     actions: (((raw as Raw).actions ?? []) as Raw[]).map(normaliseAction),
     golden: (raw.golden as Raw[]).map(normaliseGolden),
+    goldenWrites: (((raw as Raw).golden_writes ?? []) as Raw[]).map((g) => ({ action: g.action, value: g.value ?? null, words: g.words })),
   };
   const problems = validateProfile(profile).map(withLine);
   return { profile: problems.length ? null : profile, problems };

@@ -1,7 +1,10 @@
 /**
  * Coalesced reads: the registers a unit needs, grouped per table into as few requests as the
  * protocol allows (125 registers or 2000 bits per request, Modbus Application Protocol
- * V1.1b3 §6.1–6.4), bridging small gaps because one longer frame beats two round trips.
+ * V1.1b3 §6.1–6.4), bridging small gaps because one longer frame beats two round trips, but
+ * only gaps the device has registers at: a slave answers exception 02 for a request that touches
+ * an address it lacks (§6.3, §7), so bridging a hole in the map fails every register in the
+ * block (our node answers 02 for inputs 10–15; reading 0–19 in one frame failed them all).
  */
 import type { RegisterDef, Table } from './profile-types.ts';
 import { typeWidth } from './profile-types.ts';
@@ -15,7 +18,15 @@ export interface ReadBlock {
 
 const MAX_COUNT: Record<Table, number> = { coil: 2000, discrete: 2000, input: 125, holding: 125 };
 
-export function planReads(registers: readonly RegisterDef[], maxGap = 8): ReadBlock[] {
+/**
+ * `known` lists every register the device has (its profile's registers): a gap is bridged only
+ * where they cover each address in it. Without it, no gap is bridged.
+ */
+export function planReads(registers: readonly RegisterDef[], maxGap = 8, known: readonly RegisterDef[] = registers): ReadBlock[] {
+  const covered = (table: Table, from: number, to: number): boolean => {
+    for (let a = from; a < to; a++) if (!known.some((k) => k.table === table && a >= k.address && a < k.address + typeWidth(k.type))) return false;
+    return true;
+  };
   const blocks: ReadBlock[] = [];
   const byTable = new Map<Table, RegisterDef[]>();
   for (const r of registers) byTable.set(r.table, [...(byTable.get(r.table) ?? []), r]);
@@ -24,7 +35,8 @@ export function planReads(registers: readonly RegisterDef[], maxGap = 8): ReadBl
     let cur: ReadBlock | null = null;
     for (const r of regs) {
       const end = r.address + typeWidth(r.type);
-      if (cur && r.address - (cur.address + cur.count) <= maxGap && end - cur.address <= MAX_COUNT[table]) {
+      const gapFrom = cur ? cur.address + cur.count : 0;
+      if (cur && r.address - gapFrom <= maxGap && end - cur.address <= MAX_COUNT[table] && covered(table, gapFrom, r.address)) {
         cur.count = Math.max(cur.count, end - cur.address);
         cur.registers.push(r);
       } else {

@@ -65,7 +65,7 @@ function alreadyOnS(ch: Channel, now: number, restS: number): number {
   return step.on ? (last.endedAt - step.since) / 1000 : 0;
 }
 
-function start(ch: Channel, item: Item, now: number, actions: ActionsConfig, out: Effect[]): void {
+function start(ch: Channel, item: Item, now: number, actions: ActionsConfig, out: Effect[], replaces?: { activity: string; reason: StopReason }): void {
   item.startedAt = now;
   ch.current = item;
   const address = { actuator: ch.actuator, zone: item.zone, activity: item.activity };
@@ -74,7 +74,7 @@ function start(ch: Channel, item: Item, now: number, actions: ActionsConfig, out
     const { steps, clamped } = clampSteps(item.steps!, actions.sirenMaxOnS, actions.sirenRestS, alreadyOnS(ch, now, actions.sirenRestS));
     item.endsAt = now + patternMs(steps);
     ch.lastSiren = { steps, startedAt: now, endedAt: item.endsAt };
-    out.push({ type: 'siren', at: now, ...address, ...attribution, pattern: item.pattern!, steps, clamped });
+    out.push({ type: 'siren', at: now, ...address, ...attribution, pattern: item.pattern!, steps, clamped, ...(replaces ? { replaces } : {}) });
   } else {
     item.endsAt = now + actions.broadcastMaxS * 1000;
     out.push({ type: 'broadcast', at: now, ...address, ...attribution, chime: true, repeat: item.repeat!, textZh: item.textZh!, textEn: item.textEn! });
@@ -90,6 +90,24 @@ function halt(ch: Channel, now: number, reason: StopReason, by: string, out: Eff
     out.push({ type: 'siren_off', at: now, ...address, reason, by });
   } else out.push({ type: 'broadcast_stop', at: now, ...address, reason, by });
   return item;
+}
+
+/**
+ * The current item gives way to `item`, which starts at once. Siren to siren, the new pattern
+ * simply takes over (its effect carries `replaces`) instead of a `siren_off` then a `siren`: the
+ * relay goes straight from one pattern to the next, with no off write between them.
+ */
+function replace(ch: Channel, item: Item, now: number, reason: StopReason, actions: ActionsConfig, out: Effect[]): Item {
+  const cur = ch.current!;
+  if (cur.channel !== 'siren') {
+    halt(ch, now, reason, 'planner', out);
+    start(ch, item, now, actions, out);
+    return cur;
+  }
+  ch.current = null;
+  if (ch.lastSiren) ch.lastSiren.endedAt = now;
+  start(ch, item, now, actions, out, { activity: cur.activity, reason });
+  return cur;
 }
 
 function enqueue(ch: Channel, item: Item, front = false): void {
@@ -121,13 +139,13 @@ export function request(ch: Channel, item: Item, now: number, actions: ActionsCo
   const cur = ch.current;
   if (!cur) return start(ch, item, now, actions, out);
   if (supersedes(cur)) {
-    halt(ch, now, 'replaced', 'planner', out);
-    return start(ch, item, now, actions, out);
+    replace(ch, item, now, 'replaced', actions, out);
+    return;
   }
   if (rank(item) > rank(cur)) {
-    halt(ch, now, 'preempted', 'planner', out);
+    replace(ch, item, now, 'preempted', actions, out);
     if (cur.resumable) enqueue(ch, cur, true);
-    return start(ch, item, now, actions, out);
+    return;
   }
   enqueue(ch, item);
 }

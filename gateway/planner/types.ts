@@ -60,7 +60,12 @@ interface Attribution {
 }
 
 export type Effect =
-  | (EffectBase & Attribution & { type: 'siren'; pattern: string; steps: number[]; clamped: boolean })
+  /**
+   * Plays `steps` now, in place of whatever the zone's sirens play. `replaces` names the pattern
+   * this one ended and why, when it took over straight from it: no `siren_off` comes between the
+   * two, since an off write there would blip the relay (issue 14: orange → red went off, then on).
+   */
+  | (EffectBase & Attribution & { type: 'siren'; pattern: string; steps: number[]; clamped: boolean; replaces?: { activity: string; reason: StopReason } })
   | (EffectBase & { type: 'siren_off'; reason: StopReason; by: string })
   | (EffectBase & Attribution & { type: 'broadcast'; chime: true; repeat: number; textZh: string; textEn: string })
   | (EffectBase & { type: 'broadcast_stop'; reason: StopReason; by: string })

@@ -57,6 +57,8 @@ export class SimulatedDevice {
   private fault_: Fault | null = null;
   private faultLeft = Infinity;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** The pulse still running per target register: a new pulse of it replaces the old one's timer. */
+  private readonly pulses = new Map<string, NodeJS.Timeout>();
 
   constructor(
     readonly profile: DeviceProfile,
@@ -173,6 +175,7 @@ export class SimulatedDevice {
   stop(): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    this.pulses.clear();
   }
 
   // --- used by pdu.ts -------------------------------------------------------------------------
@@ -187,8 +190,22 @@ export class SimulatedDevice {
     return this.profile.registers.find((r) => r.table === table && address >= r.address && address < r.address + typeWidth(r.type));
   }
 
-  actionAt(address: number): ActionDef | undefined {
-    return this.profile.actions.find((a) => a.table === 'coil' && a.encoding === 'raw' && a.address === address);
+  /** Actions whose value field is a command the device carries out (raw encodings), at an address. */
+  commandsAt(table: 'coil' | 'holding', address: number): ActionDef[] {
+    return this.profile.actions.filter((a) => a.table === table && a.encoding === 'raw' && a.address === address);
+  }
+
+  /**
+   * The raw action a write of `value` to `address` is: a fixed value equal to it, or a caller
+   * value whose `value_base` + count range holds it (Waveshare flash: any count; R421A08 delay:
+   * 0x0600 … 0x06FF).
+   */
+  actionFor(table: 'coil' | 'holding', address: number, value: number): ActionDef | undefined {
+    return this.commandsAt(table, address).find((a) => {
+      if (a.value !== null) return Number(a.value) === value;
+      const max = a.valueMax === null ? 0xffff : Math.round(a.valueMax / a.valueScale);
+      return value >= a.valueBase && value <= a.valueBase + max;
+    });
   }
 
   /** A master's write to one cell (already checked by pdu.ts). */
@@ -197,22 +214,44 @@ export class SimulatedDevice {
     this.log(table, address, table === 'coil' ? value === 1 : value, fc, 'master', null);
   }
 
-  /** A vendor FC05 write that the device times itself (Waveshare flash-on / flash-off). */
-  pulse(action: ActionDef, count: number): void {
+  /** A command write that sets the action's `confirm` register to its `state` (R421A08 on / off). */
+  command(action: ActionDef, value: number, fc: number): void {
     const target = this.register(action.confirm as string);
-    const pulse = action.pulse as NonNullable<ActionDef['pulse']>;
-    this.log('coil', action.address, count, 5, 'master', action.name);
-    this.setCoil(target, pulse.state);
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      this.setCoil(target, !pulse.state);
-    }, count * pulse.unitMs);
-    this.timers.add(timer);
+    this.log(action.table, action.address, value, fc, 'master', action.name);
+    this.setState(target, action.state as boolean);
   }
 
-  private setCoil(target: RegisterDef, state: boolean): void {
-    (this.memory.get('coil') as Map<number, number>).set(target.address, state ? 1 : 0);
-    this.log('coil', target.address, state, 0, 'device', null);
+  /**
+   * A write the device times itself (Waveshare flash-on, R421A08 delay): `confirm` goes to
+   * `pulse.state` now and back after count × `unit_ms`. A new pulse of the same register restarts
+   * the timer instead of running beside it (assumed: the relay keeps one timer per channel).
+   */
+  pulse(action: ActionDef, count: number, fc: number): void {
+    const target = this.register(action.confirm as string);
+    const pulse = action.pulse as NonNullable<ActionDef['pulse']>;
+    this.log(action.table, action.address, count, fc, 'master', action.name);
+    this.endPulse(target.name);
+    this.setState(target, pulse.state);
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.pulses.delete(target.name);
+      this.setState(target, !pulse.state);
+    }, count * pulse.unitMs);
+    this.timers.add(timer);
+    this.pulses.set(target.name, timer);
+  }
+
+  private endPulse(register: string | undefined): void {
+    const t = register === undefined ? undefined : this.pulses.get(register);
+    if (t === undefined) return;
+    clearTimeout(t);
+    this.timers.delete(t);
+    this.pulses.delete(register as string);
+  }
+
+  private setState(target: RegisterDef, state: boolean): void {
+    (this.memory.get(target.table) as Map<number, number>).set(target.address, state ? 1 : 0);
+    this.log(target.table as 'coil' | 'holding', target.address, target.table === 'coil' ? state : Number(state), 0, 'device', null);
   }
 
   private log(table: 'coil' | 'holding', address: number, value: number | boolean, fc: number, source: WriteRecord['source'], action: string | null): void {

@@ -8,6 +8,9 @@
  * - A function code not listed above: 01. A refused multi-write changes nothing.
  * - FC05 to the address of a profile action with `encoding: raw` and a `pulse` (Waveshare
  *   flash-on at 0x0200): the value field is the count of `unit_ms`; 0 is refused with 03.
+ * - FC06 to the address of holding-register actions (R421A08: 0x0100 on, 0x0200 off, 0x0600 +
+ *   seconds delay) is a command, not stored: the action's `confirm` register takes its `state`
+ *   (or runs its `pulse`). A value no action there knows is refused with 03.
  */
 import type { ActionDef, RegisterDef, Table } from '../../drivers/modbus/profile-types.ts';
 
@@ -15,9 +18,11 @@ import type { ActionDef, RegisterDef, Table } from '../../drivers/modbus/profile
 export interface PduTarget {
   cell(table: Table, address: number): number | undefined;
   registerAt(table: Table, address: number): RegisterDef | undefined;
-  actionAt(address: number): ActionDef | undefined;
+  commandsAt(table: 'coil' | 'holding', address: number): ActionDef[];
+  actionFor(table: 'coil' | 'holding', address: number, value: number): ActionDef | undefined;
   store(table: 'coil' | 'holding', address: number, value: number, fc: number): void;
-  pulse(action: ActionDef, count: number): void;
+  command(action: ActionDef, value: number, fc: number): void;
+  pulse(action: ActionDef, count: number, fc: number): void;
 }
 
 export const ILLEGAL_FUNCTION = 1;
@@ -70,10 +75,10 @@ function writeCoil(t: PduTarget, pdu: Buffer): Buffer {
   if (pdu.length !== 5) return exception(5, ILLEGAL_DATA_VALUE);
   const address = pdu.readUInt16BE(1);
   const value = pdu.readUInt16BE(3);
-  const action = t.actionAt(address);
+  const action = t.actionFor('coil', address, value);
   if (action?.pulse) {
-    if (value === 0) return exception(5, ILLEGAL_DATA_VALUE);
-    t.pulse(action, value);
+    if (value === action.valueBase) return exception(5, ILLEGAL_DATA_VALUE);
+    t.pulse(action, value - action.valueBase, 5);
     return Buffer.from(pdu);
   }
   if (!writable(t, 'coil', address)) return exception(5, ILLEGAL_DATA_ADDRESS);
@@ -85,8 +90,17 @@ function writeCoil(t: PduTarget, pdu: Buffer): Buffer {
 function writeRegister(t: PduTarget, pdu: Buffer): Buffer {
   if (pdu.length !== 5) return exception(6, ILLEGAL_DATA_VALUE);
   const address = pdu.readUInt16BE(1);
+  const value = pdu.readUInt16BE(3);
+  if (t.commandsAt('holding', address).length) {
+    const action = t.actionFor('holding', address, value);
+    if (!action || (action.pulse && value === action.valueBase)) return exception(6, ILLEGAL_DATA_VALUE);
+    if (action.pulse) t.pulse(action, value - action.valueBase, 6);
+    else if (action.state !== null) t.command(action, value, 6);
+    else t.store('holding', address, value, 6);
+    return Buffer.from(pdu);
+  }
   if (!writable(t, 'holding', address)) return exception(6, ILLEGAL_DATA_ADDRESS);
-  t.store('holding', address, pdu.readUInt16BE(3), 6);
+  t.store('holding', address, value, 6);
   return Buffer.from(pdu);
 }
 

@@ -3,7 +3,7 @@ import { formatProblem, parseConfig } from '../../gateway/config/load.ts';
 import type { SiteConfig } from '../../gateway/config/types.ts';
 import { evaluate } from '../../gateway/engine/evaluate.ts';
 import { createEngineState, type EngineState } from '../../gateway/engine/state.ts';
-import type { AlertTransition, Observation } from '../../gateway/engine/types.ts';
+import type { AlertTransition, Level, Observation } from '../../gateway/engine/types.ts';
 
 export function site(yaml: string): SiteConfig {
   const { config, problems } = parseConfig(yaml);
@@ -13,6 +13,25 @@ export function site(yaml: string): SiteConfig {
 
 export const MIN = 60_000;
 export const T0 = Date.parse('2026-07-20T00:00:00+08:00');
+
+/** An alert transition of gauge rg1's 3 h rain rule, as the engine makes them, for planner tests. */
+export function rainTransition(transition: AlertTransition['transition'], level: Level, over: Partial<AlertTransition> = {}): AlertTransition {
+  return {
+    transition,
+    alert: 'rg1/rain/1',
+    kind: 'rain',
+    sensors: ['rg1'],
+    zone: 'site',
+    rule: 'rain_3h',
+    level,
+    previousLevel: null,
+    values: { rain_3h_mm: 104.2 },
+    textZh: '3 小时降雨量 104.2 毫米,达到暴雨红色预警标准',
+    textEn: '104.2 mm of rain in 3 h: red rainstorm level',
+    at: T0,
+    ...over,
+  };
+}
 
 /** Drives the engine with a fake clock and collects everything it says. */
 export class EngineRig {

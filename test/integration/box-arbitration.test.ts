@@ -46,16 +46,16 @@ describe('one siren, two alarms', () => {
 
     await smoke('normal');
     await until('the rain alarm again', () => got.filter((m) => m.type === 'siren' && m.pattern === 'air_raid_alarm').length === 2, 15_000);
-    // Each pattern is stopped before the next starts: the siren is told one thing at a time.
+    // The siren is told one thing at a time. The fire takes over from the rain pattern at once,
+    // naming what it replaces (no off write between two patterns); its clear stops it.
     expect(said()).toEqual([
       'siren:air_raid_alarm:rg1/rain',
-      'siren_off:preempted:',
       'siren:fire_alarm:b3/fire',
       'siren_off:cleared:',
       'siren:air_raid_alarm:rg1/rain',
     ]);
-    expect(got[1].activity).toBe(got[0].activity); // the rain alarm's own stop
-    expect(got[3].activity).toBe(fire.activity);
+    expect(fire.replaces).toEqual({ activity: got[0].activity, reason: 'preempted' });
+    expect(got[2].activity).toBe(fire.activity);
     expect(got.every((m) => m.actuator === 'siren1')).toBe(true);
     // The fire's all-clear is spoken, never sounded on a siren the rainstorm alarm still holds.
     await new Promise((r) => setTimeout(r, 300));

@@ -62,7 +62,8 @@ describe('actuator router', () => {
     for (const e of planned(siren(['north']), siren(['south'], true))) bus.emit('effect', e);
     const to = (a: string): string[] => sent.filter((m) => m.topic.endsWith(`/${a}`)).map((m) => `${m.payload.type}:${m.payload.zone}${m.payload.reason ? `:${m.payload.reason}` : ''}`);
     expect(to('s-north')).toEqual(['siren:north']);
-    expect(to('s-all')).toEqual(['siren:north', 'siren_off:north:preempted', 'siren:south']);
+    expect(to('s-all')).toEqual(['siren:north', 'siren:south']);
+    expect(sent.at(-1)!.payload).toMatchObject({ zone: 'south', replaces: { reason: 'preempted' } });
   });
 
   it('warns once per zone that has no speaker, not at every broadcast', () => {

@@ -8,8 +8,8 @@ import type { AlertTransition, Level } from '../../gateway/engine/types.ts';
 import { plan } from '../../gateway/planner/plan.ts';
 import { createPlannerState } from '../../gateway/planner/state.ts';
 import type { Effect } from '../../gateway/planner/types.ts';
-import { PlannerRig, rainAlert } from '../helpers/planner-rig.ts';
-import { T0, site } from '../helpers/site.ts';
+import { PlannerRig } from '../helpers/planner-rig.ts';
+import { T0, rainTransition, site } from '../helpers/site.ts';
 
 const cfg = site(`
 site: { id: t, name: 测试村 }
@@ -25,7 +25,7 @@ actuators:
 `);
 const S = 1000;
 
-const rain = rainAlert;
+const rain = rainTransition;
 const fire = (transition: AlertTransition['transition']): AlertTransition => rain(transition, 'red', { alert: 'b3/fire/1', kind: 'smoke', sensors: ['sm1'], zone: 'b3', rule: 'smoke_confirmed', textZh: '3号楼火警', textEn: 'fire in building 3' });
 const river = (transition: AlertTransition['transition'], level: Level): AlertTransition =>
   rain(transition, level, { alert: 'wl1/stage/1', kind: 'water_level', sensors: ['wl1'], zone: 'river', rule: 'stage_warning' });
@@ -64,9 +64,7 @@ describe('planner: one decision per physical actuator', () => {
     // Fire is local and immediate: at the same priority and level it outranks rain on every
     // actuator both reach; the rain alarm waits (it is resumable), it is not lost.
     expect(sounds(f)).toEqual([
-      'siren_off@siren1:preempted',
       'siren@siren1:fire_alarm',
-      'siren_off@siren-b3:preempted',
       'siren@siren-b3:fire_alarm',
       'broadcast_stop@spk1:preempted',
       'broadcast@spk1',
@@ -101,7 +99,7 @@ describe('planner: one decision per physical actuator', () => {
     const o = rig.t(river('raised', 'orange'));
     expect(sounds(o).filter((s) => s.startsWith('siren'))).toEqual(['siren@siren1:air_raid_pre_alert']); // siren-b3 does not serve the river
     const r = rig.t(rain('raised', 'red'), T0 + 10 * S);
-    expect(sounds(r).filter((s) => s.startsWith('siren'))).toEqual(['siren_off@siren1:preempted', 'siren@siren1:air_raid_alarm', 'siren@siren-b3:air_raid_alarm']);
+    expect(sounds(r).filter((s) => s.startsWith('siren'))).toEqual(['siren@siren1:air_raid_alarm', 'siren@siren-b3:air_raid_alarm']); // straight over, no off write between
     // air_raid_alarm lasts 174 s; then the orange river pre-alert sounds again.
     expect(sounds(rig.tick(T0 + 184 * S)).filter((s) => s.startsWith('siren'))).toEqual(['siren@siren1:air_raid_pre_alert']);
   });
@@ -120,7 +118,8 @@ describe('planner: one decision per physical actuator', () => {
     rig.t(river('cleared', 'red'), T0 + 200 * S); // the all-clear plays on siren1
     expect(rig.state.channels.get('siren1')!.current?.clears).toBe('wl1/stage');
     const r = rig.t(rain('raised', 'red'), T0 + 210 * S);
-    expect(sounds(r).filter((s) => s.includes('siren1'))).toEqual(['siren_off@siren1:replaced', 'siren@siren1:air_raid_alarm']);
+    expect(sounds(r).filter((s) => s.includes('siren1'))).toEqual(['siren@siren1:air_raid_alarm']);
+    expect(r.find((e) => e.type === 'siren' && e.actuator === 'siren1')).toMatchObject({ replaces: { reason: 'replaced' } });
     expect(rig.state.channels.get('siren1')!.queue).toEqual([]);
   });
 

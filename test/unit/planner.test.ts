@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { plan } from '../../gateway/planner/plan.ts';
 import { createPlannerState } from '../../gateway/planner/state.ts';
 import type { Effect } from '../../gateway/planner/types.ts';
-import { PlannerRig, rainAlert } from '../helpers/planner-rig.ts';
-import { T0, site } from '../helpers/site.ts';
+import { PlannerRig } from '../helpers/planner-rig.ts';
+import { T0, rainTransition, site } from '../helpers/site.ts';
 
 const cfg = site(`
 site: { id: t, name: 测试村, name_en: Testville, shelter: { zh: 村委会, en: the village hall }, route: { zh: 北坡路, en: the north path } }
@@ -16,7 +16,7 @@ actions:
 `);
 const S = 1000;
 
-const alert = rainAlert;
+const alert = rainTransition;
 
 class Rig extends PlannerRig {
   constructor() {
@@ -96,6 +96,26 @@ sensors: [{ id: rg1, kind: rain }]
     const e = rig.t(alert('cleared', 'red', { textZh: '暴雨红色预警解除', textEn: 'Rainstorm red alert cleared' }), T0 + 3600 * S);
     expect(kinds(e).filter((k) => k.startsWith('siren:site'))).toEqual(['siren:site:all_clear']);
     expect(e.some((x) => x.type === 'broadcast' && x.textZh.includes('解除'))).toBe(true);
+  });
+
+  it('an escalation goes straight to the louder pattern: no siren_off between the two (no relay blip)', () => {
+    const rig = new Rig();
+    const orange = rig.t(alert('raised', 'orange'));
+    const pre = orange.find((x) => x.type === 'siren' && x.zone === 'river')!;
+    const e = rig.t(alert('escalated', 'red', { previousLevel: 'orange' }), T0 + 20 * S);
+    expect(kinds(e).filter((k) => k.startsWith('siren'))).toEqual(['siren:site:air_raid_alarm', 'siren:river:air_raid_alarm', 'siren:b3:air_raid_alarm']);
+    const red = e.find((x) => x.type === 'siren' && x.zone === 'river')!;
+    // The log still says what the new pattern ended, and why.
+    expect(red.type === 'siren' && red.replaces).toEqual({ activity: 'activity' in pre ? pre.activity : '', reason: 'replaced' });
+  });
+
+  it('a pre-empting siren also replaces the one playing without an off in between', () => {
+    const rig = new Rig();
+    const test = rig.c({ type: 'test', by: 'schedule', zones: ['river'] }).find((x) => x.type === 'siren')!;
+    const e = rig.c({ type: 'siren', source: 'officer', by: 'wang', pattern: 'fire_alarm', zones: ['river'] }, T0 + S);
+    expect(kinds(e)).toEqual(['siren:river:fire_alarm']);
+    const s = e[0]!;
+    expect(s.type === 'siren' && s.replaces).toEqual({ activity: 'activity' in test ? test.activity : '', reason: 'preempted' });
   });
 
   it('de-escalation stops the louder siren and speaks the change', () => {

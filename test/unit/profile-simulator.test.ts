@@ -189,6 +189,33 @@ describe('writes', () => {
     expect((await failure(writeCoilRaw(master, 2, 0x0200, 0))).modbusCode).toBe(3);
   });
 
+  it('R421A08: FC06 command words switch relay 1 (not stored), delay ends by itself, unknown commands 03', async () => {
+    const board = bus.add(profile('r421a08-relay'), 5);
+    master.setID(5);
+    await master.writeRegister(1, 0x0100);
+    expect((await master.readHoldingRegisters(1, 1)).data).toEqual([1]);
+    await master.writeRegister(1, 0x0200);
+    expect((await master.readHoldingRegisters(1, 1)).data).toEqual([0]);
+    await master.writeRegister(1, 0x0601); // on for 1 s
+    expect(board.get('relay_1')).toBe(1);
+    const t0 = performance.now();
+    while (board.get('relay_1') === 1 && performance.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(950);
+    expect(board.writes.map((w) => [w.source, w.fc, w.action ?? w.register, w.value])).toEqual([
+      ['master', 6, 'siren_on', 0x0100],
+      ['device', 0, 'relay_1', 1],
+      ['master', 6, 'siren_off', 0x0200],
+      ['device', 0, 'relay_1', 0],
+      ['master', 6, 'flash_on', 1],
+      ['device', 0, 'relay_1', 1],
+      ['device', 0, 'relay_1', 0],
+    ]);
+    master.setID(5);
+    for (const v of [0x0300, 0x0600, 0x0001]) expect((await failure(master.writeRegister(1, v))).modbusCode, `0x${v.toString(16)}`).toBe(3);
+    expect((await failure(master.writeRegister(9, 0x0100))).modbusCode).toBe(2);
+    expect((await failure(master.writeCoil(0, true))).modbusCode).toBe(2); // no coils: FC05 is the wrong function
+  });
+
   it('broadcast (unit 0): every unit executes the write, nobody answers', async () => {
     const other = bus.add(profile('waveshare-modbus-rtu-relay'), 4);
     master.setID(0);

@@ -31,7 +31,7 @@ golden:
 describe('profiles in hardware/profiles', () => {
   const profiles = loadAllProfiles();
   it('load, one per model, each saying where its map comes from', () => {
-    expect(profiles.map((p) => p.model)).toEqual(['dfrobot-sen0575', 'qdy30a', 'shaobing-node', 'waveshare-modbus-rtu-relay', 'xunchip-xm9505']);
+    expect(profiles.map((p) => p.model)).toEqual(['dfrobot-sen0575', 'qdy30a', 'r421a08-relay', 'shaobing-node', 'waveshare-modbus-rtu-relay', 'xunchip-xm9505']);
     for (const p of profiles) expect(p.source.length).toBeGreaterThan(100);
   });
 
@@ -127,6 +127,45 @@ golden:
   - { register: level, words: [1], value: 0.01 }
 `);
     expect(found).toEqual([expect.stringContaining('golden[0].decimals: level needs the decimals in force'), expect.stringContaining('golden[0].unit_code: level needs the unit code in force')]);
+  });
+
+  it('holding-register commands say what they leave, and every raw action has a golden write', () => {
+    const relay = `
+registers:
+  - { name: relay_1, table: holding, address: 1, type: U_WORD, writable: false }
+  - { name: spare, table: coil, address: 0, type: BOOL }
+golden:
+  - { register: relay_1, words: [1], value: 1 }
+`;
+    const found = problems(`${relay}actions:
+  - { name: siren_on, table: holding, address: 1, value: 0x0100, confirm: relay_1 }
+  - { name: siren_off, table: coil, address: 0, value: false, confirm: spare, state: true }
+  - { name: flash_on, table: holding, address: 1, value: null, value_base: 0xFF00, value_scale: 0.1, value_unit: ms, value_min: 1, value_max: 255, confirm: relay_1, pulse: { state: true, unit_ms: 1000 } }
+  - { name: fixed, table: holding, address: 1, value: 7, value_base: 0x0100, confirm: relay_1, state: true }
+golden_writes:
+  - { action: siren_on, value: 3, words: [0x0100] }
+  - { action: ghost, words: [1] }
+`, 'kind: siren');
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'actions[0].state: a holding-register command needs the state its confirm register reads afterwards',
+        'actions[1].state: a plain coil write leaves the coil at the value written',
+        'actions[2].value_max: does not fit 16 bits at value_scale (with value_base)',
+        'actions[2].pulse: a pulse takes its time from the caller in s, one count = value_scale s = unit_ms',
+        'actions[3].value_base: only a raw write of a caller value has a base',
+        'golden_writes[0].value: siren_on writes a fixed value',
+        'golden_writes[1].action: no action named ghost',
+        'golden_writes: raw action flash_on needs a golden write from the manual',
+      ].map((x) => expect.stringContaining(x))),
+    );
+    const good = problems(`${relay}actions:
+  - { name: siren_on, table: holding, address: 1, value: 0x0100, confirm: relay_1, state: true }
+  - { name: flash_on, table: holding, address: 1, value: null, value_base: 0x0600, value_scale: 1, value_unit: s, value_min: 1, value_max: 255, confirm: relay_1, pulse: { state: true, unit_ms: 1000 } }
+golden_writes:
+  - { action: siren_on, words: [0x0100] }
+  - { action: flash_on, value: 5, words: [0x0605] }
+`, 'kind: siren');
+    expect(good).toEqual([]);
   });
 
   it('reports YAML syntax errors with their line', () => {
