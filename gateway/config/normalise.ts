@@ -190,8 +190,8 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
   });
   const m: Raw = { ...MQTT_DEFAULTS, ...raw.mqtt };
   // Two listeners on one port: the second bind fails and the box would run without a broker,
-  // retrying forever. Port 0 asks the OS for a free port each time, so two zeros never clash.
-  if (m.port !== 0 && m.port === m.ws_port) {
+  // retrying forever. ws_port 0 turns the WebSocket listener off, so it never clashes.
+  if (m.ws_port !== 0 && m.port === m.ws_port) {
     const [key, other] = raw.mqtt?.ws_port !== undefined ? ['ws_port', 'port'] : ['port', 'ws_port'];
     problems.push({ path: `mqtt.${key}`, message: `must differ from mqtt.${other} (${m.port}): both are served on ${m.host}` });
   }

@@ -46,7 +46,7 @@ async function refusedByBoth(path: string): Promise<string[]> {
 const SITE = 'site: { id: s1, name: 测试 }\nsensors: [{ id: rg1, kind: rain }]\n';
 
 describe('a bad config is refused as FILE: path: message, by check-config and start alike', () => {
-  it('ws_port equal to port (the box would run with no broker); both 0 (ephemeral) is fine', async () => {
+  it('ws_port equal to port (the box would run with no broker); ws_port 0 (off) never clashes', async () => {
     const clash = file('clash.yaml', `${SITE}mqtt:\n  port: 18830\n  ws_port: 18830\n`);
     expect(await refusedByBoth(clash)).toEqual([`${clash}: mqtt.ws_port: must differ from mqtt.port (18830): both are served on 0.0.0.0 (line 5)`]);
     const byDefault = file('clash-default.yaml', `${SITE}mqtt: { port: 8083 }\n`);
