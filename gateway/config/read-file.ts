@@ -11,9 +11,9 @@ import type { ConfigProblem } from './normalise.ts';
 
 /**
  * The biggest config in this project (the e2e bench: 1,200 sensors and 1,200 device accounts,
- * one line each) is 204 KB. Parsing YAML costs about 250 bytes of memory per byte of file
- * (a 949 KB file: 325 MB peak RSS), so this limit bounds a check to roughly 130 MB over the
- * bare process (README "Site config").
+ * one line each) is 204 KB. Parsing YAML costs a few hundred bytes of memory per byte of file
+ * (a 949 KB file: 325 MB peak RSS); a file at this limit peaked at 175 MB, 75 MB over a small
+ * one (README "Site config").
  */
 export const MAX_CONFIG_BYTES = 512 * 1024;
 
