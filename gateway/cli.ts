@@ -3,7 +3,6 @@
  * bad input (a bad config or CSV row is reported, not a stack trace).
  */
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
 import type { SiteConfig } from './config/types.ts';
 // Each command imports what it needs when it runs: `start` keeps the YAML parser, the schema
 // compiler and the replay machinery out of the running box (config/isolated.ts).
@@ -19,17 +18,16 @@ type Io = { out: (s: string) => void; err: (s: string) => void };
 const stdio: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
 
 async function readConfig(file: string, io: Io): Promise<SiteConfig | null> {
-  const { formatProblem, parseConfig } = await import('./config/load.ts');
-  let text: string;
+  const { checkConfigFile, problemLines } = await import('./config/load.ts');
+  let checked: ReturnType<typeof checkConfigFile>;
   try {
-    text = readFileSync(file, 'utf8');
+    checked = checkConfigFile(file);
   } catch (e) {
     io.err(`${file}: cannot read: ${(e as Error).message}`);
     return null;
   }
-  const { config, problems } = parseConfig(text);
-  for (const p of problems) io.err(`${file}: ${formatProblem(p)}`);
-  return config;
+  for (const line of problemLines(file, checked.problems)) io.err(line);
+  return checked.config;
 }
 
 async function replayCommand(args: string[], io: Io): Promise<number> {

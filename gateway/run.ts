@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { startBox } from './box.ts';
-import { ConfigError } from './config/errors.ts';
+import { ConfigError, problemLines } from './config/errors.ts';
 import { loadSiteIsolated } from './config/isolated.ts';
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
@@ -29,7 +29,8 @@ export async function runBox(command: 'start' | 'demo', args: string[], io: Io):
       stop = box.stop;
     } catch (e) {
       if (e instanceof ConfigError) {
-        io.err(e.message);
+        // The same lines as `check-config` gives for this file.
+        for (const line of problemLines(values.config, e.problems)) io.err(line);
         return 1;
       }
       throw e;

@@ -15,3 +15,8 @@ export class ConfigError extends Error {
 export function formatProblem(p: ConfigProblem): string {
   return `${p.path || '(top)'}: ${p.message}`;
 }
+
+/** What `check-config` and `start` print for a bad file: one `FILE: path: message` line each. */
+export function problemLines(file: string, problems: ConfigProblem[]): string[] {
+  return problems.map((p) => `${file}: ${formatProblem(p)}`);
+}

