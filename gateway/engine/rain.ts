@@ -8,7 +8,7 @@ import type { RainSensor } from '../config/types.ts';
 import { RAIN_WINDOWS_H } from '../config/types.ts';
 import type { AlertSlot, Candidate } from './alert-slot.ts';
 import { stepSlot } from './alert-slot.ts';
-import type { AlertTransition, Level, Observation } from './types.ts';
+import type { AlertTransition, Level, Observation, RuleFacts } from './types.ts';
 import { levelRank } from './types.ts';
 
 const MINUTE = 60_000;
@@ -31,6 +31,8 @@ export interface RainState {
   sums: Float64Array;
   /** Rule index by window for quick lookup. */
   ruleWindows: number[];
+  /** Each rule's facts (window, label), made once: the sentences are built from them. */
+  ruleFacts: RuleFacts[];
 }
 
 export function newRainState(cfg: RainSensor, slot: AlertSlot): RainState {
@@ -43,6 +45,7 @@ export function newRainState(cfg: RainSensor, slot: AlertSlot): RainState {
     head: Number.NEGATIVE_INFINITY,
     sums: new Float64Array(WINDOW_MIN.length),
     ruleWindows: cfg.rules.map((r) => RAIN_WINDOWS_H.indexOf(r.windowH)),
+    ruleFacts: cfg.rules.map((r) => ({ windowH: r.windowH, label: r.label })),
   };
 }
 
@@ -121,16 +124,17 @@ function candidate(s: RainState): Candidate {
   const values: Record<string, number> = {};
   for (let w = 0; w < WINDOW_KEYS.length; w++) values[WINDOW_KEYS[w]!] = Math.round(s.sums[w]!) / 1000;
   let best: Level | null = null;
-  let rule = '';
+  let at = -1;
   const rules = s.cfg.rules;
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i]!;
     if (s.sums[s.ruleWindows[i]!]! >= r.mm * 1000 && (best === null || levelRank(r.level) > levelRank(best))) {
       best = r.level;
-      rule = r.name;
+      at = i;
     }
   }
-  return { level: best, rule: rule || (s.slot.active?.rule ?? ''), values };
+  if (at < 0) return { level: null, rule: s.slot.active?.rule ?? '', values, facts: s.slot.active?.facts };
+  return { level: best, rule: rules[at]!.name, values, facts: s.ruleFacts[at] };
 }
 
 /** Feeds one good, in-range cumulative value (raw units) taken at `at`. */

@@ -91,7 +91,7 @@ function transition(kind: AlertKind, type: TransitionType, level: Level, extra: 
     rule: fault ? 'stale' : kind === 'rain' ? 'rain_3h' : kind === 'smoke' ? 'smoke_two_detectors' : 'stage_warning',
     level: fault ? 'info' : level,
     previousLevel: type === 'raised' ? null : level,
-    values: fault ? { silent_min: 6 } : { reading: 1.5, detectors: 'sd1、sd2' },
+    values: fault ? { silent_s: 360 } : { reading: 1.5, detectors: 'sd1、sd2' },
     textZh: '描述',
     textEn: 'description',
     at: T0,
