@@ -13,6 +13,12 @@ import { levelRank } from './types.ts';
 
 const MINUTE = 60_000;
 const RING = 1440; // 24 h of minutes
+/**
+ * A tipping bucket counts whole tips (0.1–0.5 mm in the gauges of hardware/profiles/, 1 mm in
+ * the coarsest): a reading right after the one before may carry a tip that the rate alone, over
+ * a fraction of a second, would not allow. Unused allowance up to one such tip carries over.
+ */
+const TIP_SLACK_MM = 1;
 const WINDOW_MIN = RAIN_WINDOWS_H.map((h) => h * 60);
 const WINDOW_KEYS = RAIN_WINDOWS_H.map((h) => `rain_${h}h_mm`);
 
@@ -22,6 +28,8 @@ export interface RainState {
   /** Last raw counter value accepted as a baseline. */
   lastRaw: number | null;
   lastAt: number;
+  /** Allowance (mm) left over from earlier readings, at most TIP_SLACK_MM: see `increment`. */
+  creditMm: number;
   /** Rain per minute bucket in whole µm (at most 50 mm a minute passes the glitch check, far inside
    *  Int32: half the memory of Float64 — 5.6 KB a gauge); bucket of minute m is `ring[m % RING]`. */
   ring: Int32Array;
@@ -41,6 +49,7 @@ export function newRainState(cfg: RainSensor, slot: AlertSlot): RainState {
     slot,
     lastRaw: null,
     lastAt: 0,
+    creditMm: TIP_SLACK_MM,
     ring: new Int32Array(RING),
     head: Number.NEGATIVE_INFINITY,
     sums: new Float64Array(WINDOW_MIN.length),
@@ -95,16 +104,27 @@ function spread(s: RainState, fromMinute: number, toMinute: number, um: number):
 /**
  * The rain (mm, in raw units) between two counter values, or null when the value is no
  * rain at all (a glitch). Emits observations for wraps, resets and jumps.
+ *
+ * `max_rate_mm_per_min` is per minute of elapsed time: a reading may add the rate times the time
+ * since the reading before (so the first after a long gap may add a lot, spread over the gap),
+ * plus at most one tip's worth left unused before. Readings a second apart therefore cannot each
+ * climb 50 mm, and whatever a glitching counter does, no more than the rate passes.
  */
 function increment(s: RainState, raw: number, at: number, obs: Observation[]): number | null {
+  const allowMm = (s.cfg.maxRateMmPerMin * (at - s.lastAt)) / MINUTE + s.creditMm;
+  const d = plausibleStep(s, raw, at, allowMm, obs);
+  s.creditMm = Math.min(TIP_SLACK_MM, allowMm - (d ?? 0) * s.cfg.scale);
+  return d;
+}
+
+function plausibleStep(s: RainState, raw: number, at: number, allowMm: number, obs: Observation[]): number | null {
   const { cfg } = s;
   const last = s.lastRaw!;
-  const minutes = Math.max(1, (at - s.lastAt) / MINUTE);
-  const plausibleRaw = (cfg.maxRateMmPerMin * minutes) / cfg.scale;
+  const plausibleRaw = allowMm / cfg.scale;
   const d = raw - last;
   if (d >= 0) {
     if (d <= plausibleRaw) return d;
-    obs.push({ sensor: cfg.id, what: 'implausible_jump', at, detail: { from: last, to: raw, max_mm: cfg.maxRateMmPerMin * minutes } });
+    obs.push({ sensor: cfg.id, what: 'implausible_jump', at, detail: { from: last, to: raw, max_mm: Math.round(allowMm * 1000) / 1000 } });
     return null;
   }
   // Backwards: a wrap only if we were in the top half of the counter and the wrapped step is plausible.
