@@ -77,7 +77,6 @@ export interface Shown {
 function transition(slot: AlertSlot, type: TransitionType, c: Shown, prev: Level | null, now: number): AlertTransition {
   const text = slot.describe(c, type);
   const t: AlertTransition = {
-    ...c.facts,
     transition: type,
     alert: slot.active!.id,
     kind: slot.kind,
@@ -87,6 +86,7 @@ function transition(slot: AlertSlot, type: TransitionType, c: Shown, prev: Level
     level: c.level,
     previousLevel: prev,
     values: c.values,
+    ...c.facts,
     textZh: text.zh,
     textEn: text.en,
     at: now,

@@ -8,6 +8,7 @@ import type { Clock } from '../../gateway/shell/clock.ts';
 import { EngineRunner } from '../../gateway/shell/engine-runner.ts';
 import type { EventSink, EventTypeName } from '../../gateway/shell/record.ts';
 import { site, T0 } from '../helpers/site.ts';
+import { until } from '../helpers/until.ts';
 
 const cfg = site(`
 site: { id: t, name: 测试村 }
@@ -105,9 +106,8 @@ describe('engine runner', () => {
     const runner = new EngineRunner({ config: cfg, bus, log, clock }, new MemorySink());
     await runner.start();
     bus.emit('reading', { sensor: 'sm1', value: 1, at: clock.mono(), quality: 'good' });
-    await new Promise((r) => setTimeout(r, 20)); // the line waits for the siren commands (afterCommands)
-    const line = lines.find((l) => l.includes('"transition":"raised"'))!;
-    expect(line).toBeDefined();
+    // The line waits for the siren commands (afterCommands).
+    const line = await until('the transition log line', () => lines.find((l) => l.includes('"transition":"raised"')), 5000);
     // Keys of the top-level object, read from the text: JSON.parse would keep only the last duplicate.
     const keys = [...line.matchAll(/[{,]"([a-z_]+)":/g)].map((m) => m[1]!);
     expect(keys).toContain('level');
