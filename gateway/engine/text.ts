@@ -61,15 +61,20 @@ export function rainText(name: Names): Describe {
   };
 }
 
-/** Stage alerts. `lowest` is the lowest configured stage: a cleared alert is below it. */
-export function stageText(name: Names, lowest: string): Describe {
+/**
+ * Stage alerts. `lowest` is the lowest configured stage: a cleared alert is below it. A level
+ * held inside its hysteresis band (`bandM` below the stage) is said to be so, not "above".
+ */
+export function stageText(name: Names, lowest: string, bandM: number): Describe {
   return ({ level, values, facts }, t) => {
     const stage = t === 'cleared' ? lowest : (facts.stage ?? lowest);
+    const [zh, en] = [STAGE_ZH[stage] ?? stage, STAGE_EN[stage] ?? stage];
     const m = num(values.water_level_m, 2);
     const limit = num(values[`${stage}_m`], 2);
-    const body = t === 'cleared'
-      ? { zh: `${name.zh} 水位 ${m} 米,已回落到${STAGE_ZH[stage] ?? stage} ${limit} 米以下`, en: `water level at ${name.en} ${m} m, back below the ${STAGE_EN[stage] ?? stage} ${limit} m` }
-      : { zh: `${name.zh} 水位 ${m} 米,超过${STAGE_ZH[stage] ?? stage} ${limit} 米`, en: `water level at ${name.en} ${m} m, above the ${STAGE_EN[stage] ?? stage} ${limit} m` };
+    let body: Texts;
+    if (t === 'cleared') body = { zh: `${name.zh} 水位 ${m} 米,已回落到${zh} ${limit} 米以下`, en: `water level at ${name.en} ${m} m, back below the ${en} ${limit} m` };
+    else if (Number(values.water_level_m) >= Number(values[`${stage}_m`])) body = { zh: `${name.zh} 水位 ${m} 米,超过${zh} ${limit} 米`, en: `water level at ${name.en} ${m} m, above the ${en} ${limit} m` };
+    else body = { zh: `${name.zh} 水位 ${m} 米,仍在${zh} ${limit} 米附近(回差 ${bandM} 米内)`, en: `water level at ${name.en} ${m} m, just below the ${en} ${limit} m (within its ${bandM} m band)` };
     return frame(t, level, body, { zh: '水位', en: 'water level' });
   };
 }

@@ -175,6 +175,20 @@ sensors:
     }
   });
 
+  it('a level held inside its hysteresis band is not said to be above the stage', () => {
+    const rig = new EngineRig(site(`
+site: { id: t, name: 测试村 }
+sensors:
+  - { id: wl1, kind: water_level, raise_after_s: 0, clear_after_s: 0, rise: [], hysteresis_m: 0.05, stages: { warning: 2.0, guaranteed: 3.0, historical_max: 4.0 } }
+`));
+    // Over the historical maximum, then straight down to just under the guaranteed stage: lowered to orange, held by the band.
+    [4.1, 2.97].forEach((v, i) => rig.read('wl1', v, T0 + i * MIN));
+    const seq = rig.of('wl1/stage');
+    expect(seq.map((t) => `${t.transition}:${t.stage}`)).toEqual(['raised:historical_max', 'deescalated:guaranteed']);
+    expect(seq[1]!.textZh).toBe('水位预警降为橙色:wl1 水位 2.97 米,仍在保证水位 3.00 米附近(回差 0.05 米内)');
+    expect(seq[1]!.textEn).toBe('Water level alert lowered to orange: water level at wl1 2.97 m, just below the guaranteed stage 3.00 m (within its 0.05 m band)');
+  });
+
   it('the rate of rise names its window and the rise', () => {
     const rig = new EngineRig(site(`
 site: { id: t, name: 测试村 }
