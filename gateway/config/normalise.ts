@@ -21,9 +21,11 @@ type Raw = Record<string, any>;
 
 function health(kind: keyof typeof HEALTH_DEFAULTS, d: Raw, s: Raw, polled: ModbusSource | null): HealthConfig {
   const keys = Object.keys(HEALTH_DEFAULTS[kind]);
-  // The sensor's own poll_s is more specific than the site-wide defaults, its own health keys more still.
-  const cadence = polled ? { interval_s: polled.pollS, stale_intervals: POLLED_STALE_INTERVALS } : {};
-  const v = { ...HEALTH_DEFAULTS[kind], ...pick(d, keys), ...cadence, ...pick(s, keys) };
+  // A polled sensor: three missed polls by default, unless the site says otherwise; its own poll_s
+  // is more specific than a site-wide interval_s, and its own health keys more specific still.
+  const polledDefault = polled ? { stale_intervals: POLLED_STALE_INTERVALS } : {};
+  const cadence = polled ? { interval_s: polled.pollS } : {};
+  const v = { ...HEALTH_DEFAULTS[kind], ...polledDefault, ...pick(d, keys), ...cadence, ...pick(s, keys) };
   return {
     intervalS: v.interval_s,
     staleIntervals: v.stale_intervals,

@@ -49,10 +49,10 @@ const RANGE = facts('out_of_range');
 const STUCK = facts('stuck');
 const ERRORS = facts('error_rate');
 
-/** No fault, with the figures as they are now: a cleared fault says how the sensor is, not how it was. */
 /** Whole seconds: the sentence picks the unit (seconds, minutes, hours) a person would say. */
 const silentS = (ms: number): number => Math.floor(ms / 1000);
 
+/** No fault, with the figures as they are now: a cleared fault says how the sensor is, not how it was. */
 const NONE = (rule: string, values: Candidate['values']): Candidate => ({ level: null, rule, values });
 
 function countRead(h: HealthState, failed: boolean, now: number, out: AlertTransition[]): void {

@@ -109,20 +109,23 @@ sensors: [{ id: rg1, kind: rain, rules: [{ window_h: 1, mm: 30, level: orange, l
     const { config } = parseConfig(`
 site: { id: t, name: t }
 buses: [{ id: b1, type: tcp, host: 127.0.0.1 }]
-defaults: { rain: { interval_s: 60 } }
+defaults: { rain: { interval_s: 60 }, smoke: { stale_intervals: 8 } }
 sensors:
   - { id: rg1, kind: rain, modbus: { bus: b1, unit: 1, profile: xunchip-xm9505, poll_s: 1 } }
+  - { id: sm2, kind: smoke, modbus: { bus: b1, unit: 4, profile: shaobing-node, register: smoke_status, poll_s: 2 } }
   - { id: wl1, kind: water_level, stages: { warning: 2 }, modbus: { bus: b1, unit: 2, profile: qdy30a } }
   - { id: wl2, kind: water_level, stages: { warning: 2 }, interval_s: 5, stale_intervals: 4, modbus: { bus: b1, unit: 3, profile: qdy30a, poll_s: 1 } }
   - { id: sm1, kind: smoke }
 `);
     const h = config!.sensors.map((s) => [s.health.intervalS, s.health.staleIntervals, s.health.errorStreak]);
-    // The sensor's own poll_s beats the site-wide default; its own health keys beat both; MQTT sensors keep theirs.
+    // The sensor's own poll_s beats a site-wide interval_s, a site-wide stale_intervals beats the
+    // polled default of 3, the sensor's own health keys beat all; MQTT sensors keep theirs.
     expect(h).toEqual([
       [1, 3, 3],
+      [2, 8, 3],
       [10, 3, 3],
       [5, 4, 3],
-      [30, 5, 3],
+      [30, 8, 3],
     ]);
   });
 
