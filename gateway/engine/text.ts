@@ -81,9 +81,12 @@ export function stageText(name: Names, lowest: string, bandM: number): Describe 
 
 export function riseText(name: Names): Describe {
   return ({ level, values }, t) => {
-    const rise = num(values.rise_m, 2);
+    const r = Number(values.rise_m);
     const min = num(values.rise_window_min, 0);
-    const body = { zh: `${name.zh} 水位 ${min} 分钟上涨 ${rise} 米`, en: `water at ${name.en} rose ${rise} m in ${min} min` };
+    // A rise alert clears when the water stops rising, often because it falls.
+    const body = r < 0
+      ? { zh: `${name.zh} 水位 ${min} 分钟下降 ${num(-r, 2)} 米`, en: `water at ${name.en} fell ${num(-r, 2)} m in ${min} min` }
+      : { zh: `${name.zh} 水位 ${min} 分钟上涨 ${num(values.rise_m, 2)} 米`, en: `water at ${name.en} rose ${num(values.rise_m, 2)} m in ${min} min` };
     if (t === 'raised' || t === 'escalated') {
       body.zh += `,涨速达到${LEVEL_ZH[level]}预警标准`;
       body.en += `: ${level} rate-of-rise level`;

@@ -213,6 +213,24 @@ sensors:
     }
     expect(seq.at(-1)!.textEn).toMatch(/^Rate-of-rise yellow alert cleared: /);
   });
+
+  it('a rise alert cleared by falling water says it fell, not that it rose a negative amount', () => {
+    const rig = new EngineRig(site(`
+site: { id: t, name: 测试村 }
+sensors:
+  - { id: wl1, kind: water_level, raise_after_s: 0, clear_after_s: 300, stages: { historical_max: 90 }, rise: [{ m: 0.3, level: yellow }] }
+`));
+    let level = 1;
+    [...Array(10).fill(0.04), ...Array(12).fill(-0.05)].forEach((d, i) => {
+      level += d;
+      rig.read('wl1', Math.round(level * 1000) / 1000, T0 + i * MIN);
+    });
+    const cleared = rig.of('wl1/rise').at(-1)!;
+    expect(cleared.transition).toBe('cleared');
+    expect(cleared.values.rise_m as number).toBeLessThan(0);
+    expect(cleared.textZh).toMatch(/^水位上涨黄色预警解除:wl1 水位 10 分钟下降 \d\.\d\d 米$/);
+    expect(cleared.textEn).toMatch(/^Rate-of-rise yellow alert cleared: water at wl1 fell \d\.\d\d m in 10 min$/);
+  });
 });
 
 describe('smoke sentences: pre-alarm, confirmed, acknowledged, cleared', () => {
