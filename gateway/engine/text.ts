@@ -100,7 +100,9 @@ export function fireText(zone: Names): Describe {
     const who = String(values.detectors ?? '');
     const confirmed = level === 'red';
     let body: Texts;
-    if (t === 'cleared') body = { zh: `${zone.zh} 烟感(${who})已恢复正常`, en: `smoke detectors in ${zone.en} (${who}) back to normal` };
+    // "No longer alarm", not "normal": a detector torn off its base (`removed`) stops alarming too,
+    // and its fault is reported on its own.
+    if (t === 'cleared') body = { zh: `${zone.zh} 烟感(${who})已停止报警`, en: `smoke detectors in ${zone.en} (${who}) no longer alarm` };
     else if (confirmed) body = { zh: `${zone.zh} 火警已确认(${who}),请立即疏散`, en: `fire confirmed in ${zone.en} (${who}): evacuate now` };
     else body = { zh: `${zone.zh} 烟感 ${who} 报警,尚未确认,请立即派人查看`, en: `smoke detector ${who} in ${zone.en} alarms, not yet confirmed: send someone to check` };
     return frame(t, level, body, { zh: '火警', en: 'fire' });

@@ -252,14 +252,28 @@ sensors:
       '3号楼 烟感 1号烟感 报警,尚未确认,请立即派人查看',
       '黄色预警已确认:3号楼 烟感 1号烟感 报警,尚未确认,请立即派人查看',
       '3号楼 火警已确认(1号烟感),请立即疏散',
-      '火警红色预警解除:3号楼 烟感(1号烟感)已恢复正常',
+      '火警红色预警解除:3号楼 烟感(1号烟感)已停止报警',
     ]);
     expect(seq.map((t) => t.textEn)).toEqual([
       'smoke detector 1号烟感 in Building 3 alarms, not yet confirmed: send someone to check',
       'yellow alert acknowledged: smoke detector 1号烟感 in Building 3 alarms, not yet confirmed: send someone to check',
       'fire confirmed in Building 3 (1号烟感): evacuate now',
-      'Fire red alert cleared: smoke detectors in Building 3 (1号烟感) back to normal',
+      'Fire red alert cleared: smoke detectors in Building 3 (1号烟感) no longer alarm',
     ]);
+  });
+
+  it('a fire alarm that stops because its detector was torn off does not say "back to normal"', () => {
+    const rig = new EngineRig(site(`
+site: { id: t, name: 测试村 }
+sensors:
+  - { id: sm1, kind: smoke, clear_after_s: 0 }
+`));
+    rig.read('sm1', 1, T0);
+    rig.read('sm1', 3, T0 + 10 * S); // removed
+    const cleared = rig.of('site/fire').at(-1)!;
+    expect(cleared.transition).toBe('cleared');
+    expect(cleared.textZh + cleared.textEn).not.toMatch(/正常|normal/);
+    expect(rig.of('sm1/fault').map((t) => `${t.transition}:${t.fault}`)).toEqual(['raised:removed']);
   });
 });
 
