@@ -40,6 +40,11 @@ const EVENT: Record<AlertKind, { zh: string; en: string }> = {
   smoke: { zh: '火警', en: 'fire' },
   fault: { zh: '设备故障', en: 'sensor fault' },
 };
+/** §3.2.2 event: what the alert warns of. A rain rule says it itself (only the CMA signals are 暴雨). */
+function eventOf(t: AlertTransition): { zh: string; en: string } {
+  return t.kind === 'rain' && t.label ? t.label : EVENT[t.kind];
+}
+
 /** China's colour → CAP severity ladder (CPEAS practice; see standards/cap/README.md). */
 const SEVERITY: Record<Level, string> = { info: 'Unknown', blue: 'Minor', yellow: 'Moderate', orange: 'Severe', red: 'Extreme' };
 
@@ -102,7 +107,7 @@ const FAULT_SUFFIX: Partial<Record<TransitionType, [string, string]>> = { cleare
 /** §3.2.2 headline, e.g. `示范社区 暴雨红色预警` / `demo red rainstorm warning`. */
 function headlines(t: AlertTransition, config: SiteConfig): { zh: string; en: string } {
   const { name, nameEn } = config.site;
-  const ev = EVENT[t.kind];
+  const ev = eventOf(t);
   let zh: string;
   let en: string;
   if (t.kind === 'fault') {
@@ -186,7 +191,7 @@ export function transitionToCap(t: AlertTransition, ctx: CapContext, id: { ident
   const info = (lang: 'zh' | 'en'): Node => ['info', [
     ['language', lang === 'zh' ? 'zh-CN' : 'en-US'],
     ['category', CATEGORY[t.kind]],
-    ['event', EVENT[t.kind][lang]],
+    ['event', eventOf(t)[lang]],
     ['responseType', responseType(t)],
     ['urgency', urgency(t)],
     ['severity', t.kind === 'fault' ? 'Unknown' : SEVERITY[t.level]],

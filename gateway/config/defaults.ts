@@ -1,19 +1,32 @@
 /**
  * Defaults that make a tiny site config complete. Each value names where it comes from.
  */
-import type { Level } from '../engine/types.ts';
+import type { Label, Level } from '../engine/types.ts';
 import type { RainRule, SirenPattern } from './types.ts';
 
 /**
  * China Meteorological Administration rainstorm warning signals (暴雨预警信号):
  * blue ≥ 50 mm in 12 h, yellow ≥ 50 mm in 6 h, orange ≥ 50 mm in 3 h, red ≥ 100 mm in 3 h.
  */
+export const RAINSTORM: Label = { zh: '暴雨', en: 'rainstorm' };
+
 export const CMA_RAIN_RULES: readonly RainRule[] = [
-  { name: 'rain_12h', windowH: 12, mm: 50, level: 'blue' },
-  { name: 'rain_6h', windowH: 6, mm: 50, level: 'yellow' },
-  { name: 'rain_3h', windowH: 3, mm: 50, level: 'orange' },
-  { name: 'rain_3h', windowH: 3, mm: 100, level: 'red' },
+  { name: 'rain_12h', windowH: 12, mm: 50, level: 'blue', label: RAINSTORM },
+  { name: 'rain_6h', windowH: 6, mm: 50, level: 'yellow', label: RAINSTORM },
+  { name: 'rain_3h', windowH: 3, mm: 50, level: 'orange', label: RAINSTORM },
+  { name: 'rain_3h', windowH: 3, mm: 100, level: 'red', label: RAINSTORM },
 ];
+
+/**
+ * What a rain rule without its own `label` warns of. Only the CMA signals themselves are a
+ * rainstorm (暴雨) warning; a site's own rule is not. Within an hour it is what CMA's
+ * forecasters call 短时强降水 (short-duration heavy rain, ≥ 20 mm/h); over longer windows plain
+ * 强降雨 (heavy rain).
+ */
+export function rainLabel(windowH: number, mm: number, level: Level): Label {
+  if (CMA_RAIN_RULES.some((r) => r.windowH === windowH && r.mm === mm && r.level === level)) return RAINSTORM;
+  return windowH <= 1 ? { zh: '短时强降水', en: 'short-duration heavy rain' } : { zh: '强降雨', en: 'heavy rain' };
+}
 
 /**
  * Stage → colour. Follows the usual Chinese flood-warning ladder: approaching the warning
@@ -28,10 +41,18 @@ export const STAGE_LEVELS: Record<string, Level> = {
 };
 
 export const HEALTH_DEFAULTS = {
-  rain: { interval_s: 60, stale_intervals: 5, min: 0, max: 1e9, stuck_s: 0, error_window: 20, error_ratio: 0.5 },
-  water_level: { interval_s: 60, stale_intervals: 5, min: -10, max: 200, stuck_s: 6 * 3600, error_window: 20, error_ratio: 0.5 },
-  smoke: { interval_s: 30, stale_intervals: 5, min: 0, max: 20, stuck_s: 0, error_window: 20, error_ratio: 0.5 },
+  rain: { interval_s: 60, stale_intervals: 5, min: 0, max: 1e9, stuck_s: 0, error_window: 20, error_ratio: 0.5, error_streak: 3 },
+  water_level: { interval_s: 60, stale_intervals: 5, min: -10, max: 200, stuck_s: 6 * 3600, error_window: 20, error_ratio: 0.5, error_streak: 3 },
+  smoke: { interval_s: 30, stale_intervals: 5, min: 0, max: 20, stuck_s: 0, error_window: 20, error_ratio: 0.5, error_streak: 3 },
 } as const;
+
+/**
+ * A sensor the box polls itself keeps the box's own cadence: its expected interval is its
+ * `poll_s`, and three missed polls make it stale (a pushed sensor's clock drifts, so it gets
+ * five intervals). A dead polled unit is then a fault within three poll intervals, whatever the
+ * bus timeouts and the poller's backoff (drivers/modbus/poller.ts) do to the failed reads.
+ */
+export const POLLED_STALE_INTERVALS = 3;
 
 export const KIND_DEFAULTS = {
   rain: { scale: 1, counter_modulus: 0, max_rate_mm_per_min: 50, clear_after_s: 1800 },

@@ -4,7 +4,7 @@
  */
 import type { Level } from '../engine/types.ts';
 import { levelRank } from '../engine/types.ts';
-import { ACTION_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIND_DEFAULTS, MQTT_DEFAULTS, SITE_DEFAULTS, STAGE_LEVELS, STORE_DEFAULTS } from './defaults.ts';
+import { ACTION_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIND_DEFAULTS, MQTT_DEFAULTS, POLLED_STALE_INTERVALS, SITE_DEFAULTS, STAGE_LEVELS, STORE_DEFAULTS, rainLabel } from './defaults.ts';
 import type { BusConfig, HealthConfig, ModbusSource, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
 import { STAGE_NAMES } from './types.ts';
 
@@ -19,8 +19,13 @@ export const SITE_ZONE = 'site';
 
 type Raw = Record<string, any>;
 
-function health(kind: keyof typeof HEALTH_DEFAULTS, d: Raw, s: Raw): HealthConfig {
-  const v = { ...HEALTH_DEFAULTS[kind], ...pick(d, Object.keys(HEALTH_DEFAULTS[kind])), ...pick(s, Object.keys(HEALTH_DEFAULTS[kind])) };
+function health(kind: keyof typeof HEALTH_DEFAULTS, d: Raw, s: Raw, polled: ModbusSource | null): HealthConfig {
+  const keys = Object.keys(HEALTH_DEFAULTS[kind]);
+  // A polled sensor: three missed polls by default, unless the site says otherwise; its own poll_s
+  // is more specific than a site-wide interval_s, and its own health keys more specific still.
+  const polledDefault = polled ? { stale_intervals: POLLED_STALE_INTERVALS } : {};
+  const cadence = polled ? { interval_s: polled.pollS } : {};
+  const v = { ...HEALTH_DEFAULTS[kind], ...polledDefault, ...pick(d, keys), ...cadence, ...pick(s, keys) };
   return {
     intervalS: v.interval_s,
     staleIntervals: v.stale_intervals,
@@ -29,6 +34,7 @@ function health(kind: keyof typeof HEALTH_DEFAULTS, d: Raw, s: Raw): HealthConfi
     stuckS: v.stuck_s,
     errorWindow: v.error_window,
     errorRatio: v.error_ratio,
+    errorStreak: v.error_streak,
   };
 }
 
@@ -40,7 +46,7 @@ function pick(o: Raw | undefined, keys: string[]): Raw {
 }
 
 function rainRules(list: Raw[]): RainRule[] {
-  return list.map((r) => ({ name: r.name ?? `rain_${r.window_h}h`, windowH: r.window_h, mm: r.mm, level: r.level }));
+  return list.map((r) => ({ name: r.name ?? `rain_${r.window_h}h`, windowH: r.window_h, mm: r.mm, level: r.level, label: r.label ?? rainLabel(r.window_h, r.mm, r.level) }));
 }
 
 function byLevel<T extends { level: Level; value?: number }>(list: T[]): T[] {
@@ -57,19 +63,20 @@ function sensor(raw: Raw, defaults: Raw, busIds: string[], path: string, problem
   const d: Raw = defaults[raw.kind] ?? {};
   const v: Raw = { ...(KIND_DEFAULTS as Raw)[raw.kind], ...d, ...raw };
   const zone: string = raw.zone ?? SITE_ZONE;
+  const polled = modbus(raw.modbus, busIds, path, problems);
   const base = {
     id: raw.id as string,
-    modbus: modbus(raw.modbus, busIds, path, problems),
+    modbus: polled,
     name: (raw.name as string) ?? raw.id,
     nameEn: (raw.name_en as string) ?? raw.id, // ids are ASCII; a Chinese name would not help an English reader
     zone,
     // Rain and rivers concern the whole site: its zone reaches every siren and speaker.
     soundZones: raw.sound_zones ?? (raw.kind === 'smoke' ? [zone] : [SITE_ZONE]),
-    health: health(raw.kind, d, raw),
+    health: health(raw.kind, d, raw, polled),
   };
   if (base.health.min >= base.health.max) problems.push({ path: `${path}.min`, message: `must be below max (${base.health.max})` });
   if (raw.kind === 'rain') {
-    const rules = [...rainRules(v.rules ?? CMA_RAIN_RULES.map((r) => ({ name: r.name, window_h: r.windowH, mm: r.mm, level: r.level }))), ...rainRules(v.extra_rules ?? [])];
+    const rules = [...rainRules(v.rules ?? CMA_RAIN_RULES.map((r) => ({ name: r.name, window_h: r.windowH, mm: r.mm, level: r.level, label: r.label }))), ...rainRules(v.extra_rules ?? [])];
     if (rules.length === 0) problems.push({ path: `${path}.rules`, message: 'a rain gauge needs at least one rule' });
     return { ...base, kind: 'rain', scale: v.scale, counterModulus: v.counter_modulus, maxRateMmPerMin: v.max_rate_mm_per_min, rules, clearAfterS: v.clear_after_s };
   }

@@ -29,6 +29,7 @@ const health = {
   stuck_s: seconds,
   error_window: { type: 'integer', minimum: 2, maximum: 1000 },
   error_ratio: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+  error_streak: { type: 'integer', minimum: 0, maximum: 1000 },
 };
 
 /** Where a device is on a field bus: which bus, which unit id, which device profile. */
@@ -60,7 +61,14 @@ const rainRule = {
   type: 'object',
   additionalProperties: false,
   required: ['window_h', 'mm', 'level'],
-  properties: { name: id, window_h: { enum: [...RAIN_WINDOWS_H] }, mm: positive, level },
+  properties: {
+    name: id,
+    window_h: { enum: [...RAIN_WINDOWS_H] },
+    mm: positive,
+    level,
+    // Both languages: the box says every sentence in both.
+    label: { type: 'object', additionalProperties: false, required: ['zh', 'en'], properties: { zh: text, en: text } },
+  },
 };
 
 const rainFields = {

@@ -2,16 +2,19 @@
  * The effective site configuration after validation, defaults and normalisation.
  * File keys are snake_case (they are data); these types are what the code uses.
  */
-import type { Level } from '../engine/types.ts';
+import type { Label, Level } from '../engine/types.ts';
 
 export const RAIN_WINDOWS_H = [1, 3, 6, 12, 24] as const;
 export type RainWindowH = (typeof RAIN_WINDOWS_H)[number];
 
 export interface RainRule {
+  /** The site's own name for the rule: data for logs and CAP, never read to build a sentence. */
   name: string;
   windowH: RainWindowH;
   mm: number;
   level: Level;
+  /** What the rule warns of, in the sentences: `暴雨` / rainstorm for a CMA signal, else the rule's `label`. */
+  label: Label;
 }
 
 export interface HealthConfig {
@@ -27,6 +30,8 @@ export interface HealthConfig {
   /** Over the last `errorWindow` readings, this fraction of errors or more is a fault. */
   errorWindow: number;
   errorRatio: number;
+  /** This many failed reads in a row are a fault at once, full window or not (0 = off). */
+  errorStreak: number;
 }
 
 /** A device on a Modbus bus (see hardware/profiles/). */

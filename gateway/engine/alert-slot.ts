@@ -4,14 +4,19 @@
  * now (the candidate); the slot applies minimum durations so a wave crest neither raises nor
  * clears an alarm. Hysteresis bands are the rule's business because they depend on values.
  */
-import type { AlertKind, AlertTransition, Level, TransitionType } from './types.ts';
+import type { AlertKind, AlertTransition, Level, RuleFacts, TransitionType } from './types.ts';
 import { levelRank } from './types.ts';
 
-/** What the evidence supports now. `level: null` = no alert, but `values` still say why. */
+/**
+ * What the evidence supports now. `level: null` = no alert, but `values` still say why (a
+ * clearing candidate carries the figures as they are now). `facts` say what the rule is about;
+ * the sentences are built from them.
+ */
 export interface Candidate {
   level: Level | null;
   rule: string;
   values: Record<string, number | string>;
+  facts?: RuleFacts;
 }
 
 export interface Texts {
@@ -20,7 +25,7 @@ export interface Texts {
 }
 
 /** Makes the human sentences for a transition from the candidate that caused it. */
-export type Describe = (shown: { level: Level; rule: string; values: Candidate['values'] }, transition: TransitionType) => Texts;
+export type Describe = (shown: Shown, transition: TransitionType) => Texts;
 
 export interface AlertSlot {
   /** `<subject>/<family>`, e.g. `wl1/stage` or `building-3/fire`. */
@@ -32,7 +37,9 @@ export interface AlertSlot {
   raiseAfterMs: number;
   /** Lower candidate must hold this long before the level falls or clears (ms). */
   clearAfterMs: number;
-  active: { id: string; level: Level; rule: string; values: Candidate['values']; acknowledgedBy: string | null } | null;
+  active: { id: string; level: Level; rule: string; values: Candidate['values']; facts: RuleFacts; acknowledgedBy: string | null } | null;
+  /** Raise time (integer ms) of the slot's last alert, so a new one never reuses its id. */
+  lastRaisedAt: number;
   /** Since when the candidate has been above (up) or below (down) the active level. */
   upSince: number | null;
   downSince: number | null;
@@ -54,13 +61,17 @@ export interface SlotSpec {
 
 export function newSlot(spec: SlotSpec): AlertSlot {
   const { key, kind, zone, sensors, describe } = spec;
-  return { key, kind, zone, sensors, describe, raiseAfterMs: spec.raiseAfterS * 1000, clearAfterMs: spec.clearAfterS * 1000, active: null, upSince: null, downSince: null, last: NO_EVIDENCE };
+  return { key, kind, zone, sensors, describe, raiseAfterMs: spec.raiseAfterS * 1000, clearAfterMs: spec.clearAfterS * 1000, active: null, lastRaisedAt: Number.NEGATIVE_INFINITY, upSince: null, downSince: null, last: NO_EVIDENCE };
 }
 
-interface Shown {
+const NO_FACTS: RuleFacts = {};
+
+/** What a transition shows: the level and rule it is about, its figures and facts. */
+export interface Shown {
   level: Level;
   rule: string;
   values: Candidate['values'];
+  facts: RuleFacts;
 }
 
 function transition(slot: AlertSlot, type: TransitionType, c: Shown, prev: Level | null, now: number): AlertTransition {
@@ -75,6 +86,7 @@ function transition(slot: AlertSlot, type: TransitionType, c: Shown, prev: Level
     level: c.level,
     previousLevel: prev,
     values: c.values,
+    ...c.facts,
     textZh: text.zh,
     textEn: text.en,
     at: now,
@@ -109,13 +121,15 @@ export function stepSlot(slot: AlertSlot, candidate: Candidate, now: number, out
     slot.upSince ??= now;
     if (now - slot.upSince < slot.raiseAfterMs) return;
     slot.upSince = null;
-    const c = candidate as Shown;
+    const c: Shown = { level: candidate.level!, rule: candidate.rule, values: candidate.values, facts: candidate.facts ?? NO_FACTS };
     const prev = slot.active?.level ?? null;
     if (!slot.active) {
-      slot.active = { id: alertId(slot.key, now), level: c.level, rule: c.rule, values: c.values, acknowledgedBy: null };
+      // Integer ms (the box's clock is monotonic + wall offset, fractional), never an id used before.
+      slot.lastRaisedAt = Math.max(Math.floor(now), slot.lastRaisedAt + 1);
+      slot.active = { id: alertId(slot.key, slot.lastRaisedAt), level: c.level, rule: c.rule, values: c.values, facts: c.facts, acknowledgedBy: null };
       out.push(transition(slot, 'raised', c, null, now));
     } else {
-      Object.assign(slot.active, { level: c.level, rule: c.rule, values: c.values });
+      Object.assign(slot.active, { level: c.level, rule: c.rule, values: c.values, facts: c.facts });
       out.push(transition(slot, 'escalated', c, prev, now));
     }
     return;
@@ -127,17 +141,17 @@ export function stepSlot(slot: AlertSlot, candidate: Candidate, now: number, out
   const active = slot.active!;
   if (candidate.level !== null) {
     const prev = active.level;
-    Object.assign(active, { level: candidate.level, rule: candidate.rule, values: candidate.values });
-    out.push(transition(slot, 'deescalated', candidate as Shown, prev, now));
+    const c: Shown = { level: candidate.level, rule: candidate.rule, values: candidate.values, facts: candidate.facts ?? NO_FACTS };
+    Object.assign(active, { level: c.level, rule: c.rule, values: c.values, facts: c.facts });
+    out.push(transition(slot, 'deescalated', c, prev, now));
     return;
   }
-  // Cleared: report the level being cleared and the figures that show it is over.
-  const over: Shown = { level: active.level, rule: active.rule, values: Object.keys(candidate.values).length ? candidate.values : active.values };
+  // Cleared: report the level and rule being cleared and the figures that show it is over.
+  const over: Shown = { level: active.level, rule: active.rule, values: Object.keys(candidate.values).length ? candidate.values : active.values, facts: active.facts };
   out.push(transition(slot, 'cleared', over, active.level, now));
   slot.active = null;
 }
 
-/** Records an officer's acknowledgement. Returns the transition, or null if the alert is not active. */
 /** An alert's id: what it is about (`<sensor or zone>/<family>`) and when it was raised. */
 export function alertId(subject: string, raisedAt: number): string {
   return `${subject}/${raisedAt}`;
@@ -149,9 +163,10 @@ export function alertSubject(id: string): string {
   return i < 0 ? id : id.slice(0, i);
 }
 
+/** Records an officer's acknowledgement. Returns the transition, or null if the alert is not active. */
 export function acknowledge(slot: AlertSlot, alertId: string, by: string, now: number): AlertTransition | null {
   if (!slot.active || slot.active.id !== alertId || slot.active.acknowledgedBy) return null;
   slot.active.acknowledgedBy = by;
-  const c: Shown = { level: slot.active.level, rule: slot.active.rule, values: slot.active.values };
+  const c: Shown = { level: slot.active.level, rule: slot.active.rule, values: slot.active.values, facts: slot.active.facts };
   return transition(slot, 'acknowledged', c, slot.active.level, now);
 }

@@ -6,7 +6,7 @@
 import type { HealthConfig } from '../config/types.ts';
 import type { AlertSlot, Candidate } from './alert-slot.ts';
 import { stepSlot } from './alert-slot.ts';
-import type { AlertTransition } from './types.ts';
+import type { AlertTransition, FaultKind, RuleFacts } from './types.ts';
 
 export interface HealthState {
   cfg: HealthConfig;
@@ -22,6 +22,8 @@ export interface HealthState {
   errBits: Uint8Array;
   errIdx: number;
   errCount: number;
+  /** Failed reads in a row, up to now. */
+  streak: number;
   seen: number;
 }
 
@@ -36,11 +38,22 @@ export function newHealth(cfg: HealthConfig, slots: Pick<HealthState, 'stale' | 
     errBits: new Uint8Array(cfg.errorWindow),
     errIdx: 0,
     errCount: 0,
+    streak: 0,
     seen: 0,
   };
 }
 
-const NONE = (rule: string): Candidate => ({ level: null, rule, values: {} });
+const facts = (fault: FaultKind): RuleFacts => ({ fault });
+const STALE = facts('stale');
+const RANGE = facts('out_of_range');
+const STUCK = facts('stuck');
+const ERRORS = facts('error_rate');
+
+/** Whole seconds: the sentence picks the unit (seconds, minutes, hours) a person would say. */
+const silentS = (ms: number): number => Math.floor(ms / 1000);
+
+/** No fault, with the figures as they are now: a cleared fault says how the sensor is, not how it was. */
+const NONE = (rule: string, values: Candidate['values']): Candidate => ({ level: null, rule, values });
 
 function countRead(h: HealthState, failed: boolean, now: number, out: AlertTransition[]): void {
   const bit = failed ? 1 : 0;
@@ -48,13 +61,19 @@ function countRead(h: HealthState, failed: boolean, now: number, out: AlertTrans
   h.errBits[h.errIdx] = bit;
   h.errIdx = (h.errIdx + 1) % h.errBits.length;
   h.seen++;
+  h.streak = failed ? h.streak + 1 : 0;
   const window = Math.min(h.seen, h.errBits.length);
-  // Judge only on a full window; clear at half the ratio so a borderline link does not flap.
+  // Judge the ratio only on a full window; clear at half the ratio so a borderline link does not
+  // flap. A unit that stopped answering fails every read, but a poller backing off from it
+  // (drivers/modbus/poller.ts) makes a full window take many minutes: failed reads in a row are
+  // a fault at once.
   const ratio = h.errCount / window;
   const held = h.errors.active !== null;
-  const bad = h.seen >= h.errBits.length && (held ? ratio >= h.cfg.errorRatio / 2 : ratio >= h.cfg.errorRatio);
+  const inRow = h.cfg.errorStreak > 0 && h.streak >= h.cfg.errorStreak;
+  const bad = inRow || (h.seen >= h.errBits.length && (held ? ratio >= h.cfg.errorRatio / 2 : ratio >= h.cfg.errorRatio));
   if (bad || held) {
-    stepSlot(h.errors, bad ? { level: 'info', rule: 'error_rate', values: { errors: h.errCount, window } } : NONE('error_rate'), now, out);
+    const values = { errors: h.errCount, window, failed_in_row: h.streak };
+    stepSlot(h.errors, bad ? { level: 'info', rule: 'error_rate', values, facts: ERRORS } : NONE('error_rate', values), now, out);
   }
 }
 
@@ -70,18 +89,18 @@ export function healthValue(h: HealthState, value: number, now: number, out: Ale
   countRead(h, false, now, out);
   const { min, max } = h.cfg;
   if (value < min || value > max) {
-    stepSlot(h.range, { level: 'info', rule: 'out_of_range', values: { value, min, max } }, now, out);
+    stepSlot(h.range, { level: 'info', rule: 'out_of_range', values: { value, min, max }, facts: RANGE }, now, out);
     return false;
   }
-  if (h.range.active) stepSlot(h.range, NONE('out_of_range'), now, out);
+  if (h.range.active) stepSlot(h.range, NONE('out_of_range', { value, min, max }), now, out);
+  if (h.stale.active) stepSlot(h.stale, NONE('stale', { silent_s: silentS(now - h.lastGoodAt), value }), now, out);
   h.lastGoodAt = now;
-  if (h.stale.active) stepSlot(h.stale, NONE('stale'), now, out);
   if (value !== h.lastValue) {
     h.lastValue = value;
     h.sameSince = now;
-    if (h.stuck.active) stepSlot(h.stuck, NONE('stuck'), now, out);
+    if (h.stuck.active) stepSlot(h.stuck, NONE('stuck', { value }), now, out);
   } else if (h.cfg.stuckS > 0 && now - h.sameSince >= h.cfg.stuckS * 1000) {
-    stepSlot(h.stuck, { level: 'info', rule: 'stuck', values: { value, unchanged_h: Math.round((now - h.sameSince) / 360_000) / 10 } }, now, out);
+    stepSlot(h.stuck, { level: 'info', rule: 'stuck', values: { value, unchanged_s: silentS(now - h.sameSince) }, facts: STUCK }, now, out);
   }
   return true;
 }
@@ -90,6 +109,6 @@ export function healthValue(h: HealthState, value: number, now: number, out: Ale
 export function healthTick(h: HealthState, now: number, out: AlertTransition[]): void {
   const silentMs = now - h.lastGoodAt;
   if (silentMs > h.cfg.intervalS * h.cfg.staleIntervals * 1000) {
-    stepSlot(h.stale, { level: 'info', rule: 'stale', values: { silent_min: Math.floor(silentMs / 60_000) } }, now, out);
+    stepSlot(h.stale, { level: 'info', rule: 'stale', values: { silent_s: silentS(silentMs) }, facts: STALE }, now, out);
   }
 }

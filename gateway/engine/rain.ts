@@ -8,11 +8,17 @@ import type { RainSensor } from '../config/types.ts';
 import { RAIN_WINDOWS_H } from '../config/types.ts';
 import type { AlertSlot, Candidate } from './alert-slot.ts';
 import { stepSlot } from './alert-slot.ts';
-import type { AlertTransition, Level, Observation } from './types.ts';
+import type { AlertTransition, Level, Observation, RuleFacts } from './types.ts';
 import { levelRank } from './types.ts';
 
 const MINUTE = 60_000;
 const RING = 1440; // 24 h of minutes
+/**
+ * A tipping bucket counts whole tips (0.1–0.5 mm in the gauges of hardware/profiles/, 1 mm in
+ * the coarsest): a reading right after the one before may carry a tip that the rate alone, over
+ * a fraction of a second, would not allow. Unused allowance up to one such tip carries over.
+ */
+const TIP_SLACK_MM = 1;
 const WINDOW_MIN = RAIN_WINDOWS_H.map((h) => h * 60);
 const WINDOW_KEYS = RAIN_WINDOWS_H.map((h) => `rain_${h}h_mm`);
 
@@ -22,6 +28,8 @@ export interface RainState {
   /** Last raw counter value accepted as a baseline. */
   lastRaw: number | null;
   lastAt: number;
+  /** Allowance (mm) left over from earlier readings, at most TIP_SLACK_MM: see `increment`. */
+  creditMm: number;
   /** Rain per minute bucket in whole µm (at most 50 mm a minute passes the glitch check, far inside
    *  Int32: half the memory of Float64 — 5.6 KB a gauge); bucket of minute m is `ring[m % RING]`. */
   ring: Int32Array;
@@ -31,6 +39,8 @@ export interface RainState {
   sums: Float64Array;
   /** Rule index by window for quick lookup. */
   ruleWindows: number[];
+  /** Each rule's facts (window, label), made once: the sentences are built from them. */
+  ruleFacts: RuleFacts[];
 }
 
 export function newRainState(cfg: RainSensor, slot: AlertSlot): RainState {
@@ -39,10 +49,12 @@ export function newRainState(cfg: RainSensor, slot: AlertSlot): RainState {
     slot,
     lastRaw: null,
     lastAt: 0,
+    creditMm: TIP_SLACK_MM,
     ring: new Int32Array(RING),
     head: Number.NEGATIVE_INFINITY,
     sums: new Float64Array(WINDOW_MIN.length),
     ruleWindows: cfg.rules.map((r) => RAIN_WINDOWS_H.indexOf(r.windowH)),
+    ruleFacts: cfg.rules.map((r) => ({ windowH: r.windowH, label: r.label })),
   };
 }
 
@@ -92,16 +104,27 @@ function spread(s: RainState, fromMinute: number, toMinute: number, um: number):
 /**
  * The rain (mm, in raw units) between two counter values, or null when the value is no
  * rain at all (a glitch). Emits observations for wraps, resets and jumps.
+ *
+ * `max_rate_mm_per_min` is per minute of elapsed time: a reading may add the rate times the time
+ * since the reading before (so the first after a long gap may add a lot, spread over the gap),
+ * plus at most one tip's worth left unused before. Readings a second apart therefore cannot each
+ * climb 50 mm, and whatever a glitching counter does, no more than the rate passes.
  */
 function increment(s: RainState, raw: number, at: number, obs: Observation[]): number | null {
+  const allowMm = (s.cfg.maxRateMmPerMin * (at - s.lastAt)) / MINUTE + s.creditMm;
+  const d = plausibleStep(s, raw, at, allowMm, obs);
+  s.creditMm = Math.min(TIP_SLACK_MM, allowMm - (d ?? 0) * s.cfg.scale);
+  return d;
+}
+
+function plausibleStep(s: RainState, raw: number, at: number, allowMm: number, obs: Observation[]): number | null {
   const { cfg } = s;
   const last = s.lastRaw!;
-  const minutes = Math.max(1, (at - s.lastAt) / MINUTE);
-  const plausibleRaw = (cfg.maxRateMmPerMin * minutes) / cfg.scale;
+  const plausibleRaw = allowMm / cfg.scale;
   const d = raw - last;
   if (d >= 0) {
     if (d <= plausibleRaw) return d;
-    obs.push({ sensor: cfg.id, what: 'implausible_jump', at, detail: { from: last, to: raw, max_mm: cfg.maxRateMmPerMin * minutes } });
+    obs.push({ sensor: cfg.id, what: 'implausible_jump', at, detail: { from: last, to: raw, max_mm: Math.round(allowMm * 1000) / 1000 } });
     return null;
   }
   // Backwards: a wrap only if we were in the top half of the counter and the wrapped step is plausible.
@@ -121,16 +144,17 @@ function candidate(s: RainState): Candidate {
   const values: Record<string, number> = {};
   for (let w = 0; w < WINDOW_KEYS.length; w++) values[WINDOW_KEYS[w]!] = Math.round(s.sums[w]!) / 1000;
   let best: Level | null = null;
-  let rule = '';
+  let at = -1;
   const rules = s.cfg.rules;
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i]!;
     if (s.sums[s.ruleWindows[i]!]! >= r.mm * 1000 && (best === null || levelRank(r.level) > levelRank(best))) {
       best = r.level;
-      rule = r.name;
+      at = i;
     }
   }
-  return { level: best, rule: rule || (s.slot.active?.rule ?? ''), values };
+  if (at < 0) return { level: null, rule: s.slot.active?.rule ?? '', values, facts: s.slot.active?.facts };
+  return { level: best, rule: rules[at]!.name, values, facts: s.ruleFacts[at] };
 }
 
 /** Feeds one good, in-range cumulative value (raw units) taken at `at`. */

@@ -6,7 +6,7 @@
 import type { SmokeSensor } from '../config/types.ts';
 import type { AlertSlot, Candidate } from './alert-slot.ts';
 import { stepSlot } from './alert-slot.ts';
-import type { AlertTransition, SmokeState } from './types.ts';
+import type { AlertTransition, FaultKind, RuleFacts, SmokeState } from './types.ts';
 import { SMOKE_STATES } from './types.ts';
 
 export interface DetectorState {
@@ -23,6 +23,9 @@ export interface ZoneFireState {
   detectors: DetectorState[];
   confirmMs: number;
 }
+
+/** Facts of each fault state, made once. */
+const FAULT_FACTS = Object.fromEntries((['dirty', 'removed', 'low_battery', 'tamper'] as const).map((f) => [f, { fault: f }])) as Record<string, RuleFacts & { fault: FaultKind }>;
 
 export function newDetector(cfg: SmokeSensor, fault: AlertSlot): DetectorState {
   return { cfg, fault, state: 'normal', streak: 0, lastAlarmAt: Number.NEGATIVE_INFINITY };
@@ -58,7 +61,9 @@ export function smokeReading(z: ZoneFireState, d: DetectorState, value: number, 
     d.lastAlarmAt = now;
   } else d.streak = 0;
   const isFault = state !== 'alarm' && state !== 'normal';
-  stepSlot(d.fault, isFault ? { level: 'info', rule: `smoke_${state}`, values: { state } } : { level: null, rule: d.fault.last.rule, values: {} }, now, out);
+  if (isFault) stepSlot(d.fault, { level: 'info', rule: `smoke_${state}`, values: { state }, facts: FAULT_FACTS[state] }, now, out);
+  // Cleared with the state it is in now (normal or alarm), not the fault it was.
+  else stepSlot(d.fault, { level: null, rule: d.fault.last.rule, values: { state } }, now, out);
   stepSlot(z.slot, zoneCandidate(z, now), now, out);
   return true;
 }

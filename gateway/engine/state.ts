@@ -63,7 +63,7 @@ export function createEngineState(config: SiteConfig, now: number): EngineState 
       sensors.set(c.id, { kind: 'rain', cfg: c, health, rain: newRainState(c, s) });
     } else if (c.kind === 'water_level') {
       const durations = { raiseAfterS: c.raiseAfterS, clearAfterS: c.clearAfterS };
-      const stage = slot({ ...base, ...durations, key: `${c.id}/stage`, kind: 'water_level', describe: stageText(names) });
+      const stage = slot({ ...base, ...durations, key: `${c.id}/stage`, kind: 'water_level', describe: stageText(names, c.stages[0]?.name ?? 'attention', c.hysteresisM) });
       const rise = slot({ ...base, ...durations, key: `${c.id}/rise`, kind: 'water_level', describe: riseText(names) });
       sensors.set(c.id, { kind: 'water_level', cfg: c, health, water: newWaterState(c, stage, rise) });
     } else {

@@ -42,8 +42,35 @@ export type AlertKind = 'rain' | 'water_level' | 'smoke' | 'fault';
 
 export type TransitionType = 'raised' | 'escalated' | 'deescalated' | 'cleared' | 'acknowledged';
 
-/** One change in an alert's life. `values` are the figures that proved it, snake_case with unit. */
-export interface AlertTransition {
+/** Sensor faults: the health rules' four, then the smoke detector's own fault states. */
+export type FaultKind = 'stale' | 'out_of_range' | 'stuck' | 'error_rate' | 'dirty' | 'removed' | 'low_battery' | 'tamper';
+
+/** A name for people, in both languages. */
+export interface Label {
+  zh: string;
+  en: string;
+}
+
+/**
+ * What a rule is about, as data. The sentences are built from these and never from the rule's
+ * name, which a site may choose freely (`flash_flood` says nothing about its window).
+ */
+export interface RuleFacts {
+  /** Rain: the window the rule sums over (h). */
+  windowH?: number;
+  /** Rain: what the rule warns of (`暴雨` for the CMA signals, the rule's own `label` otherwise). */
+  label?: Label;
+  /** Water level: the stage crossed. */
+  stage?: string;
+  /** Faults: which one. */
+  fault?: FaultKind;
+}
+
+/**
+ * One change in an alert's life. `values` are the figures that proved it, snake_case with unit;
+ * the `RuleFacts` fields say what the rule is about (on the wire: `window_h`, `label`, `stage`, `fault`).
+ */
+export interface AlertTransition extends RuleFacts {
   transition: TransitionType;
   /** Stable for one occurrence of an alert: `<sensor or zone>/<family>/<n>`. */
   alert: string;

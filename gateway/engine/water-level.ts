@@ -55,8 +55,8 @@ export function highest(list: Threshold[], value: number, held: Level | null, ba
 function stageCandidate(s: WaterState, value: number): Candidate {
   const t = highest(s.cfg.stages, value, s.stage.active?.level ?? null, s.cfg.hysteresisM);
   const values = { water_level_m: value, ...s.stageValues };
-  if (t) return { level: t.level, rule: `stage_${t.name}`, values };
-  return { level: null, rule: s.stage.active?.rule ?? '', values };
+  if (t) return { level: t.level, rule: `stage_${t.name}`, values, facts: { stage: t.name } };
+  return { level: null, rule: s.stage.active?.rule ?? '', values, facts: s.stage.active?.facts };
 }
 
 const at = (s: WaterState, i: number): number => (s.start + i) % CAP;

@@ -136,7 +136,9 @@ export class EngineRunner implements Module {
       for (const t of out.transitions) this.ctx.bus.emit('transition', t);
       // The log line (0.1 ms, measured) waits until the siren command has been written.
       afterCommands(() => {
-        for (const t of out.transitions) this.log.warn({ alert: t.alert, transition: t.transition, level: t.level, rule: t.rule, values: t.values, text_en: t.textEn }, t.textZh);
+        // `alert_level`: pino's own `level` (the line's severity) is in the same object, and a JSON
+        // object with two `level` keys keeps only one of them in jq and JSON.parse.
+        for (const t of out.transitions) this.log.warn({ alert: t.alert, transition: t.transition, alert_level: t.level, rule: t.rule, values: t.values, text_en: t.textEn }, t.textZh);
       });
     });
   }

@@ -91,7 +91,7 @@ function transition(kind: AlertKind, type: TransitionType, level: Level, extra: 
     rule: fault ? 'stale' : kind === 'rain' ? 'rain_3h' : kind === 'smoke' ? 'smoke_two_detectors' : 'stage_warning',
     level: fault ? 'info' : level,
     previousLevel: type === 'raised' ? null : level,
-    values: fault ? { silent_min: 6 } : { reading: 1.5, detectors: 'sd1、sd2' },
+    values: fault ? { silent_s: 360 } : { reading: 1.5, detectors: 'sd1、sd2' },
     textZh: '描述',
     textEn: 'description',
     at: T0,
@@ -194,6 +194,10 @@ describe('transitionToCap', () => {
     const cleared = valid(transitionToCap(transition('rain', 'cleared', 'red'), { config: FULL, references: [] }, ids.next(T0)));
     expect(all(cleared.xml, 'headline')).toEqual(['示范社区 暴雨红色预警解除', 'demo red rainstorm warning cleared']);
     expect(all(cleared.xml, 'instruction')).toEqual([]);
+    // A site's own rule is no rainstorm signal: its label is the event.
+    const flash = valid(transitionToCap(transition('rain', 'raised', 'orange', { rule: 'flash_flood', windowH: 1, label: { zh: '短时强降水', en: 'short-duration heavy rain' } }), { config: FULL, references: [] }, ids.next(T0)));
+    expect(all(flash.xml, 'headline')).toEqual(['示范社区 短时强降水橙色预警', 'demo orange short-duration heavy rain warning']);
+    expect(all(flash.xml, 'event')).toEqual(['短时强降水', 'short-duration heavy rain']);
     const blue = valid(transitionToCap(transition('rain', 'raised', 'blue'), { config: FULL, references: [] }, ids.next(T0)));
     expect(all(blue.xml, 'instruction')).toEqual([]);
     const zoned = valid(transitionToCap(transition('smoke', 'raised', 'red', { zone: 'north' }), { config: FULL, references: [] }, ids.next(T0)));

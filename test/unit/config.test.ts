@@ -83,6 +83,52 @@ sensors:
     expect(problems(`version: 9\nsite: { id: t, name: t }\nsensors: [{ id: r, kind: rain }]`)).toEqual(['version: version 9 is newer than this gateway understands (1); upgrade the gateway']);
   });
 
+  it('a rain rule may carry its own label in both languages; without one, only a CMA signal is a rainstorm', () => {
+    const { config, problems: p } = parseConfig(`
+site: { id: t, name: t }
+sensors:
+  - id: rg1
+    kind: rain
+    rules:
+      - { window_h: 3, mm: 50, level: orange }
+      - { name: flash_flood, window_h: 1, mm: 30, level: orange }
+      - { window_h: 6, mm: 60, level: red }
+      - { window_h: 1, mm: 60, level: red, label: { zh: 山洪, en: flash flood } }
+`);
+    expect(p).toEqual([]);
+    const rg = config!.sensors[0]!;
+    expect(rg.kind === 'rain' && rg.rules.map((r) => r.label.zh)).toEqual(['暴雨', '短时强降水', '强降雨', '山洪']);
+    expect(rg.kind === 'rain' && rg.rules.map((r) => r.label.en)).toEqual(['rainstorm', 'short-duration heavy rain', 'heavy rain', 'flash flood']);
+    expect(problems(`
+site: { id: t, name: t }
+sensors: [{ id: rg1, kind: rain, rules: [{ window_h: 1, mm: 30, level: orange, label: { zh: 山洪 } }] }]
+`)).toEqual(['sensors[0].rules[0].label.en: is required (line 3)']);
+  });
+
+  it('a polled sensor expects a reading every poll_s and is stale after three missed polls', () => {
+    const { config } = parseConfig(`
+site: { id: t, name: t }
+buses: [{ id: b1, type: tcp, host: 127.0.0.1 }]
+defaults: { rain: { interval_s: 60 }, smoke: { stale_intervals: 8 } }
+sensors:
+  - { id: rg1, kind: rain, modbus: { bus: b1, unit: 1, profile: xunchip-xm9505, poll_s: 1 } }
+  - { id: sm2, kind: smoke, modbus: { bus: b1, unit: 4, profile: shaobing-node, register: smoke_status, poll_s: 2 } }
+  - { id: wl1, kind: water_level, stages: { warning: 2 }, modbus: { bus: b1, unit: 2, profile: qdy30a } }
+  - { id: wl2, kind: water_level, stages: { warning: 2 }, interval_s: 5, stale_intervals: 4, modbus: { bus: b1, unit: 3, profile: qdy30a, poll_s: 1 } }
+  - { id: sm1, kind: smoke }
+`);
+    const h = config!.sensors.map((s) => [s.health.intervalS, s.health.staleIntervals, s.health.errorStreak]);
+    // The sensor's own poll_s beats a site-wide interval_s, a site-wide stale_intervals beats the
+    // polled default of 3, the sensor's own health keys beat all; MQTT sensors keep theirs.
+    expect(h).toEqual([
+      [1, 3, 3],
+      [2, 8, 3],
+      [10, 3, 3],
+      [5, 4, 3],
+      [30, 8, 3],
+    ]);
+  });
+
   it('YAML syntax errors and non-mappings are problems, not exceptions', () => {
     expect(problems('site: { id: t\nsensors: [')[0]).toMatch(/^\(top\): YAML: .*\(line \d+\)$/);
     expect(problems('- just\n- a list')).toEqual(['(top): the config must be a mapping with site and sensors']);

@@ -126,6 +126,56 @@ sensors:
   });
 });
 
+describe('rain: the glitch limit is per minute of elapsed time, not per reading', () => {
+  const S = 1000;
+  const sumMm = (rig: EngineRig, w: number): number => {
+    const rt = rig.state.sensors.get('rg1')!;
+    return rt.kind === 'rain' ? rt.rain.sums[w]! / 1000 : Number.NaN;
+  };
+
+  it('+45 mm every second is a glitch each time, not a storm', () => {
+    const rig = new EngineRig(cfg);
+    rig.read('rg1', 0, T0);
+    for (let k = 1; k <= 10; k++) rig.read('rg1', 45 * k, T0 + k * S);
+    expect(rig.of('rg1/rain')).toEqual([]);
+    expect(rig.observations.map((o) => o.what)).toEqual(Array(10).fill('implausible_jump'));
+    expect(sumMm(rig, 0)).toBe(0);
+  });
+
+  it('a gauge climbing faster than max_rate_mm_per_min never counts more than that rate allows', () => {
+    const rig = new EngineRig(cfg);
+    rig.read('rg1', 0, T0);
+    // 1.5 mm a second is 90 mm/min: what passes is what 50 mm/min allows in 60 s, plus one tip.
+    for (let k = 1; k <= 60; k++) rig.read('rg1', Math.round(1.5 * k * 10) / 10, T0 + k * S);
+    expect(sumMm(rig, 0)).toBeGreaterThan(40);
+    expect(sumMm(rig, 0)).toBeLessThanOrEqual(50 + 1);
+  });
+
+  it('real heavy rain read every second, tip by tip, is all counted', () => {
+    const rig = new EngineRig(cfg);
+    rig.read('rg1', 0, T0);
+    // 0.5 mm tips at 20 mm/min: one every 1.5 s, read every second, for 10 minutes.
+    let total = 0;
+    for (let k = 1; k <= 600; k++) {
+      total = Math.floor((k * 20) / 60 / 0.5) * 0.5;
+      rig.read('rg1', total, T0 + k * S);
+    }
+    expect(rig.observations).toEqual([]);
+    expect(sumMm(rig, 0)).toBe(200);
+    expect(rig.of('rg1/rain').at(-1)!.level).toBe('red');
+  });
+
+  it('after a gap the allowed climb scales with the time elapsed', () => {
+    const rig = new EngineRig(cfg);
+    rig.read('rg1', 0, T0);
+    rig.read('rg1', 400, T0 + 10 * MIN); // 40 mm/min over 10 min: plausible (and spread over the gap)
+    expect(rig.observations.map((o) => o.what)).toEqual(['gap_spread']);
+    expect(sumMm(rig, 0)).toBe(400);
+    rig.read('rg1', 1000, T0 + 20 * MIN); // 60 mm/min over 10 min: a glitch
+    expect(rig.observations.filter((o) => o.what !== 'gap_spread').map((o) => [o.what, o.detail.max_mm])).toEqual([['implausible_jump', 501]]);
+  });
+});
+
 describe('rain: irregular, late, duplicated and missing readings', () => {
   it('duplicates and late readings are dropped and observed, not counted', () => {
     const rig = new EngineRig(cfg);

@@ -8,6 +8,7 @@ import type { Clock } from '../../gateway/shell/clock.ts';
 import { EngineRunner } from '../../gateway/shell/engine-runner.ts';
 import type { EventSink, EventTypeName } from '../../gateway/shell/record.ts';
 import { site, T0 } from '../helpers/site.ts';
+import { until } from '../helpers/until.ts';
 
 const cfg = site(`
 site: { id: t, name: 测试村 }
@@ -82,6 +83,38 @@ describe('engine runner', () => {
     expect(id).toBe(`site/fire/${T0}`);
     bus.emit('command', { type: 'ack', alert: id, by: 'wang' }, { by: 'wang', role: 'officer', via: 'mqtt' });
     expect(seen).toEqual(['raised:', 'acknowledged:wang']);
+    await runner.stop();
+  });
+
+  it('alert ids carry integer ms, though the box clock (monotonic + wall offset) is fractional', async () => {
+    const { bus, clock, runner } = rig();
+    clock.advance(0.736); // performance.now() / hrtime: fractions of a ms
+    await runner.start();
+    clock.advance(1000.25);
+    bus.emit('reading', { sensor: 'sm1', value: 1, at: clock.mono(), quality: 'good' });
+    const id = runner.active()[0]!.alert;
+    expect(id).toMatch(/^site\/fire\/\d+$/);
+    expect(id).toBe(`site/fire/${Math.floor(T0 + 0.736 + 1000.25)}`);
+    await runner.stop();
+  });
+
+  it('a transition log line has each key once: the alert colour is alert_level, pino keeps level', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const bus = new Bus(log);
+    const clock = fakeClock();
+    const runner = new EngineRunner({ config: cfg, bus, log, clock }, new MemorySink());
+    await runner.start();
+    bus.emit('reading', { sensor: 'sm1', value: 1, at: clock.mono(), quality: 'good' });
+    // The line waits for the siren commands (afterCommands).
+    const line = await until('the transition log line', () => lines.find((l) => l.includes('"transition":"raised"')), 5000);
+    // Keys of the top-level object, read from the text: JSON.parse would keep only the last duplicate.
+    const keys = [...line.matchAll(/[{,]"([a-z_]+)":/g)].map((m) => m[1]!);
+    expect(keys).toContain('level');
+    expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    expect(parsed.level).toBe(40); // pino's warn
+    expect(parsed.alert_level).toBe('yellow');
     await runner.stop();
   });
 

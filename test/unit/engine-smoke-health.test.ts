@@ -143,6 +143,47 @@ describe('health', () => {
     expect(rig.of('sm1/errors').map((x) => x.transition)).toEqual(['raised', 'cleared']);
   });
 
+  it('failed reads in a row are a fault at once: a dead unit the poller backs off from never fills the window', () => {
+    const rig = new EngineRig(cfg);
+    let t = T0;
+    for (let i = 0; i < 5; i++) rig.read('sm1', NORMAL, (t += S));
+    // The Modbus poller's backoff after three failures: 1 s, 1 s, 1 s, then 2, 4, 8 s …
+    for (const gap of [1, 1]) rig.fail('sm1', (t += gap * S));
+    expect(rig.of('sm1/errors')).toEqual([]);
+    rig.fail('sm1', (t += S));
+    const f = rig.of('sm1/errors');
+    expect(f.map((x) => [x.transition, x.rule, x.values.failed_in_row])).toEqual([['raised', 'error_rate', 3]]);
+    for (const gap of [2, 4, 8]) rig.fail('sm1', (t += gap * S));
+    expect(rig.of('sm1/errors')).toHaveLength(1);
+    // It answers again: with less than a full window behind it, the fault clears at once.
+    rig.read('sm1', NORMAL, (t += S));
+    expect(rig.of('sm1/errors').map((x) => x.transition)).toEqual(['raised', 'cleared']);
+  });
+
+  it('error_streak: 0 turns the in-a-row rule off', () => {
+    const off = site(`
+site: { id: t, name: 测试村 }
+sensors: [{ id: sm1, kind: smoke, error_streak: 0 }]
+`);
+    const rig = new EngineRig(off);
+    for (let i = 1; i <= 10; i++) rig.fail('sm1', T0 + i * S);
+    expect(rig.of('sm1/errors')).toEqual([]);
+  });
+
+  it('a sensor polled every second that falls silent says for how many seconds, not "0 min"', () => {
+    const polled = site(`
+site: { id: t, name: 测试村 }
+buses: [{ id: b1, type: tcp, host: 127.0.0.1 }]
+sensors: [{ id: wl1, kind: water_level, stages: { warning: 2 }, modbus: { bus: b1, unit: 1, profile: qdy30a, poll_s: 1 } }]
+`);
+    const rig = new EngineRig(polled);
+    rig.read('wl1', 1, T0);
+    rig.tick(T0 + 3 * S);
+    expect(rig.of('wl1/stale')).toEqual([]);
+    rig.tick(T0 + 4 * S);
+    expect(rig.of('wl1/stale').map((x) => [x.textZh, x.textEn])).toEqual([['故障:传感器 wl1 已 4 秒无数据', 'Fault: sensor wl1 has sent no data for 4 s']]);
+  });
+
   it('stale and failing sensors never raise a danger alert', () => {
     const rig = new EngineRig(cfg);
     for (let i = 1; i <= 40; i++) rig.fail('sm1', T0 + i * 10 * S);

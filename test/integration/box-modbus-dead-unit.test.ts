@@ -1,0 +1,65 @@
+/**
+ * A polled sensor that dies is a fault within three poll intervals, with no health keys in the
+ * config: the box, its Modbus poller (with its backoff) and a simulated QDY30A on a real TCP bus.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadAllProfiles } from '../../drivers/modbus/profiles.ts';
+import { startBox, type Box } from '../../gateway/box.ts';
+import { formatProblem, parseConfig } from '../../gateway/config/load.ts';
+import type { AlertTransition } from '../../gateway/engine/types.ts';
+import { SimulatedBus, type SimulatedDevice } from '../../simulators/modbus/bus.ts';
+import { until } from '../helpers/until.ts';
+
+const POLL_S = 1;
+const profiles = new Map(loadAllProfiles().map((p) => [p.model, p]));
+const sim = new SimulatedBus({ transport: 'tcp' });
+let level: SimulatedDevice;
+let box: Box;
+const transitions: { t: AlertTransition; wall: number }[] = [];
+const goodReadings: number[] = [];
+
+beforeAll(async () => {
+  level = sim.add(profiles.get('qdy30a')!, 3);
+  await sim.start();
+  level.set('unit_code', 1);
+  level.set('decimals', 2);
+  level.set('level', 1.2);
+  const dir = mkdtempSync(join(tmpdir(), 'sb-box-dead-'));
+  // No interval_s, stale_intervals, error_window: the defaults must catch a dead unit.
+  const { config, problems } = parseConfig(`
+site: { id: dead, name: 测试 }
+buses:
+  - { id: net1, type: tcp, host: 127.0.0.1, port: ${sim.endpoint.port} }
+sensors:
+  - { id: wl1, kind: water_level, stages: { warning: 2.5 }, modbus: { bus: net1, unit: 3, profile: qdy30a, poll_s: ${POLL_S} } }
+mqtt: { host: 127.0.0.1 }
+store: { path: '${join(dir, 'box.db')}' }
+`);
+  if (!config) throw new Error(problems.map(formatProblem).join('\n'));
+  box = await startBox({ config, log: pino({ level: 'silent' }), tcpPort: 0, wsPort: 0 });
+  box.ctx.bus.on('transition', (t) => transitions.push({ t, wall: Date.now() }));
+  box.ctx.bus.on('reading', (r) => void (r.quality === 'good' && goodReadings.push(Date.now())));
+});
+
+afterAll(async () => {
+  await box?.stop();
+  await sim.stop();
+});
+
+describe('a dead polled unit', () => {
+  it('is a sensor fault within three poll intervals of its last answer', async () => {
+    await until('two good readings', () => goodReadings.length >= 2);
+    level.fault({ kind: 'disappear' });
+    const died = Date.now();
+    const fault = await until('a fault', () => transitions.find((x) => x.t.kind === 'fault' && x.t.transition === 'raised'), 20_000);
+    const lastGood = goodReadings.filter((at) => at <= fault.wall).at(-1)!;
+    // Three polls plus the engine's 1 s tick that notices the silence, plus slack for a loaded machine.
+    expect(fault.wall - lastGood).toBeLessThanOrEqual(3 * POLL_S * 1000 + 1000 + 1500);
+    expect(fault.wall - died).toBeLessThanOrEqual(3 * POLL_S * 1000 + 1000 + 1500);
+    expect(fault.t.textEn).toMatch(/^Fault: sensor wl1 (has sent no data for \d s|failed \d+ of its last \d+ reads)/);
+  }, 30_000);
+});
