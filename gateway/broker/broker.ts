@@ -49,6 +49,7 @@ import type { BoxContext, Module } from '../shell/module.ts';
 import { mayPublish, mayRetain, maySubscribe, mayRead, mayWill, type Principal } from './acl.ts';
 import { numberPacketsInEmitOrder } from './emit-order.ts';
 import { Authenticator, DEFAULT_LOCKOUT } from './auth.ts';
+import { ClientErrors } from './client-errors.ts';
 import { CommandResends } from './command-resends.ts';
 import { Listeners } from './listeners.ts';
 import { LogThrottle } from './log-throttle.ts';
@@ -236,16 +237,19 @@ export class BrokerModule implements Module {
       const p = this.principals.get(client);
       this.log.info({ client: client.id, username: p?.username, role: p?.role, remote: remoteOf(client) }, 'client connected');
     });
+    const errors = new ClientErrors((client, { err, failedDeliveries }) => {
+      const slow = /drain timeout|queue limit/i.test(err.message);
+      const fields = { client: client.id, username: this.principals.get(client)?.username, err, failed_deliveries: failedDeliveries };
+      this.log[slow ? 'warn' : 'debug'](fields, slow ? 'slow client disconnected' : 'client disconnected on error');
+    });
     aedes.on('clientDisconnect', (client) => {
+      if (errors.dropped(client)) return;
       this.log.info({ client: client.id, username: this.principals.get(client)?.username }, 'client disconnected');
     });
     aedes.on('keepaliveTimeout', (client) => {
       this.log.info({ client: client.id, username: this.principals.get(client)?.username }, 'client keepalive timed out');
     });
-    aedes.on('clientError', (client, err) => {
-      const slow = /drain timeout|queue limit/i.test(err.message);
-      this.log[slow ? 'warn' : 'debug']({ client: client.id, username: this.principals.get(client)?.username, err }, slow ? 'slow client disconnected' : 'client error');
-    });
+    aedes.on('clientError', (client, err) => errors.error(client, err));
     aedes.on('connectionError', (client, err) => {
       this.log.debug({ remote: remoteOf(client), err }, 'connection error before CONNECT');
     });

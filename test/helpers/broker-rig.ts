@@ -70,6 +70,13 @@ export async function until(check: () => boolean, what: string, timeoutMs = 3000
   }
 }
 
+/** One pino line as logged: `msg`, `level` (20 debug, 30 info, 40 warn) and the fields. */
+export interface LogLine {
+  msg: string;
+  level: number;
+  [field: string]: unknown;
+}
+
 export interface Msg {
   topic: string;
   text: string;
@@ -104,8 +111,9 @@ export class BrokerRig {
     bus.on('actuatorReport', (r) => this.reports.push(r));
   }
 
-  static async start(config: SiteConfig, opts: BrokerOptions = {}): Promise<BrokerRig> {
-    const log = pino({ level: 'silent' });
+  /** With `logs`, every line the broker logs (debug and up) is parsed into that array. */
+  static async start(config: SiteConfig, opts: BrokerOptions = {}, logs?: LogLine[]): Promise<BrokerRig> {
+    const log = logs ? pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) }) : pino({ level: 'silent' });
     const bus = new Bus(log);
     const broker = new BrokerModule({ config, bus, log, clock: systemClock() }, { tcpPort: 0, wsPort: 0, ...opts });
     await broker.start();

@@ -3,7 +3,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerModule } from '../../gateway/broker/broker.ts';
 import type { SiteConfig } from '../../gateway/config/types.ts';
-import { BrokerRig, Inbox, T, brokerSite, subscribeCode, until } from '../helpers/broker-rig.ts';
+import { BrokerRig, Inbox, T, brokerSite, subscribeCode, until, type LogLine } from '../helpers/broker-rig.ts';
 import { Bus } from '../../gateway/shell/bus.ts';
 import { systemClock } from '../../gateway/shell/clock.ts';
 import { pino } from 'pino';
@@ -134,7 +134,8 @@ describe('broker lifecycle', () => {
   });
 
   it('disconnects a subscriber that stops reading, and the others keep receiving', async () => {
-    rig = await BrokerRig.start(config, { drainTimeoutMs: 300 });
+    const logs: LogLine[] = [];
+    rig = await BrokerRig.start(config, { drainTimeoutMs: 300 }, logs);
     const slow = await rig.connect('li');
     const fast = await rig.connect('zhen');
     const inbox = new Inbox(fast);
@@ -155,5 +156,12 @@ describe('broker lifecycle', () => {
     expect(fastCount).toBe(301);
     slow.stream.resume();
     await until(() => slowClosed, 'the slow client to see its connection closed');
+    // One drop, one line (it logged once per message in flight to it: 257 lines), with how
+    // many deliveries failed with it.
+    const slowId = logs.find((l) => l.msg === 'client connected' && l.username === 'li')?.client;
+    const about = logs.filter((l) => l.client === slowId && l.msg !== 'client connected');
+    expect(about.map((l) => l.msg)).toEqual(['slow client disconnected']);
+    expect(about[0]).toMatchObject({ level: 40, username: 'li' });
+    expect(about[0]!.failed_deliveries).toBeGreaterThan(0);
   });
 });
