@@ -5,7 +5,9 @@
  *
  * Decisions (each tested in test/integration/broker-*.test.ts):
  * - **MQTT 3.1.1 only.** Aedes 1.x answers a protocol level 5 CONNECT with CONNACK 1
- *   (unacceptable protocol version); we do not fork it. MQTT 5 is for the uplink client.
+ *   (unacceptable protocol version); we do not fork it. It would take MQTT 3.1 (level 3), which
+ *   preConnect refuses with CONNACK 1 as well. MQTT 5 is for the uplink client. Client ids over
+ *   128 bytes get CONNACK 2; ill-formed UTF-8 closes the connection (connect-check.ts).
  * - **Nobody is anonymous**: CONNACK 5 without a username, 4 for an unknown user or a wrong
  *   secret, 5 while a username+address is locked out after repeated failures (auth.ts).
  * - **Client ids are per account**: preConnect rewrites a client id `x` to `<username>:x`, so
@@ -51,6 +53,7 @@ import { numberPacketsInEmitOrder } from './emit-order.ts';
 import { Authenticator, DEFAULT_LOCKOUT } from './auth.ts';
 import { ClientErrors } from './client-errors.ts';
 import { CommandResends } from './command-resends.ts';
+import { refuseConnect, wellFormed } from './connect-check.ts';
 import { Listeners } from './listeners.ts';
 import { LogThrottle } from './log-throttle.ts';
 import { checkCommand, checkDeviceStatus, checkReading, checkReport, type Checked } from './payloads.ts';
@@ -66,8 +69,6 @@ mqttPacket.writeToStream.cacheNumbers = false;
 
 /** Topics have at most 3 levels below the site; alert keys a few more. */
 const MAX_TOPIC_LEVELS = 16;
-/** Client ids get `<username>:` (at most 33 characters) in front; MQTT 3.1 clients keep their 23. */
-const MAX_CLIENT_ID = 23 + 33;
 const LOG_EVERY_MS = 60_000;
 /**
  * A packet may exceed the payload limit by its topic, client id, credentials or a SUBSCRIBE's
@@ -82,7 +83,7 @@ function remoteOf(client: Client): string {
   return addr ?? 'unknown';
 }
 
-function authError(returnCode: 4 | 5, message: string): AuthenticateError {
+function authError(returnCode: 2 | 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: returnCode as AuthErrorCode });
 }
 
@@ -95,6 +96,8 @@ export class BrokerModule implements Module {
   private readonly throttle: LogThrottle;
   private readonly principals = new WeakMap<Client, Principal>();
   private readonly wills = new WeakMap<Client, ConnectPacket['will']>();
+  /** Clients whose client id authenticate() refuses with CONNACK 2, before any scrypt. */
+  private readonly idRejected = new WeakSet<Client>();
   /** Payload markers of dropped publishes; authorizeForward refuses them. */
   private readonly dropped = new WeakSet<Buffer>();
   /** QoS 1 commands each client sent lately, to spot resends (DUP = 1). */
@@ -151,7 +154,6 @@ export class BrokerModule implements Module {
       // Drives aedes' $SYS heartbeat and its check for orphaned wills (every 4 beats).
       heartbeatInterval: 30_000,
       maxTopicLevels: MAX_TOPIC_LEVELS,
-      maxClientsIdLength: MAX_CLIENT_ID,
       maxInflightInbound: 100,
       preConnect: (client, packet, cb) => this.preConnect(client, packet, cb),
       authenticate: (client, username, password, cb) => this.authenticate(client, username, password, cb),
@@ -265,6 +267,17 @@ export class BrokerModule implements Module {
   // ---- aedes hooks ----------------------------------------------------------------------
 
   private preConnect(client: Client, packet: ConnectPacket, cb: (err: Error | null, ok: boolean) => void): void {
+    const refusal = refuseConnect(packet);
+    if (refusal) {
+      const remote = remoteOf(client);
+      this.warn(`connect:${remote}:${refusal.reason}`, { remote, reason: refusal.reason, protocol_version: packet.protocolVersion }, 'connection refused');
+      // §1.5.3: ill-formed UTF-8 closes the connection; aedes does so when preConnect fails.
+      if (refusal.action === 'close') return cb(new Error(`connection closed: ${refusal.reason}`), false);
+      // Aedes answers CONNACK 1 to any level but 3 and 4 ([MQTT-3.1.2-2]); handing it level 5
+      // takes 3.1 clients down that path (preConnect has no return code of its own).
+      if (refusal.returnCode === 1) packet.protocolVersion = 5;
+      else this.idRejected.add(client);
+    }
     packet.clean = true;
     if (packet.clientId && typeof packet.username === 'string' && packet.username !== '') packet.clientId = `${packet.username}:${packet.clientId}`;
     this.wills.set(client, packet.will);
@@ -273,6 +286,7 @@ export class BrokerModule implements Module {
 
   private authenticate(client: Client, username: string | undefined, password: Buffer | undefined, cb: (err: AuthenticateError | null, ok: boolean | null) => void): void {
     const remote = remoteOf(client);
+    if (this.idRejected.has(client)) return cb(authError(2, 'identifier rejected'), false);
     this.auth.check(username, password, remote).then(
       (r) => {
         if (!r.ok) {
@@ -303,6 +317,8 @@ export class BrokerModule implements Module {
   /** Never calls back with an error (that would disconnect the client); see the header. */
   private authorizePublish(client: Client | null, packet: PublishPacket, cb: (err?: Error | null) => void): void {
     try {
+      // §1.5.3: the one bad publish that closes the connection ([MQTT-1.5.3-1]).
+      if (!wellFormed(packet.topic)) return this.illFormed(client, cb);
       const t = parseTopic(this.site, packet.topic);
       if (client === null) {
         // An orphaned last will, published by aedes after its owner's broker vanished. Wills
@@ -364,6 +380,13 @@ export class BrokerModule implements Module {
     this.drop(packet, cb);
   }
 
+  /** Calls back with an error, so aedes closes the connection (MQTT 3.1.1 §1.5.3). */
+  private illFormed(client: Client | null, cb: (err: Error | null) => void): void {
+    const username = client ? this.principals.get(client)?.username ?? null : null;
+    this.warn(`utf8:${username}`, { username, reason: 'ill_formed_utf8' }, 'connection closed: topic is not well-formed UTF-8');
+    cb(new Error('topic is not well-formed UTF-8'));
+  }
+
   /** Acknowledge normally, but let nothing of it reach a subscriber or the retained store. */
   private drop(packet: PublishPacket, cb: (err?: Error | null) => void): void {
     const marker = Buffer.alloc(0);
@@ -374,6 +397,7 @@ export class BrokerModule implements Module {
   }
 
   private authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void {
+    if (!wellFormed(sub.topic)) return this.illFormed(client, cb);
     const p = this.principals.get(client);
     if (p && maySubscribe(this.site, p, sub.topic)) return cb(null, sub);
     this.counts.aclDenials++;
