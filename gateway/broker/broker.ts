@@ -48,6 +48,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { SensorConfig } from '../config/types.ts';
 import type { BoxContext, Module } from '../shell/module.ts';
+import { withDeadline } from '../shell/timing.ts';
 import { mayPublish, mayRetain, maySubscribe, mayRead, mayWill, type Principal } from './acl.ts';
 import { numberPacketsInEmitOrder } from './emit-order.ts';
 import { Authenticator, DEFAULT_LOCKOUT } from './auth.ts';
@@ -192,14 +193,10 @@ export class BrokerModule implements Module {
   private async close(): Promise<void> {
     const aedes = this.aedes;
     const listeners = this.listeners;
-    const deadline = <T>(p: Promise<T>, ms: number): Promise<T | void> => {
-      let timer: NodeJS.Timeout | undefined;
-      return Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
-    };
     const stopped = listeners?.stopAccepting() ?? Promise.resolve();
-    if (aedes && !aedes.closed) await deadline(new Promise<void>((r) => aedes.close(r)), this.stopDeadlineMs / 2);
+    if (aedes && !aedes.closed) await withDeadline(new Promise<void>((r) => aedes.close(r)), this.stopDeadlineMs / 2, () => undefined);
     listeners?.destroyAll();
-    await deadline(stopped, this.stopDeadlineMs / 2);
+    await withDeadline(stopped, this.stopDeadlineMs / 2, () => undefined);
     this.aedes = null;
     this.listeners = null;
     this.log.info({ stats: this.counts }, 'broker stopped');
@@ -224,13 +221,14 @@ export class BrokerModule implements Module {
       retain: opts.retain ?? false,
       dup: false,
     };
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new BrokerError('E_BROKER_TIMEOUT', `publish to ${topic} not finished in ${this.publishTimeoutMs} ms`)), this.publishTimeoutMs);
+    const published = new Promise<void>((resolve, reject) => {
       aedes.publish(packet, (err) => {
-        clearTimeout(timer);
         if (err) reject(new BrokerError('E_BROKER_PUBLISH', `publish to ${topic} failed: ${err.message}`, { cause: err }));
         else resolve();
       });
+    });
+    return withDeadline(published, this.publishTimeoutMs, (ms): never => {
+      throw new BrokerError('E_BROKER_TIMEOUT', `publish to ${topic} not finished in ${ms} ms`);
     });
   }
 

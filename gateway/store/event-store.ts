@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import type { StoreConfig } from '../config/types.ts';
 import type { Clock } from '../shell/clock.ts';
 import type { BoxContext, Module } from '../shell/module.ts';
+import { withDeadline } from '../shell/timing.ts';
 import { Connection, SEQ_RESERVE } from './connection.ts';
 import { payloadJson, recordToEvent, rowToEvent, type EventRecord } from './database.ts';
 import { diskReason, errorMessage, StoreError } from './errors.ts';
@@ -165,10 +166,7 @@ export class EventStore implements Module {
   }
 
   private async syncedWithin(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)));
-    const outcome = await Promise.race([this.synced().then(() => 'synced' as const), late]);
-    clearTimeout(timer);
+    const outcome = await withDeadline(this.synced().then(() => 'synced' as const), ms, () => 'late' as const);
     if (outcome === 'late') {
       this.log.error({ durableSeq: this.durableSeq(), lastSeq: this.last, waitedMs: ms }, 'stopping although the disk has not confirmed the last events; they are written, not known to be on disk');
     }
