@@ -4,6 +4,7 @@
  * A speaker's `done` report frees its zone's speaker channel in the planner.
  */
 import type { Logger } from 'pino';
+import { BOX_TARGET, topics } from '../broker/topics.ts';
 import type { ActuatorConfig } from '../config/types.ts';
 import type { Effect } from '../planner/types.ts';
 import { toWire } from '../wire.ts';
@@ -71,7 +72,8 @@ export class ActuatorRouter implements Module {
     const payload = JSON.stringify(toWire(rest));
     const issuedAt = performance.now();
     for (const a of targets) {
-      this.publish(`sb/v1/${this.ctx.config.site.id}/cmd/${a.id}`, payload, { qos: 1 }).then(
+      if (a.id === BOX_TARGET) continue; // cmd/box addresses the box (topics.ts); the broker warns at start
+      this.publish(topics(this.ctx.config.site.id).actuatorCommand(a.id), payload, { qos: 1 }).then(
         () => this.sent(a.id, e, issuedAt, meta),
         (err) => this.log.error({ err, actuator: a.id }, 'effect not delivered'),
       );

@@ -11,6 +11,7 @@ zones: [{ id: north }, { id: south }]
 sensors:
   - { id: sm1, kind: smoke, zone: north }
 actuators:
+  - { id: box, kind: siren, zones: [south] }
   - { id: s-north, kind: siren, zones: [north] }
   - { id: s-all, kind: siren, zones: [site] }
   - { id: spk-north, kind: speaker, zones: [north] }
@@ -43,6 +44,12 @@ describe('actuator router', () => {
     expect(sent.map((m) => m.topic)).toEqual(['sb/v1/t/cmd/s-north', 'sb/v1/t/cmd/s-all']);
     expect(sent[0]!.payload).toMatchObject({ type: 'siren', zone: 'north', pattern: 'fire' });
     expect(sent[0]!.payload.at).toBeUndefined();
+  });
+
+  it('never commands an actuator named box: cmd/box addresses the box itself (the broker says so at start)', () => {
+    const { bus, sent } = rig();
+    bus.emit('effect', siren('south'));
+    expect(sent.map((m) => m.topic)).toEqual(['sb/v1/t/cmd/s-all']);
   });
 
   it('warns once per zone that has no speaker, not at every broadcast', () => {
