@@ -1,7 +1,7 @@
 /**
  * The box's Modbus field buses as one module: a link and a scheduler per bus, the sensor poller
  * and the relay sirens. Links that fail to open, or drop, are reopened forever with backoff
- * (1 s doubling to 30 s) while the rest of the box goes on (peer lesson 3).
+ * (1 s doubling to 30 s) while the rest of the box goes on: a link must come back by itself.
  */
 import type { Logger } from 'pino';
 import type { BusConfig, SiteConfig } from '../../gateway/config/types.ts';

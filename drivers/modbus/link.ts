@@ -1,6 +1,6 @@
 /**
  * One physical Modbus link (an RS-485 line or a TCP connection) over modbus-serial, with every
- * open, close and request bounded by a deadline (peer lesson 3: a `close()` that never calls
+ * open, close and request bounded by a deadline (a `close()` that never calls
  * back must not hang the box).
  */
 import modbusSerial from 'modbus-serial';

@@ -1,9 +1,9 @@
 /**
  * Polls Modbus sensors and turns their registers into readings. Each unit is polled on its own
  * interval through its bus's scheduler; a failed read becomes a reading with quality `error`
- * (the engine's health rules make it a fault), never a number (peer lesson 7). A unit that
- * keeps failing is polled less often (backoff up to 60 s) so it cannot starve the bus, and
- * recovers by itself when it answers again (peer lesson 2).
+ * (the engine's health rules make it a fault), never a number. A unit that keeps failing is
+ * polled less often (backoff up to 60 s) so one dead slave cannot starve the bus for the
+ * others, and recovers by itself when it answers again.
  */
 import type { Logger } from 'pino';
 import type { BoxContext, Module } from '../../gateway/shell/module.ts';

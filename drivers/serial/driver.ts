@@ -2,7 +2,7 @@
  * Simple serial sensors (smoke detector panels, ASCII or framed) as a box module: opens the
  * port, turns bytes into readings on the bus, and keeps the link alive by itself: a port that
  * errors or closes (a replugged USB adapter, a restarted pty) is reopened forever with backoff
- * (peer lesson 3). Input that is not a reading is counted per reason and never reaches the bus.
+ * (a link must come back by itself). Input that is not a reading is counted per reason and never reaches the bus.
  */
 import type { Logger } from 'pino';
 import type { SerialPort } from 'serialport';

@@ -1,5 +1,5 @@
 /**
- * Opening and closing a serial port within a deadline (peer lesson 3: a `close()` that never
+ * Opening and closing a serial port within a deadline (a `close()` that never
  * calls back, an open that hangs on a wedged USB adapter). Both the driver and the simulator use
  * these; neither ever waits on serialport's callbacks without a timer.
  */

@@ -16,10 +16,10 @@
  *   their id in 3.1.1, so this is invisible to them.
  * - **Clean sessions only**: preConnect forces `clean = true`. A memory-only broker that
  *   queued QoS 1 messages for every persistent session that never returns would grow without
- *   bound (peer lesson 8); a reconnecting client resubscribes and gets current state from the
+ *   bound over days; a reconnecting client resubscribes and gets current state from the
  *   retained `alert/#` and `status` topics.
  * - **ACL** in acl.ts, applied on publish, subscribe (SUBACK 0x80) and forward (live and
- *   retained messages, peer lesson 9). A last will is checked at CONNECT (CONNACK 5 if its
+ *   retained messages: retained ones delivered past the ACL are a known broker hole). A last will is checked at CONNECT (CONNACK 5 if its
  *   topic is not the device's own status topic).
  * - **Dropping without disconnecting.** When aedes' authorizePublish calls back with an error,
  *   aedes emits `clientError` and closes the connection (MQTT-3.3.5-2 allows that or a
@@ -37,7 +37,7 @@
  *   is overtaken by a later one (a retained alert by a plain event); emit-order.ts renumbers
  *   packets as they are emitted (moscajs/aedes#994).
  * - Slow subscribers: `drainTimeout` disconnects a client whose socket does not drain, so one
- *   frozen panel cannot stall deliveries for everyone (peer lesson 9).
+ *   frozen panel cannot stall deliveries for everyone.
  */
 // First: swaps mqtt-packet's disabled `debug` loggers for no-ops before it loads (quiet-debug.ts).
 import './quiet-debug.ts';

@@ -7,8 +7,8 @@
  * chain ends in a `setImmediate` of its own (aedes' deliverQoS), scheduled from a microtask
  * after the step. So messages wait in an outbox and are built and published together two
  * `setImmediate` hops later, in the loop turn after the command was written to the relay's
- * socket (`afterCommands`; one hop ran the outbox first: measured, the command waited
- * 0.3–0.7 ms for it). Order is kept.
+ * socket (`afterCommands`; after one hop the outbox would run first and hold the command up
+ * by 0.3–0.7 ms). Order is kept.
  */
 import type { Logger } from 'pino';
 import { topics, type SiteTopics } from '../broker/topics.ts';

@@ -17,7 +17,7 @@ export interface StoredEvent {
   /** Monotonic ms since `boot` (the process start that made the event). */
   atMono: number;
   boot: string;
-  /** Whether the wall clock was plausible when the event was made (peer lesson 10). */
+  /** Whether the wall clock was plausible when the event was made (records from before the clock is trusted are flagged). */
   clockTrusted: boolean;
   /** Whatever the caller appended, after a JSON round trip. */
   payload: unknown;

@@ -1,4 +1,5 @@
-// Start, stop, the box's own publish(), and slow or stuck clients (peer lessons 3 and 9).
+// Start, stop, the box's own publish(), and slow or stuck clients (every stop resolves; one slow
+// subscriber must not stall the others).
 import { connect as netConnect, type Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerModule } from '../../gateway/broker/broker.ts';
