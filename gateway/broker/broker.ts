@@ -43,8 +43,6 @@
 import './quiet-debug.ts';
 import { Aedes, type AedesPublishPacket, type AuthErrorCode, type AuthenticateError, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
 import mqttPacket from 'mqtt-packet';
-import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { SensorConfig } from '../config/types.ts';
 import type { BoxContext, Module } from '../shell/module.ts';
@@ -52,7 +50,7 @@ import { withDeadline } from '../shell/timing.ts';
 import { mayPublish, mayRetain, maySubscribe, mayRead, mayWill, type Principal } from './acl.ts';
 import { numberPacketsInEmitOrder } from './emit-order.ts';
 import { Authenticator, DEFAULT_LOCKOUT } from './auth.ts';
-import { ClientErrors } from './client-errors.ts';
+import { logClients, remoteOf } from './client-log.ts';
 import { CommandResends } from './command-resends.ts';
 import { refuseConnect, wellFormed } from './connect-check.ts';
 import { Listeners } from './listeners.ts';
@@ -77,12 +75,6 @@ const LOG_EVERY_MS = 60_000;
  * A payload between the limit and this is acknowledged and dropped like any bad payload.
  */
 const PACKET_OVERHEAD = 4096;
-
-function remoteOf(client: Client): string {
-  const req = client.req as IncomingMessage | undefined;
-  const addr = req?.socket?.remoteAddress ?? (client.conn as Socket).remoteAddress;
-  return addr ?? 'unknown';
-}
 
 function authError(returnCode: 2 | 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: returnCode as AuthErrorCode });
@@ -164,7 +156,7 @@ export class BrokerModule implements Module {
     });
     numberPacketsInEmitOrder(aedes);
     this.aedes = aedes;
-    this.watch(aedes);
+    logClients(aedes, this.log, (c) => this.principals.get(c));
     const listeners = new Listeners((stream, req) => void aedes.handle(stream, req));
     this.listeners = listeners;
     const tcpPort = this.opts.tcpPort ?? mqtt.port;
@@ -230,31 +222,6 @@ export class BrokerModule implements Module {
     return withDeadline(published, this.publishTimeoutMs, (ms): never => {
       throw new BrokerError('E_BROKER_TIMEOUT', `publish to ${topic} not finished in ${ms} ms`);
     });
-  }
-
-  private watch(aedes: Aedes): void {
-    aedes.on('clientReady', (client) => {
-      const p = this.principals.get(client);
-      this.log.info({ client: client.id, username: p?.username, role: p?.role, remote: remoteOf(client) }, 'client connected');
-    });
-    const errors = new ClientErrors((client, { err, failedDeliveries }) => {
-      const slow = /drain timeout|queue limit/i.test(err.message);
-      const fields = { client: client.id, username: this.principals.get(client)?.username, err, failed_deliveries: failedDeliveries };
-      this.log[slow ? 'warn' : 'debug'](fields, slow ? 'slow client disconnected' : 'client disconnected on error');
-    });
-    aedes.on('clientDisconnect', (client) => {
-      if (errors.dropped(client)) return;
-      this.log.info({ client: client.id, username: this.principals.get(client)?.username }, 'client disconnected');
-    });
-    aedes.on('keepaliveTimeout', (client) => {
-      this.log.info({ client: client.id, username: this.principals.get(client)?.username }, 'client keepalive timed out');
-    });
-    aedes.on('clientError', (client, err) => errors.error(client, err));
-    aedes.on('connectionError', (client, err) => {
-      this.log.debug({ remote: remoteOf(client), err }, 'connection error before CONNECT');
-    });
-    // Aedes emits 'error' for persistence failures; unhandled, an EventEmitter would throw.
-    (aedes as unknown as NodeJS.EventEmitter).on('error', (err: Error) => this.log.error({ err }, 'aedes error'));
   }
 
   private warn(key: string, fields: Record<string, unknown>, msg: string): void {
