@@ -112,17 +112,19 @@ export async function startBox(o: BoxOptions): Promise<Box> {
     o.log.warn({ storage: h }, h.degraded ? 'storage degraded: keeping alerts in memory, dropping raw readings' : 'storage recovered');
     publisher.status();
   });
-  const modules: Module[] = [store, broker, engine, actuators, publisher];
-  // Field buses after the engine, so the first readings find it listening.
+  const fieldBuses: Module[] = [];
   if (config.buses.length) {
     const { FieldBuses } = await import('../drivers/modbus/field-buses.ts');
-    modules.splice(3, 0, new FieldBuses(ctx, profiles));
+    fieldBuses.push(new FieldBuses(ctx, profiles));
   }
   const serial = config.serial.length ? await import('../drivers/serial/driver.ts') : null;
-  for (const port of serial ? config.serial : []) {
+  const serialLines: Module[] = (serial ? config.serial : []).map((port) => {
     const devices = Object.fromEntries(Object.entries(port.devices).map(([line, sensor]) => [line, { sensor }]));
-    modules.splice(3, 0, new serial!.SerialSensorDriver(ctx, { path: port.path, baudRate: port.baud, protocol: port.protocol, devices }));
-  }
+    return new serial!.SerialSensorDriver(ctx, { path: port.path, baudRate: port.baud, protocol: port.protocol, devices });
+  });
+  // Start order (stop is the reverse): the log first, so every event has a home; the drivers
+  // after the engine, so the first readings find it listening; the publisher last.
+  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, actuators, publisher];
   const supervisor = new Supervisor(modules, o.log);
   await supervisor.start();
   o.log.info({ config: loggableConfig(config) }, 'effective config');

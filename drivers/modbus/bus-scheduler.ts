@@ -1,5 +1,5 @@
 /**
- * One scheduler per physical bus (peer lesson 1): one FIFO and one transaction in flight per
+ * One scheduler per physical bus (queues per unit id collide on the line): one FIFO and one transaction in flight per
  * line, whatever the unit id — an RS-485 line is half-duplex. Actuator writes jump the queue
  * (a siren command must not wait behind a round of sensor polls). Between transactions the
  * line stays silent for 3.5 characters (Modbus over serial line V1.02 §2.5.1.1; a fixed

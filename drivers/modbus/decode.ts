@@ -1,7 +1,7 @@
 /**
  * Register decoding, pure: raw 16-bit words (or bits) ⇄ raw numbers ⇄ engineering values.
  *
- * Conventions, stated once (peer lesson 7):
+ * Conventions, stated once (word order, byte order, sign and addressing are where decoders go wrong):
  * - A Modbus register is 16 bits sent high byte first (Modbus Application Protocol V1.1b3 §4.2);
  *   `words` here are those registers as unsigned integers 0…0xFFFF, lowest address first.
  * - Word order of 32-bit types is in the type name: `U_DWORD` = high word at the lower address,

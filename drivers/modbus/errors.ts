@@ -43,11 +43,9 @@ export function classify(err: unknown, unit: number | null = null): ModbusError 
   return new ModbusTransportError('E_PORT', msg, unit);
 }
 
-/** Rejects with E_DEADLINE if `p` has not settled in `ms` (peer lesson 3: nothing may hang). */
-export function withDeadline<T>(p: Promise<T>, ms: number, what: string, unit: number | null = null): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ModbusTransportError('E_DEADLINE', `${what}: no answer in ${ms} ms`, unit)), ms);
-  });
-  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+/** For withDeadline (gateway/shell/timing.ts): an E_DEADLINE for `what` that did not answer in time. */
+export function noAnswer(what: string, unit: number | null = null): (ms: number) => never {
+  return (ms) => {
+    throw new ModbusTransportError('E_DEADLINE', `${what}: no answer in ${ms} ms`, unit);
+  };
 }

@@ -1,11 +1,12 @@
 /**
  * The box's Modbus field buses as one module: a link and a scheduler per bus, the sensor poller
  * and the relay sirens. Links that fail to open, or drop, are reopened forever with backoff
- * (1 s doubling to 30 s) while the rest of the box goes on (peer lesson 3).
+ * (1 s doubling to 30 s) while the rest of the box goes on: a link must come back by itself.
  */
 import type { Logger } from 'pino';
 import type { BusConfig, SiteConfig } from '../../gateway/config/types.ts';
 import type { BoxContext, Module } from '../../gateway/shell/module.ts';
+import { backoff, type Backoff } from '../../gateway/shell/timing.ts';
 import { BusScheduler } from './bus-scheduler.ts';
 import { ModbusSerialLink, type Link, type LinkConfig } from './link.ts';
 import { ModbusPoller, type PolledSensor } from './poller.ts';
@@ -16,6 +17,8 @@ export { sensorRegister } from './sensor-register.ts';
 import { RelaySirenDriver, type RelaySiren } from './relay-siren.ts';
 
 export type LinkFactory = (c: LinkConfig) => Link;
+
+const OPEN_RETRY = { firstMs: 1000, maxMs: 30_000 };
 
 export function linkConfig(b: BusConfig): LinkConfig {
   return { id: b.id, type: b.type, path: b.path ?? undefined, host: b.host ?? undefined, port: b.port, baud: b.baud, parity: b.parity, dataBits: b.dataBits, stopBits: b.stopBits, timeoutMs: b.timeoutMs };
@@ -64,7 +67,7 @@ export class FieldBuses implements Module {
 
   async start(): Promise<void> {
     this.running = true;
-    await Promise.all([...this.schedulers.values()].map((s) => this.open(s, 1000)));
+    await Promise.all([...this.schedulers.values()].map((s) => this.open(s, backoff(OPEN_RETRY))));
     await this.sirens.start();
     await this.poller.start();
   }
@@ -78,7 +81,7 @@ export class FieldBuses implements Module {
   }
 
   /** Opens a link; on failure (or a later drop, seen by the watchdog) tries again with backoff. */
-  private async open(s: BusScheduler, backoffMs: number): Promise<void> {
+  private async open(s: BusScheduler, retry: Backoff): Promise<void> {
     if (!this.running) return;
     const id = s.link.config.id;
     try {
@@ -86,8 +89,9 @@ export class FieldBuses implements Module {
       this.log.info({ bus: id }, 'bus open');
       this.watch(s);
     } catch (err) {
+      const backoffMs = retry.next();
       this.log.error({ err, bus: id, retry_in_ms: backoffMs }, 'bus did not open; retrying');
-      const t = setTimeout(() => void this.open(s, Math.min(backoffMs * 2, 30_000)), backoffMs);
+      const t = setTimeout(() => void this.open(s, retry), backoffMs);
       t.unref();
       this.timers.set(id, t);
     }
@@ -100,7 +104,7 @@ export class FieldBuses implements Module {
       if (!this.running || s.link.isOpen()) return;
       clearInterval(t);
       this.log.warn({ bus: id }, 'bus closed; reopening');
-      void s.link.close().then(() => this.open(s, 1000));
+      void s.link.close().then(() => this.open(s, backoff(OPEN_RETRY)));
     }, 2000);
     t.unref();
     this.timers.set(id, t);

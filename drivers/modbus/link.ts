@@ -1,10 +1,11 @@
 /**
  * One physical Modbus link (an RS-485 line or a TCP connection) over modbus-serial, with every
- * open, close and request bounded by a deadline (peer lesson 3: a `close()` that never calls
+ * open, close and request bounded by a deadline (a `close()` that never calls
  * back must not hang the box).
  */
 import modbusSerial from 'modbus-serial';
-import { classify, ModbusTransportError, withDeadline } from './errors.ts';
+import { withDeadline } from '../../gateway/shell/timing.ts';
+import { classify, ModbusTransportError, noAnswer } from './errors.ts';
 import type { Table } from './profile-types.ts';
 
 // CommonJS: the client class is module.exports, and module.exports.default for the typings.
@@ -58,7 +59,7 @@ export class ModbusSerialLink implements Link {
         ? this.client.connectTCP(c.host ?? '127.0.0.1', { port: c.port ?? 502 })
         : this.client.connectRTUBuffered(c.path!, { baudRate: c.baud, parity: c.parity, dataBits: c.dataBits, stopBits: c.stopBits });
     try {
-      await withDeadline(opening, OPEN_DEADLINE_MS, `open ${c.id}`);
+      await withDeadline(opening, OPEN_DEADLINE_MS, noAnswer(`open ${c.id}`));
     } catch (err) {
       void this.close();
       throw classify(err);
@@ -68,7 +69,7 @@ export class ModbusSerialLink implements Link {
 
   async close(): Promise<void> {
     const client = this.client;
-    await withDeadline(new Promise<void>((resolve) => client.close(() => resolve())), CLOSE_DEADLINE_MS, `close ${this.config.id}`).catch(() => undefined);
+    await withDeadline(new Promise<void>((resolve) => client.close(() => resolve())), CLOSE_DEADLINE_MS, () => undefined);
   }
 
   private async call<T>(unit: number, what: string, op: () => Promise<T>): Promise<T> {
@@ -76,7 +77,7 @@ export class ModbusSerialLink implements Link {
     this.client.setID(unit);
     try {
       // modbus-serial has its own timeout; ours is the backstop if it never calls back.
-      return await withDeadline(op(), this.config.timeoutMs + 1000, what, unit);
+      return await withDeadline(op(), this.config.timeoutMs + 1000, noAnswer(what, unit));
     } catch (err) {
       throw classify(err, unit);
     }

@@ -1,12 +1,13 @@
 /**
  * Polls Modbus sensors and turns their registers into readings. Each unit is polled on its own
  * interval through its bus's scheduler; a failed read becomes a reading with quality `error`
- * (the engine's health rules make it a fault), never a number (peer lesson 7). A unit that
- * keeps failing is polled less often (backoff up to 60 s) so it cannot starve the bus, and
- * recovers by itself when it answers again (peer lesson 2).
+ * (the engine's health rules make it a fault), never a number. A unit that keeps failing is
+ * polled less often (backoff up to 60 s) so one dead slave cannot starve the bus for the
+ * others, and recovers by itself when it answers again.
  */
 import type { Logger } from 'pino';
 import type { BoxContext, Module } from '../../gateway/shell/module.ts';
+import { backoffDelay } from '../../gateway/shell/timing.ts';
 import type { BusScheduler } from './bus-scheduler.ts';
 import { decode, engineering } from './decode.ts';
 import type { ModbusError } from './errors.ts';
@@ -127,8 +128,7 @@ export class ModbusPoller implements Module {
       for (const s of u.sensors) this.emit(s.sensor, null);
     }
     // After three failures in a row, back off so a dead unit leaves the line to the others.
-    const backoff = u.failures > 3 ? Math.min(u.pollMs * 2 ** (u.failures - 3), MAX_BACKOFF_MS) : u.pollMs;
-    this.schedule(u, Math.max(backoff, u.pollMs));
+    this.schedule(u, u.failures > 3 ? backoffDelay(u.failures - 3, { firstMs: u.pollMs, maxMs: Math.max(MAX_BACKOFF_MS, u.pollMs) }) : u.pollMs);
   }
 
   private emit(sensor: string, value: number | null): void {

@@ -14,7 +14,7 @@ export type Table = 'coil' | 'discrete' | 'input' | 'holding';
  * Chinese gauges send 32-bit values); no suffix = high word first (Modbus big-endian).
  * Bytes inside a word are always big-endian (the Modbus rule). `S_` types are two's complement.
  * `FLOAT32` is IEEE 754 single precision; NaN and ±Infinity are refused by `decode` (a device
- * that sends them has no value to give, and a failed read is never a number — peer lesson 7).
+ * that sends them has no value to give, and a failed read is never a number).
  */
 export const VALUE_TYPES = ['BOOL', 'U_WORD', 'S_WORD', 'U_DWORD', 'U_DWORD_LE', 'S_DWORD', 'S_DWORD_LE', 'FLOAT32', 'FLOAT32_LE'] as const;
 export type ValueType = (typeof VALUE_TYPES)[number];

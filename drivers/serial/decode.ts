@@ -31,7 +31,7 @@ const NOT_MEASURING = new Set<number>([SMOKE_STATES.indexOf('removed'), SMOKE_ST
  * A smoke detector's record as a sample. State mode: the state index (the panel decides).
  * Analog mode: the obscuration (the box decides against `alarm_db_m`); when the detector
  * sends no obscuration, or says it is removed or tampered with, that is an `error` sample with
- * no value, never a number (peer lesson 7: a removed head reading 0.00 dB/m is not "clear").
+ * no value, never a number (a removed head reading 0.00 dB/m is not "clear").
  * `state` must already be a valid index.
  */
 export function smokeSample(device: string, entry: DeviceEntry, state: number, dbm: number | null): SensorSample {

@@ -2,12 +2,13 @@
  * Simple serial sensors (smoke detector panels, ASCII or framed) as a box module: opens the
  * port, turns bytes into readings on the bus, and keeps the link alive by itself: a port that
  * errors or closes (a replugged USB adapter, a restarted pty) is reopened forever with backoff
- * (peer lesson 3). Input that is not a reading is counted per reason and never reaches the bus.
+ * (a link must come back by itself). Input that is not a reading is counted per reason and never reaches the bus.
  */
 import type { Logger } from 'pino';
 import type { SerialPort } from 'serialport';
 import type { Reading } from '../../gateway/engine/types.ts';
 import type { BoxContext, Module } from '../../gateway/shell/module.ts';
+import { backoff, withDeadline, type Backoff } from '../../gateway/shell/timing.ts';
 import { AsciiLineParser } from './ascii-parser.ts';
 import { FramedParser } from './framed-parser.ts';
 import { closePort, openPort, type SerialBinding } from './port.ts';
@@ -69,7 +70,7 @@ export class SerialSensorDriver implements Module {
   private retryTimer: NodeJS.Timeout | null = null;
   private silenceTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
-  private backoffMs: number;
+  private readonly reopen: Backoff;
   private lastAt = Number.NEGATIVE_INFINITY;
   private lastWarnAt = Number.NEGATIVE_INFINITY;
   private lastLinkWarnAt = Number.NEGATIVE_INFINITY;
@@ -97,7 +98,7 @@ export class SerialSensorDriver implements Module {
     if (opts.protocol !== 'ascii' && opts.protocol !== 'framed') throw new SerialError('E_SERIAL_CONFIG', `protocol ${String(opts.protocol)} is not ascii or framed`);
     const devices = this.resolveDevices(opts);
     this.parser = opts.protocol === 'ascii' ? new AsciiLineParser(devices) : new FramedParser(devices);
-    this.backoffMs = this.o.reopenMs;
+    this.reopen = backoff({ firstMs: this.o.reopenMs, maxMs: this.o.maxReopenMs });
     this.counts = { lines: 0, frames: 0, readings: 0, discarded: Object.fromEntries(DISCARD_REASONS.map((r) => [r, 0])) as Record<DiscardReason, number>, opens: 0 };
   }
 
@@ -109,7 +110,7 @@ export class SerialSensorDriver implements Module {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    this.backoffMs = this.o.reopenMs;
+    this.reopen.reset();
     try {
       await this.connect();
     } catch (err) {
@@ -129,12 +130,9 @@ export class SerialSensorDriver implements Module {
     const port = this.port;
     this.port = null;
     if (port) this.detach(port);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.o.closeTimeoutMs)));
     // An open in flight sees `running` false and closes its port itself (connect()).
     const work = Promise.all([this.connecting?.catch(() => undefined), port ? closePort(port, this.o.closeTimeoutMs) : null]);
-    await Promise.race([work, deadline]);
-    clearTimeout(timer);
+    await withDeadline(work, this.o.closeTimeoutMs, () => undefined);
   }
 
   stats(): SerialStats {
@@ -180,7 +178,7 @@ export class SerialSensorDriver implements Module {
 
   private attach(port: SerialPort): void {
     this.port = port;
-    this.backoffMs = this.o.reopenMs;
+    this.reopen.reset();
     this.counts.opens++;
     port.on('data', (chunk: Buffer) => this.onData(port, chunk));
     port.on('close', (err: Error | null) => this.onLost(port, err ?? new Error('port closed')));
@@ -217,13 +215,12 @@ export class SerialSensorDriver implements Module {
     this.idle(null);
     this.handle(this.parser.flush());
     if (!this.running) return;
-    this.log.warn({ err, retry_in_ms: this.backoffMs }, 'serial port lost; reopening');
+    this.log.warn({ err, retry_in_ms: this.reopen.peek() }, 'serial port lost; reopening');
     this.scheduleRetry();
   }
 
   private scheduleRetry(): void {
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, this.o.maxReopenMs);
+    const delay = this.reopen.next();
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       if (!this.running) return;
@@ -231,7 +228,7 @@ export class SerialSensorDriver implements Module {
         () => this.log.info({ opens: this.counts.opens }, 'serial port reopened'),
         (err: unknown) => {
           if (!this.running) return;
-          this.linkWarn({ err, retry_in_ms: this.backoffMs }, 'serial port reopen failed');
+          this.linkWarn({ err, retry_in_ms: this.reopen.peek() }, 'serial port reopen failed');
           this.scheduleRetry();
         },
       );

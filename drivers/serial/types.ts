@@ -23,7 +23,7 @@ export interface Discard {
 /**
  * A reading as a parser sees it: everything but the time, which the driver stamps when the
  * bytes arrive. `quality` is not `good` when the device reported that it cannot measure
- * (peer lesson 7: never a number then), and `value` is null.
+ * (never a number then), and `value` is null.
  */
 export interface SensorSample {
   sensor: string;

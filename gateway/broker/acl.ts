@@ -19,7 +19,7 @@
  * read patterns (`filterWithin`), so `#`, `sb/v1/+/cmd/x` or `sb/v1/<site>/#` from a device
  * get SUBACK 0x80. An officer's `sb/v1/<site>/#` is granted; the `cmd/<actuator>` messages it
  * would match are withheld per message by `mayRead` in aedes' authorizeForward, which also
- * guards retained messages (peer lesson 9).
+ * guards retained messages (which brokers have leaked past their ACLs).
  */
 import type { AccountRole } from '../config/types.ts';
 import { parseTopic, topics, type ParsedTopic } from './topics.ts';

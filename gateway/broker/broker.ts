@@ -5,7 +5,9 @@
  *
  * Decisions (each tested in test/integration/broker-*.test.ts):
  * - **MQTT 3.1.1 only.** Aedes 1.x answers a protocol level 5 CONNECT with CONNACK 1
- *   (unacceptable protocol version); we do not fork it. MQTT 5 is for the uplink client.
+ *   (unacceptable protocol version); we do not fork it. It would take MQTT 3.1 (level 3), which
+ *   preConnect refuses with CONNACK 1 as well. MQTT 5 is for the uplink client. Client ids over
+ *   128 bytes get CONNACK 2; ill-formed UTF-8 closes the connection (connect-check.ts).
  * - **Nobody is anonymous**: CONNACK 5 without a username, 4 for an unknown user or a wrong
  *   secret, 5 while a username+address is locked out after repeated failures (auth.ts).
  * - **Client ids are per account**: preConnect rewrites a client id `x` to `<username>:x`, so
@@ -14,10 +16,10 @@
  *   their id in 3.1.1, so this is invisible to them.
  * - **Clean sessions only**: preConnect forces `clean = true`. A memory-only broker that
  *   queued QoS 1 messages for every persistent session that never returns would grow without
- *   bound (peer lesson 8); a reconnecting client resubscribes and gets current state from the
+ *   bound over days; a reconnecting client resubscribes and gets current state from the
  *   retained `alert/#` and `status` topics.
  * - **ACL** in acl.ts, applied on publish, subscribe (SUBACK 0x80) and forward (live and
- *   retained messages, peer lesson 9). A last will is checked at CONNECT (CONNACK 5 if its
+ *   retained messages: retained ones delivered past the ACL are a known broker hole). A last will is checked at CONNECT (CONNACK 5 if its
  *   topic is not the device's own status topic).
  * - **Dropping without disconnecting.** When aedes' authorizePublish calls back with an error,
  *   aedes emits `clientError` and closes the connection (MQTT-3.3.5-2 allows that or a
@@ -35,21 +37,22 @@
  *   is overtaken by a later one (a retained alert by a plain event); emit-order.ts renumbers
  *   packets as they are emitted (moscajs/aedes#994).
  * - Slow subscribers: `drainTimeout` disconnects a client whose socket does not drain, so one
- *   frozen panel cannot stall deliveries for everyone (peer lesson 9).
+ *   frozen panel cannot stall deliveries for everyone.
  */
 // First: swaps mqtt-packet's disabled `debug` loggers for no-ops before it loads (quiet-debug.ts).
 import './quiet-debug.ts';
 import { Aedes, type AedesPublishPacket, type AuthErrorCode, type AuthenticateError, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
 import mqttPacket from 'mqtt-packet';
-import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { SensorConfig } from '../config/types.ts';
 import type { BoxContext, Module } from '../shell/module.ts';
+import { withDeadline } from '../shell/timing.ts';
 import { mayPublish, mayRetain, maySubscribe, mayRead, mayWill, type Principal } from './acl.ts';
 import { numberPacketsInEmitOrder } from './emit-order.ts';
 import { Authenticator, DEFAULT_LOCKOUT } from './auth.ts';
+import { logClients, remoteOf } from './client-log.ts';
 import { CommandResends } from './command-resends.ts';
+import { refuseConnect, wellFormed } from './connect-check.ts';
 import { Listeners } from './listeners.ts';
 import { LogThrottle } from './log-throttle.ts';
 import { checkCommand, checkDeviceStatus, checkReading, checkReport, type Checked } from './payloads.ts';
@@ -65,8 +68,6 @@ mqttPacket.writeToStream.cacheNumbers = false;
 
 /** Topics have at most 3 levels below the site; alert keys a few more. */
 const MAX_TOPIC_LEVELS = 16;
-/** Client ids get `<username>:` (at most 33 characters) in front; MQTT 3.1 clients keep their 23. */
-const MAX_CLIENT_ID = 23 + 33;
 const LOG_EVERY_MS = 60_000;
 /**
  * A packet may exceed the payload limit by its topic, client id, credentials or a SUBSCRIBE's
@@ -75,13 +76,7 @@ const LOG_EVERY_MS = 60_000;
  */
 const PACKET_OVERHEAD = 4096;
 
-function remoteOf(client: Client): string {
-  const req = client.req as IncomingMessage | undefined;
-  const addr = req?.socket?.remoteAddress ?? (client.conn as Socket).remoteAddress;
-  return addr ?? 'unknown';
-}
-
-function authError(returnCode: 4 | 5, message: string): AuthenticateError {
+function authError(returnCode: 2 | 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: returnCode as AuthErrorCode });
 }
 
@@ -94,6 +89,8 @@ export class BrokerModule implements Module {
   private readonly throttle: LogThrottle;
   private readonly principals = new WeakMap<Client, Principal>();
   private readonly wills = new WeakMap<Client, ConnectPacket['will']>();
+  /** Clients whose client id authenticate() refuses with CONNACK 2, before any scrypt. */
+  private readonly idRejected = new WeakSet<Client>();
   /** Payload markers of dropped publishes; authorizeForward refuses them. */
   private readonly dropped = new WeakSet<Buffer>();
   /** QoS 1 commands each client sent lately, to spot resends (DUP = 1). */
@@ -150,7 +147,6 @@ export class BrokerModule implements Module {
       // Drives aedes' $SYS heartbeat and its check for orphaned wills (every 4 beats).
       heartbeatInterval: 30_000,
       maxTopicLevels: MAX_TOPIC_LEVELS,
-      maxClientsIdLength: MAX_CLIENT_ID,
       maxInflightInbound: 100,
       preConnect: (client, packet, cb) => this.preConnect(client, packet, cb),
       authenticate: (client, username, password, cb) => this.authenticate(client, username, password, cb),
@@ -160,7 +156,7 @@ export class BrokerModule implements Module {
     });
     numberPacketsInEmitOrder(aedes);
     this.aedes = aedes;
-    this.watch(aedes);
+    logClients(aedes, this.log, (c) => this.principals.get(c));
     const listeners = new Listeners((stream, req) => void aedes.handle(stream, req));
     this.listeners = listeners;
     const tcpPort = this.opts.tcpPort ?? mqtt.port;
@@ -189,14 +185,10 @@ export class BrokerModule implements Module {
   private async close(): Promise<void> {
     const aedes = this.aedes;
     const listeners = this.listeners;
-    const deadline = <T>(p: Promise<T>, ms: number): Promise<T | void> => {
-      let timer: NodeJS.Timeout | undefined;
-      return Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
-    };
     const stopped = listeners?.stopAccepting() ?? Promise.resolve();
-    if (aedes && !aedes.closed) await deadline(new Promise<void>((r) => aedes.close(r)), this.stopDeadlineMs / 2);
+    if (aedes && !aedes.closed) await withDeadline(new Promise<void>((r) => aedes.close(r)), this.stopDeadlineMs / 2, () => undefined);
     listeners?.destroyAll();
-    await deadline(stopped, this.stopDeadlineMs / 2);
+    await withDeadline(stopped, this.stopDeadlineMs / 2, () => undefined);
     this.aedes = null;
     this.listeners = null;
     this.log.info({ stats: this.counts }, 'broker stopped');
@@ -221,36 +213,15 @@ export class BrokerModule implements Module {
       retain: opts.retain ?? false,
       dup: false,
     };
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new BrokerError('E_BROKER_TIMEOUT', `publish to ${topic} not finished in ${this.publishTimeoutMs} ms`)), this.publishTimeoutMs);
+    const published = new Promise<void>((resolve, reject) => {
       aedes.publish(packet, (err) => {
-        clearTimeout(timer);
         if (err) reject(new BrokerError('E_BROKER_PUBLISH', `publish to ${topic} failed: ${err.message}`, { cause: err }));
         else resolve();
       });
     });
-  }
-
-  private watch(aedes: Aedes): void {
-    aedes.on('clientReady', (client) => {
-      const p = this.principals.get(client);
-      this.log.info({ client: client.id, username: p?.username, role: p?.role, remote: remoteOf(client) }, 'client connected');
+    return withDeadline(published, this.publishTimeoutMs, (ms): never => {
+      throw new BrokerError('E_BROKER_TIMEOUT', `publish to ${topic} not finished in ${ms} ms`);
     });
-    aedes.on('clientDisconnect', (client) => {
-      this.log.info({ client: client.id, username: this.principals.get(client)?.username }, 'client disconnected');
-    });
-    aedes.on('keepaliveTimeout', (client) => {
-      this.log.info({ client: client.id, username: this.principals.get(client)?.username }, 'client keepalive timed out');
-    });
-    aedes.on('clientError', (client, err) => {
-      const slow = /drain timeout|queue limit/i.test(err.message);
-      this.log[slow ? 'warn' : 'debug']({ client: client.id, username: this.principals.get(client)?.username, err }, slow ? 'slow client disconnected' : 'client error');
-    });
-    aedes.on('connectionError', (client, err) => {
-      this.log.debug({ remote: remoteOf(client), err }, 'connection error before CONNECT');
-    });
-    // Aedes emits 'error' for persistence failures; unhandled, an EventEmitter would throw.
-    (aedes as unknown as NodeJS.EventEmitter).on('error', (err: Error) => this.log.error({ err }, 'aedes error'));
   }
 
   private warn(key: string, fields: Record<string, unknown>, msg: string): void {
@@ -261,6 +232,17 @@ export class BrokerModule implements Module {
   // ---- aedes hooks ----------------------------------------------------------------------
 
   private preConnect(client: Client, packet: ConnectPacket, cb: (err: Error | null, ok: boolean) => void): void {
+    const refusal = refuseConnect(packet);
+    if (refusal) {
+      const remote = remoteOf(client);
+      this.warn(`connect:${remote}:${refusal.reason}`, { remote, reason: refusal.reason, protocol_version: packet.protocolVersion }, 'connection refused');
+      // §1.5.3: ill-formed UTF-8 closes the connection; aedes does so when preConnect fails.
+      if (refusal.action === 'close') return cb(new Error(`connection closed: ${refusal.reason}`), false);
+      // Aedes answers CONNACK 1 to any level but 3 and 4 ([MQTT-3.1.2-2]); handing it level 5
+      // takes 3.1 clients down that path (preConnect has no return code of its own).
+      if (refusal.returnCode === 1) packet.protocolVersion = 5;
+      else this.idRejected.add(client);
+    }
     packet.clean = true;
     if (packet.clientId && typeof packet.username === 'string' && packet.username !== '') packet.clientId = `${packet.username}:${packet.clientId}`;
     this.wills.set(client, packet.will);
@@ -269,6 +251,7 @@ export class BrokerModule implements Module {
 
   private authenticate(client: Client, username: string | undefined, password: Buffer | undefined, cb: (err: AuthenticateError | null, ok: boolean | null) => void): void {
     const remote = remoteOf(client);
+    if (this.idRejected.has(client)) return cb(authError(2, 'identifier rejected'), false);
     this.auth.check(username, password, remote).then(
       (r) => {
         if (!r.ok) {
@@ -299,6 +282,8 @@ export class BrokerModule implements Module {
   /** Never calls back with an error (that would disconnect the client); see the header. */
   private authorizePublish(client: Client | null, packet: PublishPacket, cb: (err?: Error | null) => void): void {
     try {
+      // §1.5.3: the one bad publish that closes the connection ([MQTT-1.5.3-1]).
+      if (!wellFormed(packet.topic)) return this.illFormed(client, cb);
       const t = parseTopic(this.site, packet.topic);
       if (client === null) {
         // An orphaned last will, published by aedes after its owner's broker vanished. Wills
@@ -360,6 +345,13 @@ export class BrokerModule implements Module {
     this.drop(packet, cb);
   }
 
+  /** Calls back with an error, so aedes closes the connection (MQTT 3.1.1 §1.5.3). */
+  private illFormed(client: Client | null, cb: (err: Error | null) => void): void {
+    const username = client ? this.principals.get(client)?.username ?? null : null;
+    this.warn(`utf8:${username}`, { username, reason: 'ill_formed_utf8' }, 'connection closed: topic is not well-formed UTF-8');
+    cb(new Error('topic is not well-formed UTF-8'));
+  }
+
   /** Acknowledge normally, but let nothing of it reach a subscriber or the retained store. */
   private drop(packet: PublishPacket, cb: (err?: Error | null) => void): void {
     const marker = Buffer.alloc(0);
@@ -370,6 +362,7 @@ export class BrokerModule implements Module {
   }
 
   private authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void {
+    if (!wellFormed(sub.topic)) return this.illFormed(client, cb);
     const p = this.principals.get(client);
     if (p && maySubscribe(this.site, p, sub.topic)) return cb(null, sub);
     this.counts.aclDenials++;

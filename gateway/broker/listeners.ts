@@ -2,7 +2,7 @@
  * The broker's two doors: MQTT over TCP, and MQTT over WebSocket for the panel (any path; the
  * `mqtt` subprotocol that mqtt.js asks for is accepted). Every socket is tracked so `close()`
  * can destroy the ones a stuck client keeps open and still finish within its deadline
- * (peer lesson 3: every close resolves).
+ * (every close resolves, even when a client never lets go).
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';

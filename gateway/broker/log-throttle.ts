@@ -1,6 +1,6 @@
 /**
  * A device stuck sending the same bad payload every second must not wear out the SD card with
- * one warning each (peer lesson 8). Per key (e.g. `rg1:not_json`), the first occurrence is
+ * one warning each (logging wears SD cards out). Per key (e.g. `rg1:not_json`), the first occurrence is
  * logged, then at most one per interval, carrying how many were suppressed in between.
  * Counters in the broker's stats still count every one.
  */

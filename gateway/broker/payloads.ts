@@ -135,7 +135,7 @@ export function unitOf(sensor: SensorConfig): string {
 /**
  * A reading from sensor device `sensor`, stamped `at` on the box's monotonic clock (device
  * clocks are not trusted; a payload `at` is checked for shape and otherwise ignored).
- * A non-`good` quality carries no value (peer lesson 7): a number sent with `error` is dropped
+ * A non-`good` quality carries no value (an error is a flag, never a number): a number sent with `error` is dropped
  * and the error kept.
  */
 export function checkReading(sensor: SensorConfig | undefined, payload: Buffer, maxBytes: number, at: number): Checked<Reading> {

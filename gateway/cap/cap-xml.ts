@@ -2,7 +2,8 @@
  * Alert transitions as OASIS CAP 1.2 messages, the format China's national warning release
  * system (CPEAS) and most public alerting networks take in. One message per transition:
  * `raised` is an Alert, later changes are Updates and the clear is a Cancel, each with a new
- * identifier and `references` to every earlier message of that alert (peer lesson 10).
+ * identifier and `references` to every earlier message of that alert (CAP tools that reused
+ * the identifier had their updates dropped as duplicates).
  * Section numbers below are those of the CAP 1.2 specification (OASIS Standard, 2010);
  * element order is the XSD `sequence`, which validators enforce.
  */

@@ -111,8 +111,8 @@ export function stepSlot(slot: AlertSlot, candidate: Candidate, now: number, out
     }
     // Nothing active and nothing pending: `last` is read only while a duration is pending (and
     // for its rule, which this candidate carries over unchanged), so it keeps the older one.
-    // Holding each reading's fresh candidate for a second got it promoted to the old generation
-    // at 1,000 readings/s, and the box paid for that in mark-compact pauses.
+    // Holding each reading's fresh candidate for a second would promote it to the old
+    // generation at 1,000 readings/s, to be paid for in mark-compact pauses.
     return;
   }
   slot.last = candidate;

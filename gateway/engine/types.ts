@@ -12,7 +12,8 @@ export type SensorKind = 'rain' | 'water_level' | 'smoke';
 
 /**
  * How good a reading is. `good` carries a value; the others carry none and count as errors
- * for the health rules (peer lesson 7: a failed read is a quality flag, never a number).
+ * for the health rules (a failed read is a quality flag, never a number: a busy slave logged as
+ * 0 °C is a false reading).
  */
 export type Quality = 'good' | 'missing' | 'error';
 

@@ -5,6 +5,7 @@
  * from drivers/modbus. A speaker's `done` report frees that speaker's channel in the planner.
  */
 import type { Logger } from 'pino';
+import { BOX_TARGET, topics } from '../broker/topics.ts';
 import type { ActuatorConfig } from '../config/types.ts';
 import type { Effect } from '../planner/types.ts';
 import { servesZone } from '../planner/targets.ts';
@@ -64,7 +65,8 @@ export class ActuatorRouter implements Module {
     if (!a || a.modbus) return;
     const { at: _at, ...rest } = e;
     const issuedAt = performance.now();
-    this.publish(`sb/v1/${this.ctx.config.site.id}/cmd/${a.id}`, JSON.stringify(toWire(rest)), { qos: 1 }).then(
+    if (a.id === BOX_TARGET) return; // cmd/box addresses the box (topics.ts); the broker warns at start
+    this.publish(topics(this.ctx.config.site.id).actuatorCommand(a.id), JSON.stringify(toWire(rest)), { qos: 1 }).then(
       () => this.sent(a.id, e, issuedAt, meta),
       (err) => this.log.error({ err, actuator: a.id }, 'effect not delivered'),
     );

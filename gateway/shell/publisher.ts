@@ -7,10 +7,11 @@
  * chain ends in a `setImmediate` of its own (aedes' deliverQoS), scheduled from a microtask
  * after the step. So messages wait in an outbox and are built and published together two
  * `setImmediate` hops later, in the loop turn after the command was written to the relay's
- * socket (`afterCommands`; one hop ran the outbox first: measured, the command waited
- * 0.3–0.7 ms for it). Order is kept.
+ * socket (`afterCommands`; after one hop the outbox would run first and hold the command up
+ * by 0.3–0.7 ms). Order is kept.
  */
 import type { Logger } from 'pino';
+import { topics, type SiteTopics } from '../broker/topics.ts';
 import { alertSubject } from '../engine/alert-slot.ts';
 import type { AlertTransition } from '../engine/types.ts';
 import { toWire, wallTime } from '../wire.ts';
@@ -36,13 +37,11 @@ export class Publisher implements Module {
   private flushDue = false;
   /** An alert changed: the status (which counts active alerts) is recomputed at the next flush. */
   private statusDue = false;
+  private readonly topics: SiteTopics;
 
   constructor(private readonly ctx: BoxContext, private readonly publish: Publish, private readonly source: StatusSource) {
     this.log = ctx.log.child({ module: 'publisher' });
-  }
-
-  private topic(suffix: string): string {
-    return `sb/v1/${this.ctx.config.site.id}/${suffix}`;
+    this.topics = topics(ctx.config.site.id);
   }
 
   private now(): string {
@@ -74,7 +73,7 @@ export class Publisher implements Module {
         this.log.error({ err, topic: m.topic }, 'message could not be built; not published');
         continue;
       }
-      this.publish(this.topic(m.topic), text, { qos: 1, retain: m.retain }).catch((err) => this.log.error({ err, topic: m.topic }, 'publish failed'));
+      this.publish(m.topic, text, { qos: 1, retain: m.retain }).catch((err) => this.log.error({ err, topic: m.topic }, 'publish failed'));
     }
   }
 
@@ -82,7 +81,7 @@ export class Publisher implements Module {
     const { bus } = this.ctx;
     this.offs.push(
       bus.on('transition', (t) => this.alert(t)),
-      bus.on('logged', (e) => this.send('event', () => ({ seq: e.seq, type: e.type, at: wallTime(e.atWall, this.ctx.config.site.utcOffset), payload: e.payload && typeof e.payload === 'object' ? toWire(e.payload) : e.payload }), false)),
+      bus.on('logged', (e) => this.send(this.topics.event(), () => ({ seq: e.seq, type: e.type, at: wallTime(e.atWall, this.ctx.config.site.utcOffset), payload: e.payload && typeof e.payload === 'object' ? toWire(e.payload) : e.payload }), false)),
     );
     this.status('online');
   }
@@ -102,13 +101,13 @@ export class Publisher implements Module {
     if (key === this.last && state === 'online') return;
     this.last = key;
     this.ctx.bus.emit('status', s);
-    this.send('status', () => s, true);
+    this.send(this.topics.status(), () => s, true);
   }
 
   private alert(t: AlertTransition): void {
     const at = this.now();
     // The retained topic is the alert's subject (`rg1/rain`), so the next occurrence replaces it.
-    this.send(`alert/${alertSubject(t.alert)}`, () => {
+    this.send(this.topics.alert(alertSubject(t.alert)), () => {
       const { at: _at, ...rest } = t;
       return { ...toWire(rest), state: t.transition === 'cleared' ? 'cleared' : 'active', at };
     }, true);

@@ -6,6 +6,7 @@
 import type { Database as Db } from 'better-sqlite3';
 import { eventArgs, metaNumber, openDatabase, prepareStatements, type EventRecord, type Statements } from './database.ts';
 import { migrate } from './schema.ts';
+import type { PendingQueue } from './pending.ts';
 import type { ReadingBatch } from './readings.ts';
 import { WalSync, type SyncFn, type WalSyncEvents } from './wal-sync.ts';
 
@@ -31,6 +32,8 @@ export const CHECKPOINT_ROWS = 4_000;
 export const CHECKPOINT_MS = 60_000;
 /** The meta row the write after a checkpoint sets (see checkpointIfDue): wall ms of the checkpoint. */
 const CHECKPOINTED = 'checkpoint_at';
+/** Held events written per transaction when the disk is back (writeHeld). */
+const RETRY_CHUNK = 500;
 
 export interface ConnectionOptions {
   /** Caps the database (PRAGMA max_page_count, per connection). */
@@ -119,6 +122,15 @@ export class Connection {
     if (reserved !== null) this.reserved = reserved;
     this.rowsSinceCheckpoint += records.length;
     this.walSync?.request(records[records.length - 1]!.seq, records);
+  }
+
+  /** Writes held events in seq order, RETRY_CHUNK per transaction, taking each chunk off the queue once written. */
+  writeHeld(held: PendingQueue): void {
+    while (held.size > 0) {
+      const chunk = held.head(RETRY_CHUNK);
+      this.writeEvents(chunk, true);
+      held.shift(chunk.length);
+    }
   }
 
   writeReadings(batch: ReadingBatch): void {

@@ -4,6 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
+import type { Clock } from '../shell/clock.ts';
 import { errorMessage, StoreError } from './errors.ts';
 import { EVENT_TYPES, type EventType, type StoredEvent } from './types.ts';
 
@@ -91,6 +92,13 @@ export function payloadJson(type: EventType, payload: unknown): string {
   }
   if (json === undefined) throw new StoreError('unserialisable_payload', `payload of a ${type} event has no JSON form`);
   return json;
+}
+
+/** The records of new events, numbered from `afterSeq + 1`, stamped now on `clock`. */
+export function newRecords(clock: Clock, afterSeq: number, events: readonly { type: EventType; payload: unknown }[]): EventRecord[] {
+  const atWall = Math.round(clock.wall());
+  const atMono = clock.mono();
+  return events.map((e, i) => ({ seq: afterSeq + 1 + i, type: e.type, atWall, atMono, boot: clock.boot, clockTrusted: clock.trusted(), json: payloadJson(e.type, e.payload) }));
 }
 
 export function eventArgs(e: EventRecord): [number, string, number, number, string, number, string] {

@@ -20,45 +20,25 @@ import type { Logger } from 'pino';
 import type { StoreConfig } from '../config/types.ts';
 import type { Clock } from '../shell/clock.ts';
 import type { BoxContext, Module } from '../shell/module.ts';
+import { withDeadline } from '../shell/timing.ts';
 import { Connection, SEQ_RESERVE } from './connection.ts';
-import { payloadJson, recordToEvent, rowToEvent, type EventRecord } from './database.ts';
+import { newRecords, recordToEvent, rowToEvent, type EventRecord } from './database.ts';
 import { diskReason, errorMessage, StoreError } from './errors.ts';
 import { FaultMode } from './fault-mode.ts';
 import { historyRows, type HistoryRow } from './history.ts';
 import { syncEvents } from './sync-events.ts';
-import type { SyncFn, WalSyncEvents } from './wal-sync.ts';
+import type { WalSyncEvents } from './wal-sync.ts';
 import { drain, scheduleStoreJobs } from './jobs.ts';
 import { DEFAULT_PENDING_LIMIT } from './pending.ts';
 import { ReadingBuffer, type ReadingBatch } from './readings.ts';
 import { pruneSteps } from './retention.ts';
 import { rollupSteps } from './rollup.ts';
 import { SCHEMA_VERSION } from './schema.ts';
-import { EVENT_TYPES, type DegradeReason, type EventType, type PruneCounts, type ReadingRow, type StoredEvent, type StoreHealth } from './types.ts';
+import { EVENT_TYPES, type DegradeReason, type EventStoreOptions, type EventType, type PruneCounts, type ReadingRow, type StoredEvent, type StoreHealth } from './types.ts';
 
 export { EVENT_TYPES, StoreError };
-export type { DegradeReason, EventType, HistoryRow, PruneCounts, ReadingRow, StoredEvent, StoreHealth };
+export type { DegradeReason, EventStoreOptions, EventType, HistoryRow, PruneCounts, ReadingRow, StoredEvent, StoreHealth };
 export type { StoreErrorCode } from './errors.ts';
-
-export interface EventStoreOptions {
-  /** Overrides `config.store.path`. */
-  path?: string;
-  /** Raw readings are committed at the latest this long after the first of a batch. Default 200. */
-  readingFlushMs?: number;
-  /** …or as soon as this many are waiting. Default 1000. */
-  readingBatchMax?: number;
-  /** While degraded, held events are retried this often. Default 5000. */
-  retryMs?: number;
-  /** Events held in memory at most while degraded. Default 10 000. */
-  pendingLimit?: number;
-  /** Caps the database file's size (SQLite max_page_count); beyond it the store degrades as on a full disk. */
-  maxDbBytes?: number;
-  /** false: no node-schedule jobs (tests call rollup/prune themselves). */
-  schedule?: boolean;
-  /** The fdatasync behind each event commit (tests pass one that fails or waits). */
-  syncFn?: SyncFn;
-  /** stop() waits at most this long for the disk to confirm what was written. Default STOP_SYNC_MS. */
-  stopSyncMs?: number;
-}
 
 /** A hung disk (a dying SD card can hold an fsync for minutes) must not hold the box's stop. */
 export const STOP_SYNC_MS = 5000;
@@ -77,6 +57,8 @@ export class EventStore implements Module {
   private retainAfter = Number.POSITIVE_INFINITY;
   private readonly readings: ReadingBuffer;
   private readonly fault: FaultMode;
+  private readonly retryMs: number;
+  private retryTimer: NodeJS.Timeout | null = null;
   private cancelJobs: (() => void) | null = null;
   /** Without WAL every commit is FULL: then what is written is durable. */
   private syncedTo = 0;
@@ -92,18 +74,13 @@ export class EventStore implements Module {
     this.path = resolve(opts.path ?? ctx.config.store.path);
     this.dir = dirname(this.path);
     this.readings = new ReadingBuffer(opts.readingFlushMs ?? 200, opts.readingBatchMax ?? 1000, (rows) => this.writeReadings(rows));
-    const host = {
-      log: this.log,
-      clock: this.clock,
-      dir: this.dir,
-      started: () => this.started,
-      conn: () => this.conn,
-      reopen: () => this.reopen(),
-      append: (type: EventType, payload: unknown) => this.append(type, payload),
-      discardReadings: () => this.readings.discard(),
+    this.fault = new FaultMode(this.log, opts.pendingLimit ?? DEFAULT_PENDING_LIMIT);
+    this.retryMs = opts.retryMs ?? 5000;
+    const holdAgain = (recs: readonly EventRecord[], err: Error): void => {
+      this.hold(recs);
+      this.diskFailed(err);
     };
-    this.fault = new FaultMode(host, opts.retryMs ?? 5000, opts.pendingLimit ?? DEFAULT_PENDING_LIMIT);
-    this.syncEvents = syncEvents({ log: this.log, clock: this.clock, fault: this.fault, started: () => this.started });
+    this.syncEvents = syncEvents({ log: this.log, clock: this.clock, started: () => this.started, holdAgain });
   }
 
   /** Opens (creating the directory and file), migrates, and resumes the seq after the last run. */
@@ -122,13 +99,14 @@ export class EventStore implements Module {
     const conn = this.conn;
     this.started = true;
     if (conn.journalMode !== 'wal') this.log.warn({ journalMode: conn.journalMode }, 'WAL mode unavailable on this filesystem');
+    this.stopRetry();
     this.fault.reset();
     this.last = Math.max(lastOnDisk, conn.reserved, this.last);
     this.log.info({ path: this.path, schemaVersion: SCHEMA_VERSION, migratedFrom: conn.migratedFrom, lastSeq: this.last }, 'event store open');
     try {
       conn.reserve(this.last + 2 * SEQ_RESERVE);
     } catch (err) {
-      if (!this.fault.failed(err)) {
+      if (!this.diskFailed(err)) {
         this.started = false;
         this.detach();
         throw new StoreError('open_failed', `cannot write the event store at ${this.path}: ${errorMessage(err)}`, { cause: err });
@@ -165,10 +143,7 @@ export class EventStore implements Module {
   }
 
   private async syncedWithin(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)));
-    const outcome = await Promise.race([this.synced().then(() => 'synced' as const), late]);
-    clearTimeout(timer);
+    const outcome = await withDeadline(this.synced().then(() => 'synced' as const), ms, () => 'late' as const);
     if (outcome === 'late') {
       this.log.error({ durableSeq: this.durableSeq(), lastSeq: this.last, waitedMs: ms }, 'stopping although the disk has not confirmed the last events; they are written, not known to be on disk');
     }
@@ -182,13 +157,13 @@ export class EventStore implements Module {
   async stop(): Promise<void> {
     this.cancelJobs?.();
     this.cancelJobs = null;
-    this.fault.stopRetry();
+    this.stopRetry();
     if (!this.started) return void this.detach();
     try {
       this.flushReadings();
       // A sync that fails now still hands its events to the held queue before the last words.
       await this.syncedWithin(this.opts.stopSyncMs ?? STOP_SYNC_MS);
-      this.fault.retry();
+      this.retryHeld();
       const held = this.fault.held;
       if (held.size > 0) {
         this.log.error({ reason: this.fault.reason, events: held.all().map(recordToEvent) }, 'stopping with events that never reached the disk; this log line is their only record');
@@ -198,7 +173,7 @@ export class EventStore implements Module {
     } catch (err) {
       this.log.error({ err }, 'event store did not stop cleanly');
     }
-    this.fault.stopRetry();
+    this.stopRetry();
     this.started = false;
     this.detach();
     this.log.info({ lastSeq: this.last }, 'event store closed');
@@ -221,14 +196,10 @@ export class EventStore implements Module {
   appendMany(events: readonly { type: EventType; payload: unknown }[]): number[] {
     if (!this.started) throw notOpen();
     if (events.length === 0) return [];
-    const c = this.clock;
-    const atWall = Math.round(c.wall());
-    const atMono = c.mono();
-    const recs: EventRecord[] = events.map((e, i) => ({ seq: this.last + 1 + i, type: e.type, atWall, atMono, boot: c.boot, clockTrusted: c.trusted(), json: payloadJson(e.type, e.payload) }));
+    const recs = newRecords(this.clock, this.last, events);
     const seqs = recs.map((r) => r.seq);
     if (this.fault.reason !== null || !this.conn) {
-      this.last = seqs.at(-1)!;
-      for (const r of recs) this.fault.hold(r);
+      this.hold(recs);
       return seqs;
     }
     try {
@@ -237,11 +208,59 @@ export class EventStore implements Module {
       if (!this.conn.walSync) this.syncedTo = this.last;
     } catch (err) {
       if (diskReason(err, this.dir) === null) throw err; // not a disk fault: the seqs stay unused
-      this.last = seqs.at(-1)!;
-      for (const r of recs) this.fault.hold(r);
-      this.fault.failed(err);
+      this.hold(recs);
+      this.diskFailed(err);
     }
     return seqs;
+  }
+
+  /** Keeps events in memory (their seqs are handed out) until the disk takes writes again. */
+  private hold(recs: readonly EventRecord[]): void {
+    for (const r of recs) this.fault.hold(r);
+    this.last = Math.max(this.last, recs.at(-1)?.seq ?? 0);
+  }
+
+  /**
+   * If `err` is a failure of the medium, degrades (or changes the reason) and returns true. A
+   * new degradation drops the raw readings waiting for a batch, starts the retries and holds
+   * its `storage` event like any other.
+   */
+  private diskFailed(err: unknown): boolean {
+    const reason = diskReason(err, this.dir);
+    if (reason === null) return false;
+    const discarded = this.fault.reason === null ? this.readings.discard() : 0;
+    const degraded = this.fault.degrade(reason, err, this.clock.mono(), discarded);
+    if (degraded) {
+      this.retryTimer ??= setInterval(() => this.retryHeld(), this.retryMs).unref();
+      this.hold(newRecords(this.clock, this.last, [{ type: 'storage', payload: degraded }]));
+    }
+    return true;
+  }
+
+  /** Writes held events in seq order; when none are left, the store is healthy again. */
+  private retryHeld(): void {
+    try {
+      const step = this.started ? this.fault.retryStep(this.dir) : null;
+      if (step === null) return;
+      if (step === 'reopen') this.reopen();
+      const conn = this.conn;
+      if (!conn) return;
+      try {
+        conn.writeHeld(this.fault.held);
+      } catch (err) {
+        if (!this.diskFailed(err)) this.log.error({ err }, 'writing held events failed');
+        return;
+      }
+      this.stopRetry();
+      this.append('storage', this.fault.recover(this.clock.mono()));
+    } catch (err) {
+      this.log.error({ err }, 'retrying held events threw');
+    }
+  }
+
+  private stopRetry(): void {
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    this.retryTimer = null;
   }
 
   /** The rain history to rebuild windows from after a restart (history.ts); streamed. */
@@ -333,7 +352,7 @@ export class EventStore implements Module {
       this.conn.writeReadings(batch);
     } catch (err) {
       this.fault.droppedReadings += batch.size;
-      if (!this.fault.failed(err)) this.log.error({ err, readings: batch.size }, 'reading batch not written');
+      if (!this.diskFailed(err)) this.log.error({ err, readings: batch.size }, 'reading batch not written');
     }
   }
 
@@ -366,7 +385,7 @@ export class EventStore implements Module {
       fn();
       return true;
     } catch (err) {
-      if (!this.fault.failed(err)) this.log.error({ err, job: what }, 'store job failed');
+      if (!this.diskFailed(err)) this.log.error({ err, job: what }, 'store job failed');
       return false;
     }
   }

@@ -2,26 +2,24 @@
  * One-minute rollups of raw readings: per sensor and minute, n / errors / min / max / mean /
  * last. Only complete minutes (minute < floor(now / 60 000)) are rolled.
  *
- * Readings without a value (quality `missing` / `error`) are not numbers (peer lesson 7): they
+ * Readings without a value (quality `missing` / `error`) are not numbers (an error is a flag): they
  * count in `errors`, never in n/min/max/mean/last, and a minute with only errors still gets a
  * row (n = 0, the figures NULL) so the history shows the sensor was failing, not absent.
  *
  * Incremental: each run aggregates only the readings inserted since the last run (a rowid mark
  * in meta) and merges them into the rows already there (counts add, min/max widen, means
  * weigh, `last` is the newest by time). Every reading is aggregated exactly once, so a run
- * costs what arrived since the last one — a first version re-aggregated three minutes with a
- * window function and froze the event loop for 0.7 s a minute at 1,000 sensors × 1 Hz. A
- * reading that arrives late (its minute already rolled) is merged into its minute's row.
+ * costs what arrived since the last one, not a re-aggregation of whole minutes. A reading that
+ * arrives late (its minute already rolled) is merged into its minute's row.
  *
  * Chunked: a minute completes all at once, so the run after it has the whole minute to merge
  * (60,000 rows at 1,000 sensors × 1 Hz). Merging costs about 3–4 µs a row (an upsert into
- * readings_1m per sensor and minute), so one transaction for all of it froze the event loop for
- * 54 ms, and chunks of 2,000 rows still for 7–12 ms each (measured). Each transaction now
- * takes at most ROLLUP_CHUNK rows (about 1.7 ms), and the scheduled job yields to the event
- * loop between chunks (`rollupSteps`), so an alarm waits for one chunk at most; after a long
- * downtime the backlog is worked off the same way instead of freezing the box. The merge costs
- * more in total in small chunks (about 0.45 s a minute at 1,000 sensors against 0.24 s in
- * chunks of 2,000); a siren that waits less is worth it.
+ * readings_1m per sensor and minute), so one transaction for all of it would hold the event
+ * loop for about 54 ms. Each transaction takes at most ROLLUP_CHUNK rows (about 1.7 ms), and the
+ * scheduled job yields to the event loop between chunks (`rollupSteps`), so an alarm waits for
+ * one chunk at most; after a long downtime the backlog is worked off the same way instead of
+ * freezing the box. Small chunks cost more in total (about 0.45 s a minute at 1,000 sensors
+ * against 0.24 s in chunks of 2,000); a siren that waits less is worth it.
  */
 import type { Database } from 'better-sqlite3';
 
@@ -58,8 +56,7 @@ const MERGE = `
  * per step; returns rollup rows written. `db` is asked for at each step. What to roll is fixed
  * when the run starts (`rollupRange`) and the merge is prepared once per run: finding where the
  * minute still filling begins scans the rows since the mark, and preparing the merge took as
- * long as merging 100 rows; doing both for every chunk added 1.5–2 ms to each (measured:
- * 250-row chunks went from 3.8 to 1.7 ms, 2,000-row chunks from 9.7 to 7.5 ms).
+ * long as merging 100 rows; doing both for every chunk would add 1.5–2 ms to each.
  */
 export function* rollupSteps(db: () => Database, nowWall: number, chunk = ROLLUP_CHUNK): Generator<void, number> {
   const range = rollupRange(db(), nowWall);

@@ -7,7 +7,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../shell/clock.ts';
 import { recordToEvent, type EventRecord } from './database.ts';
-import type { FaultMode } from './fault-mode.ts';
 import type { WalSyncEvents } from './wal-sync.ts';
 
 /** An fdatasync slower than this is logged (at most once a minute): the SD card may be wearing out. */
@@ -16,8 +15,9 @@ export const SLOW_SYNC_MS = 1000;
 export interface SyncHost {
   log: Logger;
   clock: Clock;
-  fault: FaultMode;
   started(): boolean;
+  /** Holds events whose sync failed (as if never written) and degrades the store for `err`. */
+  holdAgain(unconfirmed: readonly EventRecord[], err: Error): void;
 }
 
 export function syncEvents(host: SyncHost): WalSyncEvents<EventRecord> {
@@ -40,9 +40,8 @@ export function syncEvents(host: SyncHost): WalSyncEvents<EventRecord> {
       host.log.error({ err, durableSeq: durable, writtenSeq: written }, `fdatasync of the log failed: ${unsure}`);
       // Held as if never written (the retry writes them with OR IGNORE, so one that did land is
       // not doubled), and degraded: whatever the fsync said, the disk is not to be trusted.
-      for (const r of unconfirmed) host.fault.hold(r);
       const code = err.code === 'ENOSPC' || err.code === 'EDQUOT' || err.code === 'EROFS' ? err.code : 'EIO';
-      host.fault.failed(Object.assign(new Error(`fdatasync failed (${err.code ?? err.message}): ${unsure}`), { code }));
+      host.holdAgain(unconfirmed, Object.assign(new Error(`fdatasync failed (${err.code ?? err.message}): ${unsure}`), { code }));
     },
   };
 }

@@ -3,6 +3,7 @@
  * appended with a strictly increasing `seq` before it is acted on or reported (DESIGN.md,
  * "Everything that happens is an event"); the uplink is a cursor over `seq`.
  */
+import type { SyncFn } from './wal-sync.ts';
 
 export const EVENT_TYPES = ['transition', 'effect', 'command', 'fault', 'config', 'start', 'stop', 'observation', 'note', 'storage'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -16,7 +17,7 @@ export interface StoredEvent {
   /** Monotonic ms since `boot` (the process start that made the event). */
   atMono: number;
   boot: string;
-  /** Whether the wall clock was plausible when the event was made (peer lesson 10). */
+  /** Whether the wall clock was plausible when the event was made (records from before the clock is trusted are flagged). */
   clockTrusted: boolean;
   /** Whatever the caller appended, after a JSON round trip. */
   payload: unknown;
@@ -53,4 +54,26 @@ export interface PruneCounts {
   readings: number;
   rollups: number;
   events: number;
+}
+
+/** How an EventStore is built (tests shorten the times and inject the disk's faults). */
+export interface EventStoreOptions {
+  /** Overrides `config.store.path`. */
+  path?: string;
+  /** Raw readings are committed at the latest this long after the first of a batch. Default 200. */
+  readingFlushMs?: number;
+  /** …or as soon as this many are waiting. Default 1000. */
+  readingBatchMax?: number;
+  /** While degraded, held events are retried this often. Default 5000. */
+  retryMs?: number;
+  /** Events held in memory at most while degraded. Default 10 000. */
+  pendingLimit?: number;
+  /** Caps the database file's size (SQLite max_page_count); beyond it the store degrades as on a full disk. */
+  maxDbBytes?: number;
+  /** false: no node-schedule jobs (tests call rollup/prune themselves). */
+  schedule?: boolean;
+  /** The fdatasync behind each event commit (tests pass one that fails or waits). */
+  syncFn?: SyncFn;
+  /** stop() waits at most this long for the disk to confirm what was written. Default STOP_SYNC_MS. */
+  stopSyncMs?: number;
 }

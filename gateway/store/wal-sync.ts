@@ -4,10 +4,10 @@
  * An event is written to SQLite's WAL (the OS holds it: it survives kill -9) before anyone acts
  * on it; then one `fdatasync` of the WAL file runs on libuv's thread pool while the box acts. A
  * power cut in that window (0.6 ms median on this machine's disk, a few ms at p99, tens of ms on
- * an SD card) may lose the record of an act, never the act. Before, the commit fsync'd on the
- * main thread first: every siren waited for the disk (p99 4–5.6 ms of a 5 ms budget here) and a
- * slow or worn SD card stalled every reading of every sensor with it, while a failing disk
- * (which throws) already did not delay the siren (fault-mode.ts). See the README, "Durability".
+ * an SD card) may lose the record of an act, never the act. An fsync on the main thread in
+ * front of the act would make every siren wait for the disk (p99 4–5.6 ms of the 5 ms budget
+ * on this machine) and let a slow or worn SD card stall every reading of every sensor. See the
+ * README, "Durability".
  *
  * Group commit: while a sync runs, further requests only raise the mark the next one covers.
  * An fd of the `-wal` file of our own is enough: fdatasync flushes the file, whoever wrote it.

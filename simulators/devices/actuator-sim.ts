@@ -21,7 +21,7 @@ export class ActuatorSim extends MqttDevice {
 
   protected override async started(client: MqttClient): Promise<void> {
     client.on('message', (_topic, payload) => this.onCommand(payload));
-    await client.subscribeAsync(this.topic(`cmd/${this.o.id}`), { qos: 1 });
+    await client.subscribeAsync(this.topics.actuatorCommand(this.o.id), { qos: 1 });
   }
 
   override async stop(): Promise<void> {
@@ -53,7 +53,7 @@ export class ActuatorSim extends MqttDevice {
     const t = setTimeout(() => {
       this.timers.delete(t);
       void this.client
-        ?.publishAsync(this.topic(`actuator/${this.o.id}/report`), JSON.stringify({ report: 'done', activity: c.activity, zone: c.zone }), { qos: 1 })
+        ?.publishAsync(this.topics.actuatorReport(this.o.id), JSON.stringify({ report: 'done', activity: c.activity, zone: c.zone }), { qos: 1 })
         .catch((err) => this.log.error({ err }, 'report not sent'));
     }, text.length * repeat * this.msPerChar);
     this.timers.add(t);

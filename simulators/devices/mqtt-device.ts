@@ -4,6 +4,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { topics, type SiteTopics } from '../../gateway/broker/topics.ts';
 
 export interface DeviceOptions {
   url: string;
@@ -16,16 +17,14 @@ export interface DeviceOptions {
 export abstract class MqttDevice {
   protected client: MqttClient | null = null;
   protected readonly log: Logger;
+  protected readonly topics: SiteTopics;
   constructor(protected readonly o: DeviceOptions) {
     this.log = o.log.child({ device: o.id });
-  }
-
-  protected topic(suffix: string): string {
-    return `sb/v1/${this.o.site}/${suffix}`;
+    this.topics = topics(o.site);
   }
 
   async start(): Promise<void> {
-    const status = this.topic(`device/${this.o.id}/status`);
+    const status = this.topics.deviceStatus(this.o.id);
     this.client = await mqtt.connectAsync(this.o.url, {
       protocolVersion: 4,
       clientId: `${this.o.id}-sim`,
@@ -45,7 +44,7 @@ export abstract class MqttDevice {
     const c = this.client;
     this.client = null;
     if (!c) return;
-    await c.publishAsync(this.topic(`device/${this.o.id}/status`), 'offline', { qos: 1, retain: true }).catch(() => undefined);
+    await c.publishAsync(this.topics.deviceStatus(this.o.id), 'offline', { qos: 1, retain: true }).catch(() => undefined);
     await c.endAsync();
   }
 }
@@ -59,6 +58,6 @@ export class SensorSim extends MqttDevice {
   async publish(value: number | string | null): Promise<void> {
     if (!this.client) return;
     const body = value === null ? { value: null, quality: 'error' } : { value, unit: this.unit };
-    await this.client.publishAsync(this.topic(`sensor/${this.o.id}/reading`), JSON.stringify(body), { qos: 1 });
+    await this.client.publishAsync(this.topics.sensorReading(this.o.id), JSON.stringify(body), { qos: 1 });
   }
 }

@@ -3,6 +3,7 @@
  * a real BrokerModule on 127.0.0.1 with ephemeral ports, real mqtt.js clients, and waits on
  * events with timeouts instead of sleeps.
  */
+import { connect as netConnect, type Socket } from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { BrokerModule, type BrokerOptions } from '../../gateway/broker/broker.ts';
@@ -70,6 +71,13 @@ export async function until(check: () => boolean, what: string, timeoutMs = 3000
   }
 }
 
+/** One pino line as logged: `msg`, `level` (20 debug, 30 info, 40 warn) and the fields. */
+export interface LogLine {
+  msg: string;
+  level: number;
+  [field: string]: unknown;
+}
+
 export interface Msg {
   topic: string;
   text: string;
@@ -104,8 +112,9 @@ export class BrokerRig {
     bus.on('actuatorReport', (r) => this.reports.push(r));
   }
 
-  static async start(config: SiteConfig, opts: BrokerOptions = {}): Promise<BrokerRig> {
-    const log = pino({ level: 'silent' });
+  /** With `logs`, every line the broker logs (debug and up) is parsed into that array. */
+  static async start(config: SiteConfig, opts: BrokerOptions = {}, logs?: LogLine[]): Promise<BrokerRig> {
+    const log = logs ? pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) }) : pino({ level: 'silent' });
     const bus = new Bus(log);
     const broker = new BrokerModule({ config, bus, log, clock: systemClock() }, { tcpPort: 0, wsPort: 0, ...opts });
     await broker.start();
@@ -168,4 +177,27 @@ export function subscribeCode(client: MqttClient, filter: string, qos: 0 | 1 = 0
 /** Publishes with QoS 1 and resolves on PUBACK (so the broker accepted the packet). */
 export function publish1(client: MqttClient, topic: string, payload: string | Buffer, retain = false): Promise<void> {
   return client.publishAsync(topic, payload, { qos: 1, retain }).then(() => undefined);
+}
+
+/** An MQTT string (§1.5.3): two length bytes, then the bytes (a Buffer is sent as it is). */
+export const str = (s: string | Buffer): Buffer => {
+  const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
+  return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
+};
+
+/** One MQTT packet of a body under 128 bytes (a one-byte remaining length). */
+export const packet = (type: number, body: Buffer): Buffer => Buffer.concat([Buffer.from([type, body.length]), body]);
+
+/** MQTT 3.1.1 §3.1: protocol name, level 4, flags (username, password, clean), keepalive 60. */
+export const rawConnect = (clientId: string | Buffer, username: string): Buffer =>
+  packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 60]), str(clientId), str(username), str(secretOf(username))]));
+
+/** A raw TCP client: what it received, and whether the broker closed it. */
+export async function rawClient(port: number): Promise<{ s: Socket; got: () => Buffer; closed: Promise<void> }> {
+  const s = netConnect({ host: '127.0.0.1', port });
+  let got = Buffer.alloc(0);
+  s.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+  const closed = new Promise<void>((r) => s.once('close', () => r()));
+  await new Promise<void>((r) => s.once('connect', () => r()));
+  return { s, got: () => got, closed };
 }

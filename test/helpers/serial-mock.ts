@@ -22,7 +22,7 @@ export interface MockSerial {
   failOpens: number;
   /** Opens never complete. */
   hangOpens: boolean;
-  /** close() never completes (peer lesson 3). */
+  /** close() never completes (as some USB serial adapters' do). */
   hangCloses: boolean;
   /** The latest opened port binding; throws if none is open. */
   latest(): MockPortBinding;

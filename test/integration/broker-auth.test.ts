@@ -3,9 +3,11 @@
 import { connect as netConnect } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SiteConfig } from '../../gateway/config/types.ts';
-import { BrokerRig, Inbox, T, brokerSite, publish1, secretOf, subscribeCode, until } from '../helpers/broker-rig.ts';
+import { BrokerRig, Inbox, T, brokerSite, packet, publish1, rawClient, rawConnect, secretOf, str, subscribeCode, until } from '../helpers/broker-rig.ts';
 
 let config: SiteConfig;
+
+
 let rig: BrokerRig | undefined;
 
 beforeAll(async () => {
@@ -49,13 +51,7 @@ describe('broker authentication', () => {
 
   it('holds packets pipelined behind CONNECT until the secret is checked', async () => {
     rig = await BrokerRig.start(config);
-    const str = (s: string): Buffer => {
-      const b = Buffer.from(s, 'utf8');
-      return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
-    };
-    const packet = (type: number, body: Buffer): Buffer => Buffer.concat([Buffer.from([type, body.length]), body]); // bodies < 128 bytes
-    // MQTT 3.1.1 §3.1: protocol name, level 4, flags (username, password, clean), keepalive 60.
-    const connect = packet(0x10, Buffer.concat([str('MQTT'), Buffer.from([4, 0xc2, 0, 60]), str('pipe'), str('rg1'), str(secretOf('rg1'))]));
+    const connect = rawConnect('pipe', 'rg1');
     const publish = packet(0x32, Buffer.concat([str(T.sensorReading('rg1')), Buffer.from([0, 1]), Buffer.from('{"value":7}')]));
     const s = netConnect({ host: '127.0.0.1', port: rig.broker.tcpPort });
     let got = Buffer.alloc(0);
@@ -127,6 +123,48 @@ describe('broker protocol versions and transports', () => {
     const c = await rig.connect('li', { protocolVersion: 4 });
     expect(c.connected).toBe(true);
     expect(rig.broker.stats().authFailures).toBe(0);
+  });
+
+  it('refuses MQTT 3.1 (MQIsdp, level 3) with CONNACK 1: the box speaks 3.1.1 only', async () => {
+    rig = await BrokerRig.start(config);
+    await expect(rig.connect('li', { protocolVersion: 3, protocolId: 'MQIsdp' })).rejects.toMatchObject({ code: 1 });
+    expect(rig.broker.stats().clients).toBe(0);
+  });
+
+  it('refuses client ids over 128 bytes with CONNACK 2 (MQTT 3.1.1 §3.1.3.1, [MQTT-3.1.3-9])', async () => {
+    rig = await BrokerRig.start(await brokerSite(8192)); // a 5,000-byte CONNECT within the packet limit
+    expect(await rig.connackCode('rg1', secretOf('rg1'), { clientId: 'x'.repeat(5000) })).toBe(2);
+    expect(await rig.connackCode('rg1', secretOf('rg1'), { clientId: '中'.repeat(43) })).toBe(2); // 129 bytes
+    expect(await rig.connackCode('rg1', secretOf('rg1'), { clientId: 'x'.repeat(128) })).toBe(0);
+    expect(await rig.connackCode('rg1', secretOf('rg1'), { clientId: '中'.repeat(42) })).toBe(0); // 126 bytes
+  });
+
+  it('closes a connection whose CONNECT carries ill-formed UTF-8 (MQTT 3.1.1 §1.5.3, [MQTT-1.5.3-1])', async () => {
+    rig = await BrokerRig.start(config);
+    for (const clientId of [Buffer.from([0x61, 0xff, 0x62]), Buffer.from([0xed, 0xa0, 0x80]) /* a surrogate */, Buffer.from([0xc0, 0xaf]) /* overlong '/' */]) {
+      const c = await rawClient(rig.broker.tcpPort);
+      c.s.write(rawConnect(clientId, 'rg1'));
+      await c.closed;
+      expect([...c.got().subarray(0, 4)]).not.toEqual([0x20, 2, 0, 0]); // never accepted
+    }
+    expect(rig.broker.stats().clients).toBe(0);
+  });
+
+  it('closes a connection that publishes or subscribes to a topic of ill-formed UTF-8, and acts on nothing', async () => {
+    rig = await BrokerRig.start(config);
+    const bad = Buffer.concat([Buffer.from(`${T.root}/sensor/rg1`), Buffer.from([0xff]), Buffer.from('/reading')]);
+    const pub = await rawClient(rig.broker.tcpPort);
+    pub.s.write(Buffer.concat([rawConnect('p', 'rg1'), packet(0x32, Buffer.concat([str(bad), Buffer.from([0, 1]), Buffer.from('{"value":7}')]))]));
+    await pub.closed;
+    expect([...pub.got()]).toEqual([0x20, 2, 0, 0]); // CONNACK, and no PUBACK
+    const sub = await rawClient(rig.broker.tcpPort);
+    sub.s.write(Buffer.concat([rawConnect('s', 'li'), packet(0x82, Buffer.concat([Buffer.from([0, 1]), str(Buffer.from([0x73, 0x62, 0x2f, 0xfe])), Buffer.from([0])]))]));
+    await sub.closed;
+    expect([...sub.got()]).toEqual([0x20, 2, 0, 0]); // CONNACK, and no SUBACK
+    // A well-formed topic from the same device still gets through.
+    const rg1 = await rig.connect('rg1');
+    await publish1(rg1, T.sensorReading('rg1'), '{"value": 8}');
+    expect(rig.readings).toMatchObject([{ sensor: 'rg1', value: 8 }]);
   });
 
   it('serves MQTT over WebSocket with the same accounts and ACL', async () => {

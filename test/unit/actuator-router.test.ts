@@ -14,6 +14,7 @@ zones: [{ id: north }, { id: south }, { id: east }]
 sensors:
   - { id: sm1, kind: smoke, zone: north }
 actuators:
+  - { id: box, kind: siren, zones: [south] }
   - { id: s-north, kind: siren, zones: [north] }
   - { id: s-all, kind: siren, zones: [site] }
   - { id: spk-north, kind: speaker, zones: [north] }
@@ -64,6 +65,12 @@ describe('actuator router', () => {
     expect(to('s-north')).toEqual(['siren:north']);
     expect(to('s-all')).toEqual(['siren:north', 'siren:south']);
     expect(sent.at(-1)!.payload).toMatchObject({ zone: 'south', replaces: { reason: 'preempted' } });
+  });
+
+  it('never commands an actuator named box: cmd/box addresses the box itself (the broker says so at start)', () => {
+    const { bus, sent } = rig();
+    for (const e of planned(siren(['south']))) bus.emit('effect', e);
+    expect(sent.map((m) => m.topic)).toEqual(['sb/v1/t/cmd/s-all']);
   });
 
   it('warns once per zone that has no speaker, not at every broadcast', () => {

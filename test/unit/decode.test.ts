@@ -68,7 +68,7 @@ describe('decode / encode', () => {
     expect(encode(true, 'BOOL')).toEqual([1]);
   });
 
-  it('refuses NaN and ±Infinity: no value is not a number (peer lesson 7)', () => {
+  it('refuses NaN and ±Infinity: no value is not a number', () => {
     expect(code(() => decode([0x7fc0, 0x0000], 'FLOAT32'))).toBe('E_NOT_FINITE');
     expect(code(() => decode([0x7f80, 0x0000], 'FLOAT32'))).toBe('E_NOT_FINITE');
     expect(code(() => decode([0x0000, 0xff80], 'FLOAT32_LE'))).toBe('E_NOT_FINITE');

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventStoreOptions } from '../../gateway/store/event-store.ts';
 import { eio, gatedSync } from '../helpers/gated-sync.ts';
-import type { FaultMode } from '../../gateway/store/fault-mode.ts';
 import { SLOW_SYNC_MS, syncEvents } from '../../gateway/store/sync-events.ts';
 import { captureLog, fakeClock, openStore, tempDir } from '../helpers/store-rig.ts';
 import { until } from '../helpers/until.ts';
@@ -115,7 +114,7 @@ describe('a slow disk', () => {
   it('an fdatasync over SLOW_SYNC_MS is warned about, at most once a minute', () => {
     const { log, lines } = captureLog();
     const clock = fakeClock();
-    const on = syncEvents({ log, clock, fault: null as unknown as FaultMode, started: () => true });
+    const on = syncEvents({ log, clock, started: () => true, holdAgain: () => undefined });
     const slow = (): number => lines.filter((l) => String(l.msg).startsWith("the log's disk is slow")).length;
     on.synced(1, SLOW_SYNC_MS - 1);
     expect(slow()).toBe(0);
