@@ -21,10 +21,10 @@ import type { StoreConfig } from '../config/types.ts';
 import type { Clock } from '../shell/clock.ts';
 import type { BoxContext, Module } from '../shell/module.ts';
 import { Connection, SEQ_RESERVE } from './connection.ts';
-import { payloadJson, recordToEvent, rowToEvent, type EventRecord } from './database.ts';
+import { payloadJson, recordToEvent, rowToEvent, type EventRecord, type SnapshotRecord, type StoredSnapshot } from './database.ts';
 import { diskReason, errorMessage, StoreError } from './errors.ts';
 import { FaultMode } from './fault-mode.ts';
-import { historyRows, type HistoryRow } from './history.ts';
+import { historyRows, type HistoryQuery, type HistoryRow } from './history.ts';
 import { syncEvents } from './sync-events.ts';
 import type { SyncFn, WalSyncEvents } from './wal-sync.ts';
 import { drain, scheduleStoreJobs } from './jobs.ts';
@@ -36,7 +36,7 @@ import { SCHEMA_VERSION } from './schema.ts';
 import { EVENT_TYPES, type DegradeReason, type EventType, type PruneCounts, type ReadingRow, type StoredEvent, type StoreHealth } from './types.ts';
 
 export { EVENT_TYPES, StoreError };
-export type { DegradeReason, EventType, HistoryRow, PruneCounts, ReadingRow, StoredEvent, StoreHealth };
+export type { DegradeReason, EventType, HistoryQuery, HistoryRow, PruneCounts, ReadingRow, SnapshotRecord, StoredEvent, StoredSnapshot, StoreHealth };
 export type { StoreErrorCode } from './errors.ts';
 
 export interface EventStoreOptions {
@@ -81,6 +81,8 @@ export class EventStore implements Module {
   /** Without WAL every commit is FULL: then what is written is durable. */
   private syncedTo = 0;
   private readonly syncEvents: WalSyncEvents<EventRecord>;
+  /** A snapshot that came while the disk refused writes: written once it takes them again. */
+  private heldSnapshot: SnapshotRecord | null = null;
 
   constructor(
     ctx: Pick<BoxContext, 'config' | 'log' | 'clock'>,
@@ -104,6 +106,12 @@ export class EventStore implements Module {
     };
     this.fault = new FaultMode(host, opts.retryMs ?? 5000, opts.pendingLimit ?? DEFAULT_PENDING_LIMIT);
     this.syncEvents = syncEvents({ log: this.log, clock: this.clock, fault: this.fault, started: () => this.started });
+    this.fault.onChange((h) => {
+      if (h.degraded || !this.heldSnapshot || !this.conn) return;
+      const snap = this.heldSnapshot;
+      this.heldSnapshot = null;
+      this.guardJob('snapshot', () => this.conn!.bulk(() => this.conn!.st.putSnapshot.run(snap.version, this.last, Math.round(this.clock.wall()), snap.body)));
+    });
   }
 
   /** Opens (creating the directory and file), migrates, and resumes the seq after the last run. */
@@ -216,9 +224,10 @@ export class EventStore implements Module {
 
   /**
    * Appends several events in one transaction and returns their seqs, in order: what one
-   * engine step produced is written together before any of it is acted on (and synced together).
+   * engine step produced is written together before any of it is acted on (and synced together),
+   * with the core's snapshot after them if given (one row, replaced; see `snapshot`).
    */
-  appendMany(events: readonly { type: EventType; payload: unknown }[]): number[] {
+  appendMany(events: readonly { type: EventType; payload: unknown }[], snapshot: SnapshotRecord | null = null): number[] {
     if (!this.started) throw notOpen();
     if (events.length === 0) return [];
     const c = this.clock;
@@ -229,26 +238,33 @@ export class EventStore implements Module {
     if (this.fault.reason !== null || !this.conn) {
       this.last = seqs.at(-1)!;
       for (const r of recs) this.fault.hold(r);
+      this.heldSnapshot = snapshot ?? this.heldSnapshot;
       return seqs;
     }
     try {
-      this.conn.writeEvents(recs, false);
+      this.conn.writeEvents(recs, false, snapshot);
       this.last = seqs.at(-1)!;
       if (!this.conn.walSync) this.syncedTo = this.last;
     } catch (err) {
       if (diskReason(err, this.dir) === null) throw err; // not a disk fault: the seqs stay unused
       this.last = seqs.at(-1)!;
       for (const r of recs) this.fault.hold(r);
+      this.heldSnapshot = snapshot ?? this.heldSnapshot;
       this.fault.failed(err);
     }
     return seqs;
   }
 
-  /** The rain history to rebuild windows from after a restart (history.ts); streamed. */
-  history(sensors: readonly string[], sinceWall: number): IterableIterator<HistoryRow> {
-    if (!this.conn || sensors.length === 0) return ([] as HistoryRow[])[Symbol.iterator]();
+  /** The core's last snapshot (written with the events of a step), or null. Throws if the disk cannot be read. */
+  snapshot(): StoredSnapshot | null {
+    return this.connection().st.getSnapshot.get() ?? null;
+  }
+
+  /** The readings to rebuild windows from after a restart (history.ts); streamed. */
+  history(q: HistoryQuery): IterableIterator<HistoryRow> {
+    if (!this.conn) return ([] as HistoryRow[])[Symbol.iterator]();
     this.readings.flush();
-    return historyRows(this.conn.db, sensors, sinceWall);
+    return historyRows(this.conn.db, q);
   }
 
   /** Queues a raw reading; dropped (and counted) while degraded or closed. */
