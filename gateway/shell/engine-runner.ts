@@ -23,7 +23,7 @@ export class EngineRunner implements Module {
   private core: Core | null = null;
   /** The core as the config starts it: a snapshot is the difference from it (core-snapshot.ts). */
   private pristine: Pristine | null = null;
-  /** Restored from a snapshot: `resume()` has the outside to bring in line, and these transitions to act on. */
+  /** Restored from the log: `resume()` has the outside to bring in line, and these transitions to act on. */
   private restored: AlertTransition[] | null = null;
   private snapshotFailed = false;
   private timer: NodeJS.Timeout | null = null;
@@ -57,7 +57,7 @@ export class EngineRunner implements Module {
       const t0 = performance.now();
       const r = restoreCore(this.core, this.pristine, config, this.source, this.log, wall);
       this.base = Math.round(wall - clock.mono() + r.offset);
-      if (r.snapshot) this.restored = r.transitions;
+      this.restored = r.transitions;
       const alerts = activeAlerts(this.core.engine);
       this.log.info(
         { readings: r.readings, sensors: config.sensors.length, ms: Math.round(performance.now() - t0), snapshot: r.snapshot !== null, alerts: alerts.length, drill: this.core.planner.drill !== null, decided: r.transitions.length },
@@ -83,7 +83,7 @@ export class EngineRunner implements Module {
   }
 
   /**
-   * After a restart from a snapshot, once the actuators listen (box.ts calls it after every
+   * After a restart, once the actuators listen (box.ts calls it after every
    * module started): sirens of alarms still within their pattern start again, lit indicators are
    * lit again (planner/resume.ts), and what the readings since the snapshot decided is acted on.
    */

@@ -8,14 +8,16 @@
  * - The windows are rebuilt by replaying the log's readings through the engine, its
  *   transitions thrown away: rain gauges over 24 h (rollups, then raw), the other sensors' raw
  *   readings over the last minutes (rise windows, smoke confirmations, health counters).
- * - At the boundary — the snapshot's time, or `now − REPLAY_MAX` if it is older — every slot is
+ * - At the boundary — the snapshot's time, or the longest river/smoke duration back (at most
+ *   REPLAY_MAX) if it is older — every slot is
  *   set to the snapshot's state; the readings after the boundary are evaluated against it, which
  *   rebuilds the durations that were counting when the box died. What those readings decide
  *   (the previous run never did: each of its decisions wrote a newer snapshot) is returned, to
  *   be logged and acted on like any step's transitions.
  *
  * Without a snapshot (a log from before it, or one that is corrupt or of another version, which
- * is logged and ignored), every slot is left idle: alerts are raised again by the next readings.
+ * is logged and ignored), the slots are idle at the boundary: alerts are raised again by the
+ * readings, those after the boundary or the next ones.
  */
 import type { Logger } from 'pino';
 import type { SiteConfig } from '../config/types.ts';
@@ -44,7 +46,7 @@ export interface Restored {
   /** The engine's clock is the wall clock plus this (it continues the previous run's clock). */
   offset: number;
   snapshot: CoreSnapshot | null;
-  /** What the readings after the snapshot decide; empty without a snapshot. */
+  /** What the readings after the boundary decide. */
   transitions: AlertTransition[];
   readings: number;
 }
@@ -59,10 +61,15 @@ function windowMs(config: SiteConfig): number {
   return Math.min(ms, WINDOW_MAX);
 }
 
-/** The longest duration an alert can wait out: readings this far back rebuild a pending one. */
+/**
+ * The longest duration a river or smoke alert can wait out: their raw readings this far back
+ * rebuild a pending one. Rain's (30 min by default) is left out: it would make every restart read
+ * half an hour of every other sensor's raw readings; a rain duration pending at an older
+ * snapshot starts again instead, which only delays a clear.
+ */
 function durationMs(config: SiteConfig): number {
   let ms = MINUTE;
-  for (const s of config.sensors) ms = Math.max(ms, s.clearAfterS * 1000, s.kind === 'water_level' ? s.raiseAfterS * 1000 : 0);
+  for (const s of config.sensors) if (s.kind !== 'rain') ms = Math.max(ms, s.clearAfterS * 1000, s.kind === 'water_level' ? s.raiseAfterS * 1000 : 0);
   return Math.min(ms, REPLAY_MAX);
 }
 
@@ -97,8 +104,8 @@ export function restoreCore(core: Core, pristine: Pristine, config: SiteConfig, 
     log.warn({ wall: wallNow, snapshotWall: snap.wall }, 'wall clock behind the last snapshot; the engine clock continues from the snapshot');
     offset = snap.engineNow + 1 - wallNow;
   }
-  const boundary = snap ? Math.max(snap.wall, wallNow - durationMs(config)) : Number.POSITIVE_INFINITY;
-  const rawFrom = Math.min(boundary, wallNow) - windowMs(config);
+  const boundary = Math.max(snap ? snap.wall : Number.NEGATIVE_INFINITY, wallNow - durationMs(config));
+  const rawFrom = boundary - windowMs(config);
   const rain: string[] = [];
   const raw: string[] = [];
   for (const s of config.sensors) (s.kind === 'rain' ? rain : raw).push(s.id);
@@ -143,5 +150,5 @@ export function restoreCore(core: Core, pristine: Pristine, config: SiteConfig, 
   // The readings after a snapshot that failed to apply met idle slots; the planner knows none of what they raised.
   if (failed) core.engine.slots.forEach((s, i) => resetTo(s, pristine.slots[i]));
   resumeAfterDowntime(core.engine, wallNow + offset);
-  return { offset, snapshot: snap, transitions: snap ? transitions : [], readings };
+  return { offset, snapshot: snap, transitions: failed ? [] : transitions, readings };
 }
