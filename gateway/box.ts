@@ -127,8 +127,8 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   await supervisor.start();
   o.log.info({ config: loggableConfig(config) }, 'effective config');
   record(ctx, sink, 'start', { boot: clock.boot, site: config.site.id, sensors: config.sensors.length, actuators: config.actuators.length, buses: config.buses.length, clock_trusted: clock.trusted() });
-  // A restart from the log's snapshot: the actuators listen now (EngineRunner.resume).
-  engine.resume();
+  // After a restart: the actuators listen now (EngineRunner.resume); the alert topics say again what is active.
+  publisher.republish(engine.resume());
   let stopped: Promise<void> | null = null;
   return {
     ctx,

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { createCore, step, type Core, type CoreInput, type CoreOutput } from '../core.ts';
 import { pristineOf, SNAPSHOT_VERSION, takeSnapshot, type Pristine } from '../core-snapshot.ts';
+import { currentState } from '../engine/alert-slot.ts';
 import { activeAlerts } from '../engine/evaluate.ts';
 import type { AlertTransition } from '../engine/types.ts';
 import { plan, windDown } from '../planner/plan.ts';
@@ -86,9 +87,10 @@ export class EngineRunner implements Module {
    * After a restart, once the actuators listen (box.ts calls it after every
    * module started): sirens of alarms still within their pattern start again, lit indicators are
    * lit again (planner/resume.ts), and what the readings since the snapshot decided is acted on.
+   * Returns the active alerts' current states, for the publisher.
    */
-  resume(): void {
-    if (!this.core || !this.restored) return;
+  resume(): AlertTransition[] {
+    if (!this.core || !this.restored) return [];
     const since = performance.now();
     const now = this.now();
     const { engine, planner } = this.core;
@@ -100,6 +102,8 @@ export class EngineRunner implements Module {
       out.notes.push(...p.notes);
     }
     this.emit(out, [], since);
+    // What the retained alert topics must say again (the broker kept them in memory only).
+    return engine.slots.map((s) => currentState(s, now)).filter((t): t is AlertTransition => t !== null);
   }
 
   /** SIGTERM: stop sirens and speech unless an alarm holds them; logged and emitted like any effect. */

@@ -26,7 +26,7 @@ function fakeClock(): Clock & { advance(ms: number): void } {
   return { wall: () => T0 + t, mono: () => t, trusted: () => true, boot: `b-${Math.random()}`, advance: (ms) => void (t += ms) };
 }
 
-async function run(dbPath: string, clock: ReturnType<typeof fakeClock>, totals: number[], errors: string[] = []): Promise<{ seen: AlertTransition[]; active: string[] }> {
+async function run(dbPath: string, clock: ReturnType<typeof fakeClock>, totals: number[], errors: string[] = []): Promise<{ seen: AlertTransition[]; active: string[]; retained: Record<string, unknown>[] }> {
   const config = await boxSite(dbPath);
   const sink = new Writable({ write: (chunk: Buffer, _enc, done) => void (errors.push(chunk.toString()), done()) });
   const box = await startBox({ config, log: pino({ level: 'error' }, sink), clock, tcpPort: 0, wsPort: 0 });
@@ -35,6 +35,11 @@ async function run(dbPath: string, clock: ReturnType<typeof fakeClock>, totals: 
   let readings = 0;
   box.ctx.bus.on('reading', () => readings++);
   let active: string[] = [];
+  const officer = await mqtt.connectAsync(`mqtt://127.0.0.1:${box.broker.tcpPort}`, { protocolVersion: 4, username: 'wang', password: pw('wang'), reconnectPeriod: 0 });
+  const retained: Record<string, unknown>[] = [];
+  officer.on('message', (_t, m, p) => void (p.retain && retained.push(JSON.parse(m.toString()) as Record<string, unknown>)));
+  await officer.subscribeAsync('sb/v1/itest/alert/rg1/rain', { qos: 1 });
+  await new Promise((r) => setTimeout(r, 100));
   const rg = await mqtt.connectAsync(`mqtt://127.0.0.1:${box.broker.tcpPort}`, { protocolVersion: 4, username: 'rg1', password: pw('rg1'), reconnectPeriod: 0 });
   try {
     for (const [i, total] of totals.entries()) {
@@ -45,9 +50,10 @@ async function run(dbPath: string, clock: ReturnType<typeof fakeClock>, totals: 
     active = box.engine.active().filter((a) => a.kind === 'rain').map((a) => `${a.alert}:${a.level}`);
   } finally {
     await rg.endAsync();
+    await officer.endAsync();
     await box.stop();
   }
-  return { seen: seen.filter((t) => t.kind === 'rain'), active };
+  return { seen: seen.filter((t) => t.kind === 'rain'), active, retained };
 }
 
 /** 60 minutes of 1.8 mm/min: 108 mm, red before the restart; then five minutes down. */
@@ -72,6 +78,8 @@ describe('a restart in the middle of a rainstorm', () => {
     const after = await run(db, clock, [500 + 60 * 1.8 + 0.2]);
     expect(after.seen).toEqual([]);
     expect(after.active).toEqual([`${before[1]!.alert}:red`]);
+    // The broker's retained alert topic (in memory, lost with the process) says it again.
+    expect(after.retained).toEqual([expect.objectContaining({ alert: before[1]!.alert, level: 'red', state: 'active' })]);
   }, 60_000);
 
   it.each([
