@@ -10,23 +10,12 @@
  *                     event this process logged (its boot id), in seq order.
  * After start it prints `ready <broker tcp port>`.
  */
-import { writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { startBox } from '../../gateway/box.ts';
 import type { Clock } from '../../gateway/shell/clock.ts';
 import { boxSite } from './box-site.ts';
-
-function say(line: string): void {
-  const buf = Buffer.from(`${line}\n`);
-  for (let off = 0; off < buf.length; ) {
-    try {
-      off += writeSync(1, buf, off);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-    }
-  }
-}
+import { say } from './say.ts';
 
 const [dbPath, wallStart] = process.argv.slice(2);
 if (!dbPath || !wallStart) throw new Error('usage: box-kill9-child.ts DB_PATH WALL_START_MS');
