@@ -16,19 +16,21 @@ import type { PlannerState } from './state.ts';
 import type { Effect, Indicator } from './types.ts';
 
 /**
- * Effects that bring the outside in line with the restored state; `active` are the engine's
- * active alert ids (a memo of an alert the engine no longer holds could never be cleared).
+ * Effects that bring the outside in line with the restored state. `active`: the alerts the engine
+ * holds (only their sirens start again); `keep`: the alerts whose memos stay, the active ones and
+ * those a transition is still coming for (a memo of an alert the engine no longer holds and no
+ * transition names could never be cleared).
  */
-export function resumeAfterRestart(state: PlannerState, active: ReadonlySet<string>, now: number): Effect[] {
+export function resumeAfterRestart(state: PlannerState, active: ReadonlySet<string>, now: number, keep: ReadonlySet<string> = active): Effect[] {
   const effects: Effect[] = [];
   const actions = state.config.actions;
-  for (const id of [...state.alerts.keys()]) if (!active.has(id)) state.alerts.delete(id);
+  for (const id of [...state.alerts.keys()]) if (!keep.has(id)) state.alerts.delete(id);
   for (const ch of state.channels.values()) {
     advanceChannel(ch, now, actions, effects);
     const cur = ch.current;
     if (!cur) continue;
     if (cur.channel === 'siren' && ch.lastSiren) ch.lastSiren.endedAt = Math.min(ch.lastSiren.endedAt, now);
-    if (cur.channel === 'siren' && cur.resumable && cur.priority === 'alarm') {
+    if (cur.channel === 'siren' && cur.resumable && cur.priority === 'alarm' && cur.alert !== null && active.has(cur.alert)) {
       ch.current = null;
       request(ch, { ...cur }, now, actions, effects);
     } else finished(ch, cur.activity, now, actions, effects);

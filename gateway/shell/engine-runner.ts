@@ -94,7 +94,10 @@ export class EngineRunner implements Module {
     const since = performance.now();
     const now = this.now();
     const { engine, planner } = this.core;
-    const out: CoreOutput = { transitions: this.restored, observations: [], effects: resumeAfterRestart(planner, new Set(activeAlerts(engine).map((a) => a.alert)), now), notes: [] };
+    // The readings since the snapshot may have cleared an alert: no siren for it, but its memo stays for the clear.
+    const active = new Set(activeAlerts(engine).map((a) => a.alert));
+    const keep = new Set([...active, ...this.restored.map((t) => t.alert)]);
+    const out: CoreOutput = { transitions: this.restored, observations: [], effects: resumeAfterRestart(planner, active, now, keep), notes: [] };
     this.restored = null;
     for (const t of out.transitions) {
       const p = plan(planner, { type: 'transition', transition: t }, now);
