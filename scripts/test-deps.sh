@@ -1,39 +1,81 @@
 #!/usr/bin/env bash
 # Debian packages the tests need. Run first by `npm test`: as root it installs what is missing
 # (one apt-get update, then one install); otherwise it fails naming the apt-get line.
+#
+# A package counts as installed only when what the tests use of it works: the command runs, the
+# module imports, the library links and loads. A file being present proves nothing: Debian's
+# python3-pymodbus installs its files with `--no-install-recommends`, but its server imports
+# `serial` and `serial_asyncio`, which the package only recommends, so the test's slave failed
+# with `ModuleNotFoundError` on a fresh machine. Every check below is what a test or helper
+# really does, and the checks run again after the install, so a package that installs but still
+# does not work fails here, by name, not in the middle of a test.
 set -euo pipefail
 
-# package → a file or command that proves it is installed
-declare -A PROOF=(
-  [libxml2-utils]=xmllint          # CAP 1.2 schema validation
-  [make]=make
-  [gcc]=gcc                        # firmware host tests, simavr harness
-  [gcc-avr]=avr-gcc                # firmware AVR build
-  [avr-libc]=/usr/lib/avr/include/avr/io.h
-  [simavr]=simavr
-  [libsimavr-dev]=/usr/include/simavr/sim_avr.h
-  [libelf-dev]=/usr/include/libelf.h
-  [python3-pymodbus]=/usr/lib/python3/dist-packages/pymodbus  # a Modbus slave nobody here wrote
-  [mbpoll]=mbpoll                  # a Modbus master nobody here wrote (libmodbus)
-  [socat]=socat                    # pty pairs standing in for RS-485 lines
+probe_dir=$(mktemp -d)
+trap 'rm -rf "$probe_dir"' EXIT
+
+# Compile and run a tiny simavr harness: what firmware/sim/harness.c does (libsimavr-dev's
+# header, libsimavr's ATmega328P core, libelf-dev for the firmware loader).
+simavr_links() {
+  cat >"$probe_dir/sim.c" <<'C'
+#include <sim_avr.h>
+#include <sim_elf.h>
+int main(void) { avr_t *avr = avr_make_mcu_by_name("atmega328p"); return avr ? 0 : 1; }
+C
+  gcc -I/usr/include/simavr "$probe_dir/sim.c" -o "$probe_dir/sim" -lsimavr -lelf -lpthread -lutil &&
+    "$probe_dir/sim"
+}
+
+# The AVR firmware build: avr-gcc with avr-libc's headers and start files, linked for the MCU.
+avr_builds() {
+  printf '#include <avr/io.h>\nint main(void) { DDRB = 1; return 0; }\n' >"$probe_dir/avr.c"
+  avr-gcc -mmcu=atmega328p -Os "$probe_dir/avr.c" -o "$probe_dir/avr.elf" && avr-size "$probe_dir/avr.elf"
+}
+
+gcc_builds() {
+  printf 'int main(void) { return 0; }\n' >"$probe_dir/host.c"
+  gcc -std=c99 "$probe_dir/host.c" -o "$probe_dir/host" && "$probe_dir/host"
+}
+
+# test/helpers/modbus-pymodbus-slave.py, run by /usr/bin/python3 (Debian's interpreter; the
+# python3 first on PATH may be another one without Debian's modules).
+pymodbus_imports() {
+  /usr/bin/python3 -c 'import serial, serial_asyncio
+from pymodbus.datastore import ModbusServerContext, ModbusSlaveContext, ModbusSparseDataBlock
+from pymodbus.server.async_io import ModbusTcpServer'
+}
+
+# package → the check that proves the tests can use it
+declare -A CHECK=(
+  [libxml2-utils]="printf '<a/>' | xmllint --noout -"            # CAP 1.2 schema validation
+  [make]="make --version"
+  [gcc]="gcc_builds"                                              # firmware host tests, simavr harness
+  [gcc-avr]="avr_builds"                                          # firmware AVR build
+  [avr-libc]="avr_builds"
+  [binutils-avr]="avr_builds"
+  [simavr]="simavr_links"
+  [libsimavr-dev]="simavr_links"
+  [libelf-dev]="simavr_links"
+  [python3-pymodbus]="pymodbus_imports"                           # a Modbus slave nobody here wrote
+  [python3-serial]="pymodbus_imports"                             # only recommended by pymodbus,
+  [python3-serial-asyncio]="pymodbus_imports"                     # but its server imports both
+  [mbpoll]="mbpoll -h"                                            # a Modbus master nobody here wrote (libmodbus)
+  [socat]="socat -V"                                              # pty pairs standing in for RS-485 lines
 )
 
-missing=()
-for pkg in "${!PROOF[@]}"; do
-  proof=${PROOF[$pkg]}
-  if [[ $proof == /* ]]; then
-    [[ -e $proof ]] || missing+=("$pkg")
-  else
-    command -v "$proof" >/dev/null 2>&1 || missing+=("$pkg")
-  fi
-done
-mapfile -t missing < <(printf '%s\n' "${missing[@]}" | grep -v '^$' | sort -u || true)
+failing() {
+  local pkg
+  for pkg in "${!CHECK[@]}"; do
+    (eval "${CHECK[$pkg]}") >/dev/null 2>&1 || echo "$pkg"
+  done | sort -u
+}
 
+mapfile -t missing < <(failing)
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
 fi
 if [[ $(id -u) -ne 0 ]]; then
-  echo "test-deps: missing Debian packages. Install them with:" >&2
+  echo "test-deps: these Debian packages are missing or do not work: ${missing[*]}" >&2
   echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
   exit 1
 fi
@@ -41,3 +83,13 @@ echo "test-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+mapfile -t still < <(failing)
+if [[ ${#still[@]} -ne 0 ]]; then
+  echo "test-deps: installed, but these still fail their check: ${still[*]}" >&2
+  for pkg in "${still[@]}"; do
+    echo "--- $pkg: ${CHECK[$pkg]}" >&2
+    (eval "${CHECK[$pkg]}") 2>&1 | tail -5 >&2 || true
+  done
+  exit 1
+fi

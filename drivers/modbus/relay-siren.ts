@@ -10,7 +10,6 @@
  */
 import type { Logger } from 'pino';
 import type { Effect } from '../../gateway/planner/types.ts';
-import { servesZone } from '../../gateway/shell/actuators.ts';
 import type { BoxContext, Module } from '../../gateway/shell/module.ts';
 import type { BusScheduler } from './bus-scheduler.ts';
 import type { ActionDef, DeviceProfile } from './profile-types.ts';
@@ -67,7 +66,7 @@ export class RelaySirenDriver implements Module {
   private onEffect(e: Effect): void {
     if (e.type !== 'siren' && e.type !== 'siren_off') return;
     for (const s of this.sirens) {
-      if (!servesZone(s.zones, e.zone)) continue;
+      if (s.actuator !== e.actuator) continue; // the planner decided per physical siren
       const p = this.playing.get(s.actuator);
       if (e.type === 'siren_off') {
         if (p && p.activity !== e.activity) continue; // an older pattern's stop

@@ -12,6 +12,7 @@
  *   puts snake_case on the wire.
  * Actuator report (`actuator/<id>/report`):
  *   `{"report": "done"|"state"|"fault", "activity"?: "…", "zone"?: "…", "detail"?: {…}}`
+ *   (`zone` is accepted but not needed: a `done` frees the reporting speaker, named by its login)
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import type { AccountRole, SensorConfig } from '../config/types.ts';

@@ -1,19 +1,24 @@
 /**
- * One output channel (the sirens or the speakers of one zone): what plays now and what waits.
- * A higher priority pre-empts; a lower or equal one waits its turn. A new level of the same
+ * One output channel, one physical siren or speaker (see targets.ts): what plays now and what
+ * waits. A higher rank pre-empts; a lower or equal one waits. The rank is the priority, then,
+ * within a priority, the item's urgency (state.ts `SoundSpec.urgency`). A new level of the same
  * alert replaces that alert's own sound at once.
  */
 import type { ActionsConfig } from '../config/types.ts';
 import { clampSteps, onStepAt, patternMs } from './siren-limits.ts';
+import type { ChannelKind } from './targets.ts';
 import type { Effect, Priority, Source, StopReason } from './types.ts';
 import { priorityRank } from './types.ts';
 import { alertSubject } from '../engine/alert-slot.ts';
 
 export interface Item {
   activity: string;
+  /** The zone of the request this actuator plays it for (the first requested zone it serves). */
   zone: string;
-  channel: 'siren' | 'speaker';
+  channel: ChannelKind;
   priority: Priority;
+  /** Orders items of one priority (higher first); 0 for all but automatic alarms. */
+  urgency: number;
   source: Source;
   by: string;
   alert: string | null;
@@ -32,14 +37,24 @@ export interface Item {
 }
 
 export interface Channel {
+  kind: ChannelKind;
+  /** The actuator this channel drives; null for a zone no actuator of its kind serves. */
+  actuator: string | null;
   current: Item | null;
   queue: Item[];
   /** The last siren pattern that played and when it stopped, for the on-time limit. */
   lastSiren: { steps: number[]; startedAt: number; endedAt: number } | null;
 }
 
-export function newChannel(): Channel {
-  return { current: null, queue: [], lastSiren: null };
+export function newChannel(kind: ChannelKind, actuator: string | null): Channel {
+  return { kind, actuator, current: null, queue: [], lastSiren: null };
+}
+
+/** Urgency stays below this, so no urgency lifts an item over a higher priority. */
+const URGENCY_SPAN = 100;
+
+function rank(i: Item): number {
+  return priorityRank(i.priority) * URGENCY_SPAN + Math.min(i.urgency, URGENCY_SPAN - 1);
 }
 
 /** Continuous on-time the siren already has at `now`, if the new pattern follows without a rest. */
@@ -53,32 +68,34 @@ function alreadyOnS(ch: Channel, now: number, restS: number): number {
 function start(ch: Channel, item: Item, now: number, actions: ActionsConfig, out: Effect[]): void {
   item.startedAt = now;
   ch.current = item;
+  const address = { actuator: ch.actuator, zone: item.zone, activity: item.activity };
   const attribution = { priority: item.priority, source: item.source, by: item.by, alert: item.alert, drill: item.drill };
   if (item.channel === 'siren') {
     const { steps, clamped } = clampSteps(item.steps!, actions.sirenMaxOnS, actions.sirenRestS, alreadyOnS(ch, now, actions.sirenRestS));
     item.endsAt = now + patternMs(steps);
     ch.lastSiren = { steps, startedAt: now, endedAt: item.endsAt };
-    out.push({ type: 'siren', at: now, zone: item.zone, activity: item.activity, ...attribution, pattern: item.pattern!, steps, clamped });
+    out.push({ type: 'siren', at: now, ...address, ...attribution, pattern: item.pattern!, steps, clamped });
   } else {
     item.endsAt = now + actions.broadcastMaxS * 1000;
-    out.push({ type: 'broadcast', at: now, zone: item.zone, activity: item.activity, ...attribution, chime: true, repeat: item.repeat!, textZh: item.textZh!, textEn: item.textEn! });
+    out.push({ type: 'broadcast', at: now, ...address, ...attribution, chime: true, repeat: item.repeat!, textZh: item.textZh!, textEn: item.textEn! });
   }
 }
 
 function halt(ch: Channel, now: number, reason: StopReason, by: string, out: Effect[]): Item {
   const item = ch.current!;
   ch.current = null;
+  const address = { actuator: ch.actuator, zone: item.zone, activity: item.activity };
   if (item.channel === 'siren') {
     if (ch.lastSiren) ch.lastSiren.endedAt = now;
-    out.push({ type: 'siren_off', at: now, zone: item.zone, activity: item.activity, reason, by });
-  } else out.push({ type: 'broadcast_stop', at: now, zone: item.zone, activity: item.activity, reason, by });
+    out.push({ type: 'siren_off', at: now, ...address, reason, by });
+  } else out.push({ type: 'broadcast_stop', at: now, ...address, reason, by });
   return item;
 }
 
 function enqueue(ch: Channel, item: Item, front = false): void {
-  const rank = priorityRank(item.priority);
+  const r = rank(item);
   // After every item of higher rank, and after (or, when resuming, before) those of equal rank.
-  let i = ch.queue.findIndex((q) => (front ? priorityRank(q.priority) <= rank : priorityRank(q.priority) < rank));
+  let i = ch.queue.findIndex((q) => (front ? rank(q) <= r : rank(q) < r));
   if (i < 0) i = ch.queue.length;
   ch.queue.splice(i, 0, item);
 }
@@ -92,11 +109,14 @@ function next(ch: Channel, now: number, actions: ActionsConfig, out: Effect[]): 
  * Puts an item on the channel. Whatever the channel holds for the same alert is replaced, and
  * so is a waiting or playing all-clear for the same subject (the river probe that cleared and
  * is rising again; a newer all-clear for it): a flapping sensor never builds up a backlog of
- * stale "cleared" announcements that would play long after the fact.
+ * stale "cleared" announcements that would play long after the fact. On a siren, an alarm
+ * replaces every all-clear there, whatever it clears: 解除警报 heard after an alarm pattern
+ * tells the people who heard it that the danger is over.
  */
 export function request(ch: Channel, item: Item, now: number, actions: ActionsConfig, out: Effect[]): void {
   const subject = item.alert ? alertSubject(item.alert) : (item.clears ?? null);
-  const supersedes = (q: Item): boolean => (item.alert !== null && q.alert === item.alert) || (subject !== null && q.clears === subject);
+  const alarmOnSiren = item.channel === 'siren' && item.alert !== null;
+  const supersedes = (q: Item): boolean => (item.alert !== null && q.alert === item.alert) || (subject !== null && q.clears === subject) || (alarmOnSiren && q.clears !== undefined);
   if (subject !== null && ch.queue.length) ch.queue = ch.queue.filter((q) => !supersedes(q));
   const cur = ch.current;
   if (!cur) return start(ch, item, now, actions, out);
@@ -104,7 +124,7 @@ export function request(ch: Channel, item: Item, now: number, actions: ActionsCo
     halt(ch, now, 'replaced', 'planner', out);
     return start(ch, item, now, actions, out);
   }
-  if (priorityRank(item.priority) > priorityRank(cur.priority)) {
+  if (rank(item) > rank(cur)) {
     halt(ch, now, 'preempted', 'planner', out);
     if (cur.resumable) enqueue(ch, cur, true);
     return start(ch, item, now, actions, out);

@@ -2,13 +2,19 @@
  * What an alert transition makes the box do. Red and orange sound sirens and speak (priority
  * `alarm`); yellow and blue at or above the broadcast level speak (`advisory`); a smoke
  * pre-alarm and sensor faults only light the panel, for a person to check.
+ *
+ * Two alarms on one actuator (a site-wide rainstorm and a building fire on the same siren) are
+ * ordered by urgency within their priority: the higher level first; at the same level a
+ * confirmed fire first, because a fire is local and immediate (the people in that building
+ * must leave now) while a rainstorm or flood alarm gives minutes to hours. The other resumes
+ * afterwards. Otherwise the first keeps the actuator and the second waits.
  */
 import type { AlertTransition, Level } from '../engine/types.ts';
 import { levelRank } from '../engine/types.ts';
 import { alertSubject } from '../engine/alert-slot.ts';
 import { stopWhere } from './channels.ts';
-import type { Ctx } from './state.ts';
-import { sound } from './state.ts';
+import type { AlertMemo, Ctx } from './state.ts';
+import { channelKeys, sound } from './state.ts';
 import { announce } from './template.ts';
 import type { Priority } from './types.ts';
 
@@ -20,10 +26,30 @@ function zonesOf(ctx: Ctx, t: AlertTransition): string[] {
   return [...zones];
 }
 
-function sirenPattern(ctx: Ctx, t: AlertTransition): string | null {
+function sirenPattern(ctx: Ctx, t: { kind: AlertTransition['kind']; level: Level }): string | null {
   const a = ctx.st.config.actions;
   if (t.kind === 'smoke') return t.level === 'red' ? a.firePattern : null;
   return a.levelPatterns[t.level] ?? null;
+}
+
+/** Rank within a priority (see the top of this file): level first, then fire over rain and flood. */
+function urgencyOf(t: AlertTransition): number {
+  return levelRank(t.level) * 2 + (t.kind === 'smoke' ? 1 : 0);
+}
+
+/** An active alert that sounded and still would at its level holds its sirens, silenced or not. */
+function holdsSirens(ctx: Ctx, m: AlertMemo): boolean {
+  return m.sounded && sirenPattern(ctx, m) !== null;
+}
+
+/**
+ * The sirens where an all-clear must not sound: those another active alarm holds. 解除警报
+ * heard there would tell people that alarm is over too (its speech says which alert cleared).
+ */
+function heldSirens(ctx: Ctx): Set<string> {
+  const held = new Set<string>();
+  for (const m of ctx.st.alerts.values()) if (holdsSirens(ctx, m)) for (const k of channelKeys(ctx.st, m.zones, ['siren'])) held.add(k);
+  return held;
 }
 
 /** Does this alert speak to the public at this level? */
@@ -33,11 +59,11 @@ function speaks(ctx: Ctx, t: AlertTransition, level: Level): boolean {
   return levelRank(level) >= levelRank(ctx.st.config.actions.broadcastMinLevel);
 }
 
+/** On every channel of the kinds, wherever the alert's sound went. */
 function stopAlert(ctx: Ctx, alert: string, reason: 'cleared' | 'replaced', kinds: ('siren' | 'speaker')[]): void {
   const { st, now, effects } = ctx;
-  for (const [key, ch] of st.channels) {
-    if (!kinds.some((k) => key.endsWith(`/${k}`))) continue;
-    stopWhere(ch, (i) => i.alert === alert, now, reason, 'planner', st.config.actions, effects);
+  for (const ch of st.channels.values()) {
+    if (kinds.includes(ch.kind)) stopWhere(ch, (i) => i.alert === alert, now, reason, 'planner', st.config.actions, effects);
   }
 }
 
@@ -54,11 +80,13 @@ export function onTransition(ctx: Ctx, t: AlertTransition): void {
     case 'escalated': {
       const m = memo ?? { level: t.level, kind: t.kind, zones, acked: false, silencedAt: null, sounded: false, broadcast: false };
       m.level = t.level;
+      // A second detector may bring more sound zones: silence and all-clears must know them all.
+      for (const z of zones) if (!m.zones.includes(z)) m.zones.push(z);
       st.alerts.set(t.alert, m);
       if (!speaks(ctx, t, t.level)) return;
       const silenced = m.silencedAt !== null && levelRank(t.level) <= levelRank(m.silencedAt);
       const pattern = silenced ? null : sirenPattern(ctx, t);
-      sound(ctx, { ...base, pattern, speech });
+      sound(ctx, { ...base, urgency: urgencyOf(t), pattern, speech });
       m.sounded ||= pattern !== null;
       m.broadcast = true;
       return;
@@ -77,7 +105,7 @@ export function onTransition(ctx: Ctx, t: AlertTransition): void {
       stopAlert(ctx, t.alert, 'cleared', ['siren', 'speaker']);
       const allClear = memo.sounded && memo.silencedAt === null ? st.config.actions.allClearPattern : null;
       if (allClear || memo.broadcast) {
-        sound(ctx, { ...base, alert: null, clears: alertSubject(t.alert), priority: 'advisory', pattern: allClear, speech: memo.broadcast ? speech : null });
+        sound(ctx, { ...base, alert: null, clears: alertSubject(t.alert), priority: 'advisory', pattern: allClear, sirenSkip: allClear ? heldSirens(ctx) : undefined, speech: memo.broadcast ? speech : null });
       }
       return;
     }

@@ -6,7 +6,7 @@ import type { AlertKind, Level } from '../engine/types.ts';
 import { LEVEL_ZH } from '../engine/text.ts';
 import { finished, stopWhere, type Item } from './channels.ts';
 import type { Ctx } from './state.ts';
-import { channel, sound } from './state.ts';
+import { channelsIn, sound } from './state.ts';
 import { announce } from './template.ts';
 import type { Command, Priority, Source, StopReason } from './types.ts';
 
@@ -24,22 +24,22 @@ function allZones(ctx: Ctx, zones: string[] | undefined): string[] {
   return zones && zones.length ? zones : ctx.st.config.zones.map((z) => z.id);
 }
 
-/** Stops matching items on the given channel kinds in the zones. */
+/**
+ * Stops matching items on the actuators of the given kinds that serve the zones. A site-wide
+ * siren serves every zone, so silencing building 3 silences it too: it is heard there, and
+ * the planner must not believe a siren still plays what the officer had stopped.
+ */
 function stopIn(ctx: Ctx, zones: string[], kinds: ('siren' | 'speaker')[], match: (i: Item) => boolean, reason: StopReason, by: string): Item[] {
   const removed: Item[] = [];
-  for (const zone of zones) {
-    for (const kind of kinds) {
-      const ch = ctx.st.channels.get(`${zone}/${kind}`);
-      if (ch) removed.push(...stopWhere(ch, match, ctx.now, reason, by, ctx.st.config.actions, ctx.effects));
-    }
-  }
+  for (const ch of channelsIn(ctx.st, zones, kinds)) removed.push(...stopWhere(ch, match, ctx.now, reason, by, ctx.st.config.actions, ctx.effects));
   return removed;
 }
 
-/** Silencing holds every active alert sounding in those zones at its level. */
-function silenceAlerts(ctx: Ctx, zones: string[]): void {
-  for (const m of ctx.st.alerts.values()) {
-    if (m.zones.some((z) => zones.includes(z))) m.silencedAt = m.level;
+/** Silencing holds at its level every active alert sounding in those zones or on the actuators stopped. */
+function silenceAlerts(ctx: Ctx, zones: string[], stopped: Item[]): void {
+  const alerts = new Set(stopped.map((i) => i.alert));
+  for (const [id, m] of ctx.st.alerts) {
+    if (alerts.has(id) || m.zones.some((z) => zones.includes(z))) m.silencedAt = m.level;
   }
 }
 
@@ -58,14 +58,12 @@ export function onCommand(ctx: Ctx, c: Command): void {
       return;
     case 'silence': {
       const zones = allZones(ctx, c.zones);
-      stopIn(ctx, zones, ['siren'], () => true, 'silenced', c.by);
-      silenceAlerts(ctx, zones);
+      silenceAlerts(ctx, zones, stopIn(ctx, zones, ['siren'], () => true, 'silenced', c.by));
       return;
     }
     case 'stop': {
       const zones = allZones(ctx, c.zones);
-      stopIn(ctx, zones, ['siren', 'speaker'], () => true, 'stopped', c.by);
-      silenceAlerts(ctx, zones);
+      silenceAlerts(ctx, zones, stopIn(ctx, zones, ['siren', 'speaker'], () => true, 'stopped', c.by));
       return;
     }
     case 'drill': {
@@ -109,8 +107,8 @@ export function onCommand(ctx: Ctx, c: Command): void {
       });
       return;
     case 'broadcast_done': {
-      const ch = channel(st, c.zone, 'speaker');
-      if (ch) finished(ch, c.activity, now, a, ctx.effects);
+      const ch = st.channels.get(c.actuator);
+      if (ch?.kind === 'speaker' && ch.actuator === c.actuator) finished(ch, c.activity, now, a, ctx.effects);
       return;
     }
   }

@@ -31,8 +31,8 @@ export type Command =
   | { type: 'drill_end'; by: string }
   /** The scheduled self-test: a short siren blip and a spoken test notice. */
   | { type: 'test'; by: string; zones?: string[] }
-  /** The speaker driver finished an activity (or it failed). */
-  | { type: 'broadcast_done'; zone: string; activity: string };
+  /** Speaker `actuator` finished an activity (or it failed). */
+  | { type: 'broadcast_done'; actuator: string; activity: string };
 
 export type PlannerInput = { type: 'transition'; transition: AlertTransition } | { type: 'command'; command: Command } | { type: 'tick' };
 
@@ -40,6 +40,13 @@ export type StopReason = 'preempted' | 'silenced' | 'stopped' | 'cleared' | 'dri
 
 interface EffectBase {
   at: number;
+  /**
+   * The one actuator (config `actuators[].id`) this effect is for: the planner decided it for
+   * that siren or speaker, and the shell sends it there only. Null when no actuator of the
+   * kind serves `zone`: planned and logged, heard by nobody.
+   */
+  actuator: string | null;
+  /** The requested zone the actuator plays it for. */
   zone: string;
   activity: string;
 }

@@ -1,21 +1,21 @@
 /**
- * Carries effects to the actuators that serve each zone: siren effects to siren relays,
- * broadcasts to speakers, over MQTT `cmd/<actuator>` (Modbus relays come with the drivers).
- * A speaker's `done` report frees its zone's speaker channel in the planner.
+ * Carries each effect to the one actuator the planner addressed it to (`effect.actuator`):
+ * the planner arbitrates per physical siren and speaker, so an actuator gets only what was
+ * decided for it. MQTT actuators get it on `cmd/<actuator>`; Modbus relay sirens get theirs
+ * from drivers/modbus. A speaker's `done` report frees that speaker's channel in the planner.
  */
 import type { Logger } from 'pino';
 import type { ActuatorConfig } from '../config/types.ts';
 import type { Effect } from '../planner/types.ts';
+import { servesZone } from '../planner/targets.ts';
 import { toWire } from '../wire.ts';
 import type { ActuatorReport, EffectMeta } from './bus.ts';
 import type { BoxContext, Module } from './module.ts';
 
 export type Publish = (topic: string, payload: string, opts?: { qos?: 0 | 1; retain?: boolean }) => Promise<void>;
 
-/** Whether an actuator placed on `zones` serves `zone`: the `site` zone reaches every actuator. */
-export function servesZone(zones: readonly string[], zone: string): boolean {
-  return zone === 'site' || zones.includes(zone) || zones.includes('site');
-}
+/** Lives in the planner now, which decides per actuator (planner/targets.ts); re-exported for code that imports it from here. */
+export { servesZone };
 
 function channelOf(e: Effect): 'siren' | 'speaker' | null {
   if (e.type === 'siren' || e.type === 'siren_off') return 'siren';
@@ -27,7 +27,7 @@ export class ActuatorRouter implements Module {
   readonly name = 'actuators';
   private offs: (() => void)[] = [];
   private readonly log: Logger;
-  /** `zone/activity` of broadcasts already reported done, so several speakers free a zone once. */
+  /** `actuator/activity` of broadcasts already reported done: a resent report frees nothing twice. */
   private readonly done = new Set<string>();
   /** `kind/zone` pairs already reported as unserved: a site without a speaker warns once, not per alarm. */
   private readonly unserved = new Set<string>();
@@ -49,33 +49,25 @@ export class ActuatorRouter implements Module {
     this.offs = [];
   }
 
-  /** Actuators of a kind that serve a zone (the `site` zone reaches every actuator). */
-  serving(kind: ActuatorConfig['kind'], zone: string): ActuatorConfig[] {
-    // Actuators on a Modbus bus are driven by drivers/modbus; this router serves MQTT ones.
-    return this.ctx.config.actuators.filter((a) => !a.modbus && a.kind === kind && servesZone(a.zones, zone));
-  }
-
   private route(e: Effect, meta?: EffectMeta): void {
     const kind = channelOf(e);
-    if (!kind || !('zone' in e)) return;
-    const targets = this.serving(kind, e.zone);
-    if (targets.length === 0) {
-      const onBus = this.ctx.config.actuators.some((a) => a.modbus && a.kind === kind && servesZone(a.zones, e.zone));
-      if (!onBus && !this.unserved.has(`${kind}/${e.zone}`)) {
+    if (!kind || !('actuator' in e)) return;
+    if (e.actuator === null) {
+      if (!this.unserved.has(`${kind}/${e.zone}`)) {
         this.unserved.add(`${kind}/${e.zone}`);
         this.log.warn({ effect: e.type, zone: e.zone }, `no ${kind} serves zone ${e.zone}; its effects are logged but reach nobody (warned once per zone)`);
       }
       return;
     }
+    const a: ActuatorConfig | undefined = this.ctx.config.actuators.find((x) => x.id === e.actuator);
+    // Actuators on a Modbus bus are driven by drivers/modbus; this router serves MQTT ones.
+    if (!a || a.modbus) return;
     const { at: _at, ...rest } = e;
-    const payload = JSON.stringify(toWire(rest));
     const issuedAt = performance.now();
-    for (const a of targets) {
-      this.publish(`sb/v1/${this.ctx.config.site.id}/cmd/${a.id}`, payload, { qos: 1 }).then(
-        () => this.sent(a.id, e, issuedAt, meta),
-        (err) => this.log.error({ err, actuator: a.id }, 'effect not delivered'),
-      );
-    }
+    this.publish(`sb/v1/${this.ctx.config.site.id}/cmd/${a.id}`, JSON.stringify(toWire(rest)), { qos: 1 }).then(
+      () => this.sent(a.id, e, issuedAt, meta),
+      (err) => this.log.error({ err, actuator: a.id }, 'effect not delivered'),
+    );
   }
 
   /**
@@ -98,11 +90,11 @@ export class ActuatorRouter implements Module {
 
   private report(r: ActuatorReport): void {
     if (r.report === 'fault') this.log.error({ actuator: r.actuator, detail: r.detail }, 'actuator fault');
-    if (r.report !== 'done' || !r.activity || !r.zone) return;
-    const key = `${r.zone}/${r.activity}`;
+    if (r.report !== 'done' || !r.activity) return;
+    const key = `${r.actuator}/${r.activity}`;
     if (this.done.has(key)) return;
     this.done.add(key);
     if (this.done.size > 10_000) this.done.clear();
-    this.ctx.bus.emit('command', { type: 'broadcast_done', zone: r.zone, activity: r.activity }, { by: r.actuator, role: 'device', via: 'actuator' });
+    this.ctx.bus.emit('command', { type: 'broadcast_done', actuator: r.actuator, activity: r.activity }, { by: r.actuator, role: 'device', via: 'actuator' });
   }
 }

@@ -1,7 +1,7 @@
 /**
  * A simulated siren relay or speaker: it records every command it was told and logs what it
  * would do. A speaker "speaks" for a time proportional to the text and repeat count, then
- * reports `done` so the box frees the zone's speaker channel.
+ * reports `done` so the box frees this speaker's channel.
  */
 import type { MqttClient } from 'mqtt';
 import { MqttDevice, type DeviceOptions } from './mqtt-device.ts';

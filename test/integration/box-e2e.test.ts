@@ -2,24 +2,14 @@
  * The running box end to end with real parts: Aedes on a loopback port, a real SQLite file,
  * mqtt.js clients as devices and officers.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
-import { pino } from 'pino';
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBox, type Box } from '../../gateway/box.ts';
-import { boxSite, pw } from '../helpers/box-site.ts';
+import type { Box } from '../../gateway/box.ts';
+import { startBoxRig, type BoxRig } from '../helpers/box-rig.ts';
 
-const clients: MqttClient[] = [];
+let rig: BoxRig;
 let box: Box;
-let url: string;
-
-async function connect(user: string): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(url, { protocolVersion: 4, username: user, password: pw(user), clientId: `${user}-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 0 });
-  clients.push(c);
-  return c;
-}
+const connect = (user: string): Promise<MqttClient> => rig.connect(user);
 
 /** Resolves with the first message on `topic` (JSON) that satisfies `pred`. */
 function next(c: MqttClient, topic: string, pred: (m: any) => boolean = () => true, ms = 10_000): Promise<any> {
@@ -38,16 +28,11 @@ function next(c: MqttClient, topic: string, pred: (m: any) => boolean = () => tr
 }
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sb-e2e-'));
-  const config = await boxSite(join(dir, 'box.db'));
-  box = await startBox({ config, log: pino({ level: 'silent' }), tcpPort: 0, wsPort: 0 });
-  url = `mqtt://127.0.0.1:${box.broker.tcpPort}`;
+  rig = await startBoxRig();
+  box = rig.box;
 });
 
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.endAsync(true)));
-  await box?.stop();
-});
+afterAll(async () => rig?.stop());
 
 describe('the running box', () => {
   it('a reading over MQTT becomes an alert, a logged event and a siren command to the relay', async () => {

@@ -115,7 +115,7 @@ describe('Modbus drivers against simulated slaves', () => {
 
   it('a siren pattern becomes timed flash-on writes the relay ends by itself, read back', async () => {
     const start = relay.coilWrites().length;
-    const effect: Effect = { type: 'siren', at: 0, zone: 'site', activity: 'act-t1', priority: 'alarm', source: 'engine', by: 'engine', alert: 'x/1', drill: false, pattern: 'p', steps: [0.5, 0.5, 0.5], clamped: false };
+    const effect: Effect = { type: 'siren', at: 0, actuator: 'siren1', zone: 'site', activity: 'act-t1', priority: 'alarm', source: 'engine', by: 'engine', alert: 'x/1', drill: false, pattern: 'p', steps: [0.5, 0.5, 0.5], clamped: false };
     bus.emit('effect', effect);
     const flashOf = (w: ReturnType<SimulatedDevice['coilWrites']>) => w.filter((x) => x.source === 'master' && x.action === 'flash_on');
     // Two on-steps, each ended by the relay itself (a device-side write back to off).
@@ -133,7 +133,7 @@ describe('Modbus drivers against simulated slaves', () => {
   it('a relay that acknowledges writes but does not switch is reported as not following', async () => {
     const before = reports.length;
     relay.fault({ kind: 'stuck' });
-    bus.emit('effect', { type: 'siren', at: 0, zone: 'site', activity: 'act-t3', priority: 'alarm', source: 'engine', by: 'engine', alert: 'x/3', drill: false, pattern: 'p', steps: [1], clamped: false });
+    bus.emit('effect', { type: 'siren', at: 0, actuator: 'siren1', zone: 'site', activity: 'act-t3', priority: 'alarm', source: 'engine', by: 'engine', alert: 'x/3', drill: false, pattern: 'p', steps: [1], clamped: false });
     const fault = await until('a fault report', () => reports.slice(before).find((r) => r.report === 'fault'));
     expect(fault).toMatchObject({ actuator: 'siren1', detail: { reason: 'relay_did_not_follow', wanted: true, read_back: false } });
     relay.restore();
@@ -141,7 +141,7 @@ describe('Modbus drivers against simulated slaves', () => {
 
   it('a relay that answers writes with an exception is reported as a fault', async () => {
     relay.fault({ kind: 'exception', code: 4, count: 3 });
-    bus.emit('effect', { type: 'siren', at: 0, zone: 'site', activity: 'act-t2', priority: 'alarm', source: 'engine', by: 'engine', alert: 'x/2', drill: false, pattern: 'p', steps: [1], clamped: false });
+    bus.emit('effect', { type: 'siren', at: 0, actuator: 'siren1', zone: 'site', activity: 'act-t2', priority: 'alarm', source: 'engine', by: 'engine', alert: 'x/2', drill: false, pattern: 'p', steps: [1], clamped: false });
     const fault = await until('a fault report', () => reports.find((r) => r.report === 'fault' && r.detail?.reason === 'write_failed'));
     expect(fault).toMatchObject({ actuator: 'siren1', detail: { reason: 'write_failed', code: 'E_EXCEPTION_4' } });
     relay.restore();

@@ -36,7 +36,7 @@ function field(): { fb: FieldBuses; bus: Bus } {
   return { fb: new FieldBuses({ config, bus, log: pino({ level: 'silent' }), clock: systemClock() }, profiles), bus };
 }
 
-const siren = (activity: string, steps: number[]): Effect => ({ type: 'siren', at: 0, zone: 'site', activity, priority: 'alarm', source: 'engine', by: 'engine', alert: 'x/1', drill: false, pattern: 'p', steps, clamped: false });
+const siren = (activity: string, steps: number[]): Effect => ({ type: 'siren', at: 0, actuator: 'siren1', zone: 'site', activity, priority: 'alarm', source: 'engine', by: 'engine', alert: 'x/1', drill: false, pattern: 'p', steps, clamped: false });
 
 beforeAll(async () => {
   node = await startNodeSim(LINK);
@@ -101,7 +101,7 @@ describe('the field node driven by the box Modbus RTU drivers', () => {
     // The renewals that follow are refused by the node, and the box hears of it as a fault.
     await until('a fault report', () => reports.find((r) => r.actuator === 'siren1' && r.report === 'fault'));
     expect(node.edges.slice(off.index).filter((e) => e.on)).toEqual([]);
-    bus.emit('effect', { type: 'siren_off', at: 0, zone: 'site', activity: 'act-max', reason: 'stopped', by: 'test' });
+    bus.emit('effect', { type: 'siren_off', at: 0, actuator: 'siren1', zone: 'site', activity: 'act-max', reason: 'stopped', by: 'test' });
     await fb.stop();
   }, 120_000);
 });

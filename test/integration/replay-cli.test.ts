@@ -33,7 +33,7 @@ describe('shaobing replay', () => {
     expect(red.text_zh).toMatch(/3 小时降雨量 10\d\.\d 毫米,达到暴雨红色预警标准/);
     expect(red.text_en).toMatch(/10\d\.\d mm of rain in 3 h at Zhengzhou station gauge: red rainstorm level/);
     // The red alarm sounds: the air-raid alarm pattern at the same minute.
-    expect(lines).toContainEqual(expect.objectContaining({ at: red.at, type: 'effect', effect: 'siren', pattern: 'air_raid_alarm', priority: 'alarm' }));
+    expect(lines).toContainEqual(expect.objectContaining({ at: red.at, type: 'effect', effect: 'siren', actuator: null, zone: 'site', pattern: 'air_raid_alarm', priority: 'alarm' }));
     // Output is in time order.
     const times = lines.map((l) => l.at);
     expect([...times].sort()).toEqual(times);
