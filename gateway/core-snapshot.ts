@@ -55,9 +55,10 @@ function holds(s: AlertSlot): boolean {
 }
 
 /**
- * The snapshot of `core` (built from the same config as `pristine`). About 20 µs for 1,000
- * sensors and a handful of alerts (5,000 slots scanned; test/unit/core-snapshot.test.ts).
- * Throws StateDiffError if the state holds something without a JSON form.
+ * The snapshot of `core` (built from the same config as `pristine`). Measured at 1,000 sensors
+ * (6,000 slots scanned) on a loaded 2-core machine: 0.15–0.4 ms with 5 active alerts, but it
+ * grows with the alerts held, about 35 µs each (400 active: 14 ms and 370 KB per step), because
+ * it is written whole. Throws StateDiffError if the state holds something without a JSON form.
  */
 export function takeSnapshot(core: Core, pristine: Pristine, engineNow: number, wall: number): CoreSnapshot {
   const slots: [string, Json][] = [];
