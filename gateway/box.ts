@@ -68,9 +68,9 @@ export interface Box {
  */
 function guarded(store: EventStore, log: Logger): EventSink {
   return {
-    appendMany(events) {
+    appendMany(events, snapshot) {
       try {
-        return store.appendMany(events);
+        return store.appendMany(events, snapshot);
       } catch (err) {
         log.fatal({ err, types: events.map((e) => e.type) }, 'events could not be logged; acting anyway');
         return events.map(() => -1);
@@ -98,7 +98,7 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const store = new EventStore(ctx, { path: o.dbPath });
   const sink = guarded(store, o.log);
   const broker = new BrokerModule(ctx, { tcpPort: o.tcpPort, wsPort: o.wsPort });
-  const engine = new EngineRunner(ctx, sink, 1000, (sensors, since) => store.history(sensors, since));
+  const engine = new EngineRunner(ctx, sink, 1000, store);
   const publish = broker.publish.bind(broker);
   const actuators = new ActuatorRouter(ctx, publish);
   const publisher = new Publisher(ctx, publish, {
@@ -129,6 +129,8 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   await supervisor.start();
   o.log.info({ config: loggableConfig(config) }, 'effective config');
   record(ctx, sink, 'start', { boot: clock.boot, site: config.site.id, sensors: config.sensors.length, actuators: config.actuators.length, buses: config.buses.length, clock_trusted: clock.trusted() });
+  // After a restart: the actuators listen now (EngineRunner.resume); the alert topics say again what is active.
+  publisher.republish(engine.resume());
   let stopped: Promise<void> | null = null;
   return {
     ctx,

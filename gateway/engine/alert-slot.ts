@@ -152,6 +152,16 @@ export function stepSlot(slot: AlertSlot, candidate: Candidate, now: number, out
   slot.active = null;
 }
 
+/**
+ * An active alert's current state, shaped as its latest transition would show it (`acknowledged`
+ * once it is, else `raised`): after a restart nothing else carries it to the retained alert topic.
+ */
+export function currentState(slot: AlertSlot, now: number): AlertTransition | null {
+  const a = slot.active;
+  if (!a) return null;
+  return transition(slot, a.acknowledgedBy ? 'acknowledged' : 'raised', { level: a.level, rule: a.rule, values: a.values, facts: a.facts }, a.acknowledgedBy ? a.level : null, now);
+}
+
 /** An alert's id: what it is about (`<sensor or zone>/<family>`) and when it was raised. */
 export function alertId(subject: string, raisedAt: number): string {
   return `${subject}/${raisedAt}`;

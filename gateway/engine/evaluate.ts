@@ -68,6 +68,15 @@ export function evaluate(state: EngineState, input: EngineInput, now: number): E
   return { state, transitions, observations };
 }
 
+/**
+ * The box was down until `now` (a restart): no sensor is stale for the time nobody listened, so
+ * each one's silence counts from now, as for a box that just started. A stale fault raised
+ * before the downtime stays until a good value clears it.
+ */
+export function resumeAfterDowntime(state: EngineState, now: number): void {
+  for (const rt of state.sensors.values()) rt.health.lastGoodAt = Math.max(rt.health.lastGoodAt, now);
+}
+
 /** Active alerts, highest level first: what the panel and the status topic show. */
 export function activeAlerts(state: EngineState): { alert: string; kind: string; level: string; rule: string; zone: string; acknowledgedBy: string | null }[] {
   return state.slots

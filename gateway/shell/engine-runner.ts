@@ -5,24 +5,36 @@
  */
 import type { Logger } from 'pino';
 import { createCore, step, type Core, type CoreInput, type CoreOutput } from '../core.ts';
-import { NO_EVIDENCE } from '../engine/alert-slot.ts';
-import { activeAlerts, evaluate } from '../engine/evaluate.ts';
-import { windDown } from '../planner/plan.ts';
+import { pristineOf, SNAPSHOT_VERSION, takeSnapshot, type Pristine } from '../core-snapshot.ts';
+import { currentState } from '../engine/alert-slot.ts';
+import { activeAlerts } from '../engine/evaluate.ts';
+import type { AlertTransition } from '../engine/types.ts';
+import { plan, windDown } from '../planner/plan.ts';
+import { resumeAfterRestart } from '../planner/resume.ts';
 import type { BoxCommand, CommandMeta } from './bus.ts';
 import type { BoxContext, Module } from './module.ts';
 import { afterCommands } from './after-commands.ts';
-import { record, recordAll, type EventSink } from './record.ts';
+import { record, recordAll, type EventSink, type EventTypeName } from './record.ts';
+import { restoreCore, type RestoreSource } from './restore.ts';
+
+type LogEvent = { type: EventTypeName; payload: unknown };
 
 export class EngineRunner implements Module {
   readonly name = 'engine';
   private core: Core | null = null;
+  /** The core as the config starts it: a snapshot is the difference from it (core-snapshot.ts). */
+  private pristine: Pristine | null = null;
+  /** Restored from the log: `resume()` has the outside to bring in line, and these transitions to act on. */
+  private restored: AlertTransition[] | null = null;
+  private snapshotFailed = false;
   private timer: NodeJS.Timeout | null = null;
   private offs: (() => void)[] = [];
   private readonly log: Logger;
   /**
    * The engine's clock: the monotonic clock (never jumps) offset by the wall time at start.
    * Windows only use differences; the offset makes alert ids (`<key>/<raise time>`) unique
-   * across restarts instead of restarting at 0 with every boot.
+   * across restarts instead of restarting at 0 with every boot. After a restart it continues
+   * the previous run's clock (restore.ts), so the restored alerts' times stay meaningful.
    */
   private base = 0;
 
@@ -30,17 +42,29 @@ export class EngineRunner implements Module {
     private readonly ctx: BoxContext,
     private readonly sink: EventSink,
     private readonly tickMs = 1000,
-    /** The log's recent readings, to rebuild rain windows after a restart (see `restore`). */
-    private readonly history?: (sensors: string[], sinceWall: number) => Iterable<{ sensor: string; atWall: number; value: number }>,
+    /** The log's snapshot and readings, to rebuild the core after a restart (restore.ts). */
+    private readonly source?: RestoreSource,
   ) {
     this.log = ctx.log.child({ module: 'engine' });
   }
 
   async start(): Promise<void> {
-    const { bus, clock } = this.ctx;
-    this.base = Math.round(clock.wall() - clock.mono());
-    this.core = createCore(this.ctx.config, this.now());
-    this.restore();
+    const { bus, clock, config } = this.ctx;
+    const wall = clock.wall();
+    this.base = Math.round(wall - clock.mono());
+    this.core = createCore(config, this.now());
+    this.pristine = pristineOf(createCore(config, this.now()));
+    if (this.source) {
+      const t0 = performance.now();
+      const r = restoreCore(this.core, this.pristine, config, this.source, this.log, wall);
+      this.base = Math.round(wall - clock.mono() + r.offset);
+      this.restored = r.transitions;
+      const alerts = activeAlerts(this.core.engine);
+      this.log.info(
+        { readings: r.readings, sensors: config.sensors.length, ms: Math.round(performance.now() - t0), snapshot: r.snapshot !== null, alerts: alerts.length, drill: this.core.planner.drill !== null, decided: r.transitions.length },
+        'engine state restored from the log',
+      );
+    }
     this.offs.push(
       bus.on('reading', (r) => {
         const since = performance.now();
@@ -59,40 +83,39 @@ export class EngineRunner implements Module {
     this.offs = [];
   }
 
+  /**
+   * After a restart, once the actuators listen (box.ts calls it after every
+   * module started): sirens of alarms still within their pattern start again, lit indicators are
+   * lit again (planner/resume.ts), and what the readings since the snapshot decided is acted on.
+   * Returns the active alerts' current states, for the publisher.
+   */
+  resume(): AlertTransition[] {
+    if (!this.core || !this.restored) return [];
+    const since = performance.now();
+    const now = this.now();
+    const { engine, planner } = this.core;
+    // The readings since the snapshot may have cleared an alert: no siren for it, but its memo stays for the clear.
+    const active = new Set(activeAlerts(engine).map((a) => a.alert));
+    const keep = new Set([...active, ...this.restored.map((t) => t.alert)]);
+    const out: CoreOutput = { transitions: this.restored, observations: [], effects: resumeAfterRestart(planner, active, now, keep), notes: [] };
+    this.restored = null;
+    for (const t of out.transitions) {
+      const p = plan(planner, { type: 'transition', transition: t }, now);
+      out.effects.push(...p.effects);
+      out.notes.push(...p.notes);
+    }
+    this.emit(out, [], since);
+    // What the retained alert topics must say again (the broker kept them in memory only).
+    return engine.slots.map((s) => currentState(s, now)).filter((t): t is AlertTransition => t !== null);
+  }
+
   /** SIGTERM: stop sirens and speech unless an alarm holds them; logged and emitted like any effect. */
   windDown(): void {
     if (!this.core) return;
     const effects = windDown(this.core.planner, this.now());
     recordAll(this.ctx, this.sink, effects.map((e) => ({ type: 'effect' as const, payload: e })), () => {
       for (const e of effects) this.ctx.bus.emit('effect', e);
-    });
-  }
-
-  /**
-   * A restart mid-storm must not forget the rain that already fell: the last 24 h of rain
-   * readings from the log are fed through the engine silently, then every alert slot is reset,
-   * so the next reading raises whatever level the restored sums support (and the planner sounds
-   * it again, since the box was down). Water level and smoke need only fresh readings.
-   */
-  private restore(): void {
-    if (!this.history || !this.core) return;
-    const rain = this.ctx.config.sensors.filter((s) => s.kind === 'rain').map((s) => s.id);
-    if (rain.length === 0) return;
-    const engine = this.core.engine;
-    const t0 = performance.now();
-    let readings = 0;
-    try {
-      // Streamed: a day of 1,000 gauges is 1.44 M rows (see EventStore.history).
-      for (const r of this.history(rain, this.ctx.clock.wall() - 24 * 3600_000)) {
-        evaluate(engine, { type: 'reading', reading: { sensor: r.sensor, value: r.value, at: r.atWall, quality: 'good' } }, r.atWall);
-        readings++;
-      }
-    } catch (err) {
-      // What was read so far stays: rain already counted is better than none.
-      this.log.error({ err, readings }, 'rain history could not be read to the end; rain windows hold what was read');
-    }
-    for (const slot of engine.slots) Object.assign(slot, { active: null, upSince: null, downSince: null, last: NO_EVIDENCE });
-    this.log.info({ readings, sensors: rain.length, ms: Math.round(performance.now() - t0) }, 'rain windows restored from the log');
+    }, effects.length ? this.snapshot() : null);
   }
 
   private now(): number {
@@ -105,13 +128,29 @@ export class EngineRunner implements Module {
   }
 
   private command(c: BoxCommand, meta: CommandMeta): void {
-    // The command is on record, with who sent it, before it can cause anything.
-    record(this.ctx, this.sink, 'command', { command: c, by: meta.by, role: meta.role, via: meta.via });
-    if (c.type === 'ack') this.run({ type: 'ack', alert: c.alert, by: meta.by });
-    else this.run({ type: 'command', command: c });
+    // The command is on record, with who sent it, before it can cause anything: in the commit
+    // of what it causes, or alone if the step fails.
+    const logged: LogEvent = { type: 'command', payload: { command: c, by: meta.by, role: meta.role, via: meta.via } };
+    if (c.type === 'ack') this.run({ type: 'ack', alert: c.alert, by: meta.by }, performance.now(), logged);
+    else this.run({ type: 'command', command: c }, performance.now(), logged);
   }
 
-  private run(input: CoreInput, since = performance.now()): void {
+  /**
+   * The core's snapshot, for the commit of a step that changed alerts, silences or the drill.
+   * A state that cannot be saved is logged once and the step goes on without it: a snapshot
+   * only spares a restart, the siren must not wait on it.
+   */
+  private snapshot(): { version: number; body: string } | null {
+    try {
+      return { version: SNAPSHOT_VERSION, body: JSON.stringify(takeSnapshot(this.core!, this.pristine!, this.now(), this.ctx.clock.wall())) };
+    } catch (err) {
+      if (!this.snapshotFailed) this.log.error({ err }, 'the core state could not be saved; a restart would forget the alerts since');
+      this.snapshotFailed = true;
+      return null;
+    }
+  }
+
+  private run(input: CoreInput, since = performance.now(), command?: LogEvent): void {
     if (!this.core) return;
     let out: CoreOutput;
     try {
@@ -119,18 +158,26 @@ export class EngineRunner implements Module {
     } catch (err) {
       // A bug in one rule must not silence the box: log it and keep going with the next input.
       this.log.error({ err, input: input.type }, 'engine step failed');
+      if (command) record(this.ctx, this.sink, command.type, command.payload);
       return;
     }
-    if (!out.transitions.length && !out.effects.length && !out.observations.length && !out.notes.length) return;
+    if (!command && !out.transitions.length && !out.effects.length && !out.observations.length && !out.notes.length) return;
+    this.emit(out, command ? [command] : [], since);
+  }
+
+  private emit(out: CoreOutput, first: LogEvent[], since: number): void {
     // Everything this step produced is written in one commit before any of it is acted on (its
-    // fsync follows off the main thread); then effects go out first (the siren must not wait
-    // for the alert to be published, nor for the disk).
-    const events = [
+    // fsync follows off the main thread), with the core's snapshot when alerts, silences or the
+    // drill may have changed (never for a reading that only made an observation); then effects
+    // go out first (the siren must not wait for the alert to be published, nor for the disk).
+    const events: LogEvent[] = [
+      ...first,
       ...out.observations.map((o) => ({ type: 'observation' as const, payload: o })),
       ...out.notes.map((n) => ({ type: 'note' as const, payload: n })),
       ...out.transitions.map((t) => ({ type: t.kind === 'fault' ? ('fault' as const) : ('transition' as const), payload: t })),
       ...out.effects.map((e) => ({ type: 'effect' as const, payload: e })),
     ];
+    const changed = first.length > 0 || out.transitions.length > 0 || out.effects.length > 0;
     recordAll(this.ctx, this.sink, events, () => {
       for (const e of out.effects) this.ctx.bus.emit('effect', e, { since });
       for (const t of out.transitions) this.ctx.bus.emit('transition', t);
@@ -140,6 +187,6 @@ export class EngineRunner implements Module {
         // object with two `level` keys keeps only one of them in jq and JSON.parse.
         for (const t of out.transitions) this.log.warn({ alert: t.alert, transition: t.transition, alert_level: t.level, rule: t.rule, values: t.values, text_en: t.textEn }, t.textZh);
       });
-    });
+    }, changed ? this.snapshot() : null);
   }
 }

@@ -104,6 +104,11 @@ export class Publisher implements Module {
     this.send(this.topics.status(), () => s, true);
   }
 
+  /** After a restart: the active alerts' current states, retained again (aedes keeps them in memory only). */
+  republish(states: readonly AlertTransition[]): void {
+    for (const t of states) this.alert(t);
+  }
+
   private alert(t: AlertTransition): void {
     const at = this.now();
     // The retained topic is the alert's subject (`rg1/rain`), so the next occurrence replaces it.

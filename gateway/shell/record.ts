@@ -7,8 +7,8 @@ import type { BoxContext } from './module.ts';
 
 /** What the shell needs of the store; EventStore implements it, tests may pass a fake. */
 export interface EventSink {
-  /** Events, written together (one commit), seqs in order. */
-  appendMany(events: readonly { type: EventTypeName; payload: unknown }[]): number[];
+  /** Events, written together (one commit), seqs in order; with the core's snapshot after them, if given. */
+  appendMany(events: readonly { type: EventTypeName; payload: unknown }[], snapshot?: { version: number; body: string } | null): number[];
   addReading(r: { sensor: string; value: number | null; quality: string; atWall: number }): void;
 }
 
@@ -22,12 +22,18 @@ export function record(ctx: Pick<BoxContext, 'bus' | 'clock'>, sink: EventSink, 
  * Like `record`, for everything one step produced: one commit; then `act` runs (sirens first),
  * and only then is each event announced as `logged` (publishing the log may wait; a siren not).
  */
-export function recordAll(ctx: Pick<BoxContext, 'bus' | 'clock'>, sink: EventSink, events: readonly { type: EventTypeName; payload: unknown }[], act: () => void = () => undefined): number[] {
+export function recordAll(
+  ctx: Pick<BoxContext, 'bus' | 'clock'>,
+  sink: EventSink,
+  events: readonly { type: EventTypeName; payload: unknown }[],
+  act: () => void = () => undefined,
+  snapshot: { version: number; body: string } | null = null,
+): number[] {
   if (events.length === 0) {
     act();
     return [];
   }
-  const seqs = sink.appendMany(events);
+  const seqs = sink.appendMany(events, snapshot);
   const atWall = ctx.clock.wall();
   act();
   events.forEach((e, i) => ctx.bus.emit('logged', { seq: seqs[i]!, type: e.type, atWall, payload: e.payload }));

@@ -4,7 +4,7 @@
  * swaps connections when it reopens after a disk fault; the state here is what is on disk.
  */
 import type { Database as Db } from 'better-sqlite3';
-import { eventArgs, metaNumber, openDatabase, prepareStatements, type EventRecord, type Statements } from './database.ts';
+import { eventArgs, metaNumber, openDatabase, prepareStatements, type EventRecord, type SnapshotRecord, type Statements } from './database.ts';
 import { migrate } from './schema.ts';
 import type { PendingQueue } from './pending.ts';
 import type { ReadingBatch } from './readings.ts';
@@ -50,7 +50,7 @@ export class Connection {
   readonly st: Statements;
   /** The reservation as committed. */
   reserved: number;
-  private readonly eventTx: (records: EventRecord[], orIgnore: boolean) => number | null;
+  private readonly eventTx: (records: EventRecord[], orIgnore: boolean, snapshot: SnapshotRecord | null) => number | null;
   private readonly readingTx: (batch: ReadingBatch) => void;
   private rowsSinceCheckpoint = 0;
   private lastCheckpoint = performance.now();
@@ -71,10 +71,11 @@ export class Connection {
     this.walSync = journalMode === 'wal' ? new WalSync<EventRecord>(`${db.name}-wal`, 0, opts.sync ?? NO_SYNC_EVENTS, opts.syncFn) : null;
     // What a run killed before its sync left in the OS's cache is on disk from here on.
     if (last > 0) this.walSync?.request(last);
-    this.eventTx = db.transaction((records: EventRecord[], orIgnore: boolean) => {
+    this.eventTx = db.transaction((records: EventRecord[], orIgnore: boolean, snapshot: SnapshotRecord | null) => {
       const insert = orIgnore ? st.insertEventOrIgnore : st.insertEvent;
       for (const r of records) insert.run(...eventArgs(r));
       const top = records[records.length - 1]!.seq;
+      if (snapshot) st.putSnapshot.run(snapshot.version, top, Math.round(records[records.length - 1]!.atWall), snapshot.body);
       if (top + SEQ_RESERVE <= this.reserved) return null;
       st.setMeta.run(RESERVED, top + 2 * SEQ_RESERVE);
       return top + 2 * SEQ_RESERVE;
@@ -115,10 +116,11 @@ export class Connection {
   /**
    * Inserts `records` in one transaction, written to the WAL when this returns (it survives
    * kill -9), and asks WalSync to put it on the disk right behind. `orIgnore`: a seq already on
-   * disk is skipped.
+   * disk is skipped. `snapshot` (the core's state after these events) replaces the one kept, in
+   * the same transaction: the log never holds a state its events do not explain, nor the reverse.
    */
-  writeEvents(records: EventRecord[], orIgnore: boolean): void {
-    const reserved = this.guard(() => this.eventTx(records, orIgnore));
+  writeEvents(records: EventRecord[], orIgnore: boolean, snapshot: SnapshotRecord | null = null): void {
+    const reserved = this.guard(() => this.eventTx(records, orIgnore, snapshot));
     if (reserved !== null) this.reserved = reserved;
     this.rowsSinceCheckpoint += records.length;
     this.walSync?.request(records[records.length - 1]!.seq, records);

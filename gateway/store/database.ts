@@ -66,6 +66,22 @@ export interface Statements {
   maxSeq: Statement<[], { seq: number | null }>;
   getMeta: Statement<[string], { value: unknown }>;
   setMeta: Statement<[string, number | string]>;
+  putSnapshot: Statement<[number, number, number, string]>;
+  getSnapshot: Statement<[], StoredSnapshot>;
+}
+
+/** The core's snapshot as the log keeps it (one row; core-snapshot.ts reads the body). */
+export interface StoredSnapshot {
+  version: number;
+  seq: number;
+  atWall: number;
+  body: string;
+}
+
+/** What a step hands the store to keep with its events. */
+export interface SnapshotRecord {
+  version: number;
+  body: string;
 }
 
 export function prepareStatements(db: Db): Statements {
@@ -78,6 +94,8 @@ export function prepareStatements(db: Db): Statements {
     maxSeq: db.prepare('SELECT max(seq) AS seq FROM events'),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    putSnapshot: db.prepare('INSERT OR REPLACE INTO snapshot (id, version, seq, at_wall, body) VALUES (1, ?, ?, ?, ?)'),
+    getSnapshot: db.prepare('SELECT version, seq, at_wall AS atWall, body FROM snapshot WHERE id = 1'),
   };
 }
 

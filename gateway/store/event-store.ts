@@ -22,10 +22,10 @@ import type { Clock } from '../shell/clock.ts';
 import type { BoxContext, Module } from '../shell/module.ts';
 import { withDeadline } from '../shell/timing.ts';
 import { Connection, SEQ_RESERVE } from './connection.ts';
-import { newRecords, recordToEvent, rowToEvent, type EventRecord } from './database.ts';
+import { newRecords, recordToEvent, rowToEvent, type EventRecord, type SnapshotRecord, type StoredSnapshot } from './database.ts';
 import { diskReason, errorMessage, StoreError } from './errors.ts';
 import { FaultMode } from './fault-mode.ts';
-import { historyRows, type HistoryRow } from './history.ts';
+import { historyRows, type HistoryQuery, type HistoryRow } from './history.ts';
 import { syncEvents } from './sync-events.ts';
 import type { WalSyncEvents } from './wal-sync.ts';
 import { drain, scheduleStoreJobs } from './jobs.ts';
@@ -37,7 +37,7 @@ import { SCHEMA_VERSION } from './schema.ts';
 import { EVENT_TYPES, type DegradeReason, type EventStoreOptions, type EventType, type PruneCounts, type ReadingRow, type StoredEvent, type StoreHealth } from './types.ts';
 
 export { EVENT_TYPES, StoreError };
-export type { DegradeReason, EventStoreOptions, EventType, HistoryRow, PruneCounts, ReadingRow, StoredEvent, StoreHealth };
+export type { DegradeReason, EventStoreOptions, EventType, HistoryQuery, HistoryRow, PruneCounts, ReadingRow, SnapshotRecord, StoredEvent, StoredSnapshot, StoreHealth };
 export type { StoreErrorCode } from './errors.ts';
 
 /** A hung disk (a dying SD card can hold an fsync for minutes) must not hold the box's stop. */
@@ -63,6 +63,8 @@ export class EventStore implements Module {
   /** Without WAL every commit is FULL: then what is written is durable. */
   private syncedTo = 0;
   private readonly syncEvents: WalSyncEvents<EventRecord>;
+  /** A snapshot that came while the disk refused writes: written once it takes them again. */
+  private heldSnapshot: SnapshotRecord | null = null;
 
   constructor(
     ctx: Pick<BoxContext, 'config' | 'log' | 'clock'>,
@@ -191,24 +193,27 @@ export class EventStore implements Module {
 
   /**
    * Appends several events in one transaction and returns their seqs, in order: what one
-   * engine step produced is written together before any of it is acted on (and synced together).
+   * engine step produced is written together before any of it is acted on (and synced together),
+   * with the core's snapshot after them if given (one row, replaced; see `snapshot`).
    */
-  appendMany(events: readonly { type: EventType; payload: unknown }[]): number[] {
+  appendMany(events: readonly { type: EventType; payload: unknown }[], snapshot: SnapshotRecord | null = null): number[] {
     if (!this.started) throw notOpen();
     if (events.length === 0) return [];
     const recs = newRecords(this.clock, this.last, events);
     const seqs = recs.map((r) => r.seq);
     if (this.fault.reason !== null || !this.conn) {
       this.hold(recs);
+      this.heldSnapshot = snapshot ?? this.heldSnapshot;
       return seqs;
     }
     try {
-      this.conn.writeEvents(recs, false);
+      this.conn.writeEvents(recs, false, snapshot);
       this.last = seqs.at(-1)!;
       if (!this.conn.walSync) this.syncedTo = this.last;
     } catch (err) {
       if (diskReason(err, this.dir) === null) throw err; // not a disk fault: the seqs stay unused
       this.hold(recs);
+      this.heldSnapshot = snapshot ?? this.heldSnapshot;
       this.diskFailed(err);
     }
     return seqs;
@@ -247,6 +252,7 @@ export class EventStore implements Module {
       if (!conn) return;
       try {
         conn.writeHeld(this.fault.held);
+        this.writeHeldSnapshot(conn);
       } catch (err) {
         if (!this.diskFailed(err)) this.log.error({ err }, 'writing held events failed');
         return;
@@ -263,11 +269,24 @@ export class EventStore implements Module {
     this.retryTimer = null;
   }
 
-  /** The rain history to rebuild windows from after a restart (history.ts); streamed. */
-  history(sensors: readonly string[], sinceWall: number): IterableIterator<HistoryRow> {
-    if (!this.conn || sensors.length === 0) return ([] as HistoryRow[])[Symbol.iterator]();
+  /** A snapshot that came while the disk refused writes, written once the held events are. */
+  private writeHeldSnapshot(conn: Connection): void {
+    const snap = this.heldSnapshot;
+    if (!snap) return;
+    conn.bulk(() => conn.st.putSnapshot.run(snap.version, this.last, Math.round(this.clock.wall()), snap.body));
+    this.heldSnapshot = null;
+  }
+
+  /** The core's last snapshot (written with the events of a step), or null. Throws if the disk cannot be read. */
+  snapshot(): StoredSnapshot | null {
+    return this.connection().st.getSnapshot.get() ?? null;
+  }
+
+  /** The readings to rebuild windows from after a restart (history.ts); streamed. */
+  history(q: HistoryQuery): IterableIterator<HistoryRow> {
+    if (!this.conn) return ([] as HistoryRow[])[Symbol.iterator]();
     this.readings.flush();
-    return historyRows(this.conn.db, sensors, sinceWall);
+    return historyRows(this.conn.db, q);
   }
 
   /** Queues a raw reading; dropped (and counted) while degraded or closed. */

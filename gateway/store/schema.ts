@@ -67,6 +67,23 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: "the core's snapshot: active alerts, silences, drill (one row, rewritten with the events of each step that changes them)",
+    up(db) {
+      db.exec(`
+        CREATE TABLE snapshot (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          -- The document's format (core-snapshot.ts SNAPSHOT_VERSION), apart from the schema's.
+          version INTEGER NOT NULL,
+          -- The last event written with it: the state is the one after that event.
+          seq INTEGER NOT NULL,
+          at_wall INTEGER NOT NULL,
+          body TEXT NOT NULL
+        );
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,6 +1,6 @@
 /**
  * A restart after a full day: the box (`shaobing start` as deployed, box-process.ts) opens a log holding 24 h of 1-minute rollups for N rain gauges
- * and rebuilds their rain windows from it before it takes readings (EngineRunner.restore).
+ * and rebuilds their rain windows from it before it takes readings (shell/restore.ts).
  * Measures how long the rebuild takes and the gateway's peak RSS (VmHWM) once it is done.
  * A day for 1,000 gauges is 1.44 M rows; read as one array they ran the box out of its 96 MB
  * heap (a crash at every start), so the rows are streamed.
@@ -67,13 +67,13 @@ box.on('exit', (code) => (exited = code ?? -1));
 let restored: { readings: number; ms: number } | null = null;
 while (!restored && exited === null && performance.now() - started < 120_000) {
   await new Promise((r) => setTimeout(r, 100));
-  const line = readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('rain windows restored from the log'));
+  const line = readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('engine state restored from the log'));
   if (line) restored = JSON.parse(line) as { readings: number; ms: number };
 }
 if (!restored) {
   console.log(readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n'));
   box.kill('SIGKILL');
-  throw new Error(exited !== null ? `the box exited (${exited}) before its rain windows were restored` : 'no restore within 120 s');
+  throw new Error(exited !== null ? `the box exited (${exited}) before its state was restored` : 'no restore within 120 s');
 }
 await new Promise((r) => setTimeout(r, 1000)); // settled: its first second of running
 const rss = rssMb(box.pid!);

@@ -25,7 +25,7 @@ site: { id: itest, name: 测试村, name_en: Testville }
 zones: [{ id: b3, name: 3号楼 }]
 sensors:
   - { id: rg1, kind: rain }
-  - { id: wl1, kind: water_level, stages: { warning: 2.5, guaranteed: 3.0 }, raise_after_s: 0, clear_after_s: 0 }
+  - { id: wl1, kind: water_level, stages: { warning: 2.5, guaranteed: 3.0, historical_max: 3.5 }, raise_after_s: 0, clear_after_s: 0 }
   - { id: sm1, kind: smoke, zone: b3 }
   - { id: sm2, kind: smoke, zone: b3 }
 actuators:

@@ -14,22 +14,11 @@
  * process once the pipe is full, and a kill would lose them: with appends no longer waiting for
  * an fsync the child can outrun the parent's reading (seen: 205 acted lines lost in one run).
  */
-import { writeSync } from 'node:fs';
 import pino from 'pino';
 import type { SiteConfig } from '../../gateway/config/types.ts';
 import { systemClock } from '../../gateway/shell/clock.ts';
 import { EventStore, type EventType } from '../../gateway/store/event-store.ts';
-
-function say(line: string): void {
-  const buf = Buffer.from(`${line}\n`);
-  for (let off = 0; off < buf.length; ) {
-    try {
-      off += writeSync(1, buf, off);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-    }
-  }
-}
+import { say } from './say.ts';
 
 const [path, run = '0'] = process.argv.slice(2);
 if (!path) throw new Error('usage: store-kill9-child.ts DB_PATH [RUN]');

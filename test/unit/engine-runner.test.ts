@@ -7,6 +7,9 @@ import { Bus } from '../../gateway/shell/bus.ts';
 import type { Clock } from '../../gateway/shell/clock.ts';
 import { EngineRunner } from '../../gateway/shell/engine-runner.ts';
 import type { EventSink, EventTypeName } from '../../gateway/shell/record.ts';
+import { createCore, step } from '../../gateway/core.ts';
+import { pristineOf, SNAPSHOT_VERSION, takeSnapshot } from '../../gateway/core-snapshot.ts';
+import type { RestoreSource } from '../../gateway/shell/restore.ts';
 import { site, T0 } from '../helpers/site.ts';
 import { until } from '../helpers/until.ts';
 
@@ -125,6 +128,33 @@ describe('engine runner', () => {
     clock.advance(151_000); // smoke interval 30 s × 5
     vi.advanceTimersByTime(1000);
     expect(sink.events.map((e) => [e.type, (e.payload as { rule?: string }).rule])).toContainEqual(['fault', 'stale']);
+    await runner.stop();
+  });
+});
+
+describe('engine runner after a restart', () => {
+  it('an alarm the readings since the snapshot cleared gets its all-clear, and its siren does not start again', async () => {
+    const river = site(`
+site: { id: t, name: 测试村 }
+sensors:
+  - { id: wl1, kind: water_level, stages: { warning: 2.5, guaranteed: 3.0, historical_max: 3.5 }, rise: [], raise_after_s: 0, clear_after_s: 10 }
+`);
+    const before = createCore(river, T0);
+    const raised = step(before, { type: 'reading', reading: { sensor: 'wl1', value: 3.6, at: T0, quality: 'good' } }, T0);
+    expect(raised.effects.filter((e) => e.type === 'siren')).toHaveLength(1);
+    const body = JSON.stringify(takeSnapshot(before, pristineOf(createCore(river, T0)), T0, T0));
+    // The river fell back below every stage and stayed there 15 s; the box died before its tick.
+    const rows = [3.6, 1, 1].map((value, i) => ({ sensor: 'wl1', atWall: T0 + [0, 10_000, 25_000][i]!, value, quality: 'good' }));
+    const source: RestoreSource = { snapshot: () => ({ version: SNAPSHOT_VERSION, seq: 3, atWall: T0, body }), history: () => rows };
+    const log = pino({ level: 'silent' });
+    const clock: Clock = { wall: () => T0 + 50_000, mono: () => 0, trusted: () => true, boot: 'b2' };
+    const sink = new MemorySink();
+    const runner = new EngineRunner({ config: river, bus: new Bus(log), log, clock }, sink, 1000, source);
+    await runner.start();
+    expect(runner.resume()).toEqual([]);
+    const effects = sink.events.filter((e) => e.type === 'effect').map((e) => e.payload as { type: string; pattern?: string });
+    expect(effects.filter((e) => e.type === 'siren').map((e) => e.pattern)).toEqual(['all_clear']);
+    expect(sink.events.filter((e) => e.type === 'transition').map((e) => (e.payload as { transition: string }).transition)).toEqual(['cleared']);
     await runner.stop();
   });
 });

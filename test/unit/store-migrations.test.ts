@@ -22,7 +22,7 @@ describe('store migrations', () => {
     expect(userVersion(db)).toBe(0);
     expect(migrate(db)).toEqual({ from: 0, to: SCHEMA_VERSION });
     expect(userVersion(db)).toBe(SCHEMA_VERSION);
-    expect(tables(db)).toEqual(['events', 'meta', 'readings', 'readings_1m', 'readings_1m_minute', 'readings_at_wall']);
+    expect(tables(db)).toEqual(['events', 'meta', 'readings', 'readings_1m', 'readings_1m_minute', 'readings_at_wall', 'snapshot']);
     expect(migrate(db)).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION });
     db.close();
   });

@@ -181,22 +181,30 @@ describe('history for rebuilding rain windows after a restart', () => {
     expect(store.rollup(T0 + 2 * MIN)).toBe(3);
     add('rg1', T0 + 2 * MIN + 5_000, 4); // minute 2: not rolled yet
     add('rg1', T0 + 2 * MIN + 7_000, 5);
-    expect([...store.history(['rg1'], T0)]).toEqual([
-      { sensor: 'rg1', atWall: T0 + 50_000, value: 2 },
-      { sensor: 'rg1', atWall: T0 + MIN + 40_000, value: 3 },
-      { sensor: 'rg1', atWall: T0 + 2 * MIN + 5_000, value: 4 },
-      { sensor: 'rg1', atWall: T0 + 2 * MIN + 7_000, value: 5 },
+    const rain = (sensors: string[], rainSince: number) => ({ rain: sensors, rainSince, raw: [], rawSince: 0 });
+    expect([...store.history(rain(['rg1'], T0))]).toEqual([
+      { sensor: 'rg1', atWall: T0 + 50_000, value: 2, quality: 'good' },
+      { sensor: 'rg1', atWall: T0 + MIN + 40_000, value: 3, quality: 'good' },
+      { sensor: 'rg1', atWall: T0 + 2 * MIN + 5_000, value: 4, quality: 'good' },
+      { sensor: 'rg1', atWall: T0 + 2 * MIN + 7_000, value: 5, quality: 'good' },
     ]);
-    expect([...store.history(['rg1'], T0 + MIN)]).toHaveLength(3);
-    expect([...store.history([], T0)]).toEqual([]);
+    expect([...store.history(rain(['rg1'], T0 + MIN))]).toHaveLength(3);
+    expect([...store.history(rain([], T0))]).toEqual([]);
+    // Other sensors: every raw reading since the time asked, failed reads included, in time order with the rain.
+    expect([...store.history({ rain: ['rg1'], rainSince: T0 + MIN, raw: ['wl1'], rawSince: T0 })].map((r) => [r.sensor, r.value, r.quality])).toEqual([
+      ['wl1', 9, 'good'],
+      ['rg1', 3, 'good'],
+      ['rg1', 4, 'good'],
+      ['rg1', 5, 'good'],
+    ]);
     await store.stop();
   });
 
   it('streams its rows instead of building one array (a day of 1,000 gauges is 1.44 M rows): the query runs until read to the end', async () => {
     const { store } = await openStore(path);
     for (let i = 0; i < 5; i++) store.addReading({ sensor: 'rg1', value: i, quality: 'good', atWall: T0 + i * 1000 });
-    const rows = store.history(['rg1'], T0);
-    expect(rows.next().value).toEqual({ sensor: 'rg1', atWall: T0, value: 0 });
+    const rows = store.history({ rain: ['rg1'], rainSince: T0, raw: [], rawSince: 0 });
+    expect(rows.next().value).toEqual({ sensor: 'rg1', atWall: T0, value: 0, quality: 'good' });
     // Still reading: the one connection refuses writes (an array would have finished the query).
     expect(() => store.append('note', 'during')).toThrow(/busy/);
     expect([...rows].map((r) => r.value)).toEqual([1, 2, 3, 4]);
