@@ -40,7 +40,10 @@ await new Promise<void>((resolve) => {
     let k = 0;
     const topic = `sb/v1/${site}/sensor/rg${i}/reading`;
     const fire = (): void => {
-      totals[i]! += 0.2;
+      // One 0.2 mm tip a second, whatever the rate (12 mm/min: a cloudburst, but real): the
+      // engine counts rain per minute of elapsed time (max_rate_mm_per_min, 50 by default), so
+      // a tip at every one of 120 readings a second (1,440 mm/min) would be a stream of glitches.
+      if (k % Math.max(1, Math.round(hz)) === 0) totals[i]! += 0.2;
       c.publish(topic, `{"value":${totals[i]!.toFixed(1)},"unit":"mm"}`, { qos: 0 }, (err) => (err ? errors++ : published++));
       if (++k >= ticks) {
         if (++done === clients.length) resolve();
