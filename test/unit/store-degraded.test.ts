@@ -146,6 +146,29 @@ describe('a full database (max_page_count)', () => {
     await store.stop();
   });
 
+  it('a snapshot saved on its own covers the events written before it, and is held while the disk is full', async () => {
+    vi.useFakeTimers();
+    const path = join(dir, 'log.db');
+    const { store, clock } = await openStore(path, { maxDbBytes: 256 * 1024, retryMs: 1000, readingBatchMax: 10 });
+    const s1 = store.append('transition', { alert: 'wl1/stage/1' });
+    store.saveSnapshot({ version: 1, body: '{"n":1}' });
+    expect(store.snapshot()).toEqual({ version: 1, seq: s1, atWall: T0, body: '{"n":1}' });
+    let i = 0;
+    while (!store.health().degraded && i < 100_000) {
+      for (let k = 0; k < 10; k++, i++) store.addReading({ sensor: 'rg1', value: i, quality: 'good', atWall: T0 - 30 * DAY + i });
+    }
+    const s2 = store.append('transition', { alert: 'wl1/stage/1', text: '水位 '.repeat(2000) });
+    store.saveSnapshot({ version: 1, body: '{"n":2}' });
+    expect(store.snapshot()!.body).toBe('{"n":1}');
+    clock.advance(1000);
+    store.prune(T0);
+    vi.advanceTimersByTime(1000);
+    expect(store.health().degraded).toBe(false);
+    expect(store.snapshot()).toMatchObject({ version: 1, body: '{"n":2}' });
+    expect(store.snapshot()!.seq).toBeGreaterThanOrEqual(s2);
+    await store.stop();
+  });
+
   it('past the queue bound, drops observations before alerts and counts what it dropped', async () => {
     vi.useFakeTimers();
     const path = join(dir, 'log.db');
