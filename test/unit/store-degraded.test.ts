@@ -24,6 +24,23 @@ afterEach(() => {
 
 const rec = (seq: number, type: EventType): EventRecord => ({ seq, type, atWall: 0, atMono: 0, boot: 'b', clockTrusted: true, json: String(seq) });
 
+type OpenStore = Awaited<ReturnType<typeof openStore>>;
+
+/** Month-old raw readings until the capped file is full and the store degrades. */
+function fillWithOldReadings(store: OpenStore['store']): void {
+  let i = 0;
+  while (!store.health().degraded && i < 100_000) {
+    for (let k = 0; k < 10; k++, i++) store.addReading({ sensor: 'rg1', value: i, quality: 'good', atWall: T0 - 30 * DAY + i });
+  }
+}
+
+/** Retention prunes the month-old readings, and the next retry finds room. */
+function freeRoom(store: OpenStore['store'], clock: OpenStore['clock']): void {
+  clock.advance(1000);
+  store.prune(T0);
+  vi.advanceTimersByTime(1000);
+}
+
 describe('held-event queue', () => {
   it('ranks alerts, effects and commands last to go, observations and notes first', () => {
     expect((['observation', 'note', 'fault', 'config', 'start', 'stop', 'storage', 'transition', 'effect', 'command'] as const).map(keepRank)).toEqual([0, 0, 1, 1, 1, 1, 1, 2, 2, 2]);
@@ -131,15 +148,10 @@ describe('a full database (max_page_count)', () => {
     const { store, clock } = await openStore(path, { maxDbBytes: 256 * 1024, retryMs: 1000, readingBatchMax: 10 });
     const s1 = store.appendMany([{ type: 'transition', payload: { alert: 'wl1/stage/1' } }], { version: 1, body: '{"n":1}' })[0]!;
     expect(store.snapshot()).toEqual({ version: 1, seq: s1, atWall: T0, body: '{"n":1}' });
-    let i = 0;
-    while (!store.health().degraded && i < 100_000) {
-      for (let k = 0; k < 10; k++, i++) store.addReading({ sensor: 'rg1', value: i, quality: 'good', atWall: T0 - 30 * DAY + i });
-    }
+    fillWithOldReadings(store);
     const s2 = store.appendMany([{ type: 'command', payload: { type: 'silence', text: '静音 '.repeat(2000) } }], { version: 1, body: '{"n":2}' })[0]!;
     expect(store.snapshot()!.body).toBe('{"n":1}');
-    clock.advance(1000);
-    store.prune(T0);
-    vi.advanceTimersByTime(1000);
+    freeRoom(store, clock);
     expect(store.health().degraded).toBe(false);
     expect(store.snapshot()).toMatchObject({ version: 1, body: '{"n":2}' });
     expect(store.snapshot()!.seq).toBeGreaterThanOrEqual(s2);
@@ -153,16 +165,11 @@ describe('a full database (max_page_count)', () => {
     const s1 = store.append('transition', { alert: 'wl1/stage/1' });
     store.saveSnapshot({ version: 1, body: '{"n":1}' });
     expect(store.snapshot()).toEqual({ version: 1, seq: s1, atWall: T0, body: '{"n":1}' });
-    let i = 0;
-    while (!store.health().degraded && i < 100_000) {
-      for (let k = 0; k < 10; k++, i++) store.addReading({ sensor: 'rg1', value: i, quality: 'good', atWall: T0 - 30 * DAY + i });
-    }
+    fillWithOldReadings(store);
     const s2 = store.append('transition', { alert: 'wl1/stage/1', text: '水位 '.repeat(2000) });
     store.saveSnapshot({ version: 1, body: '{"n":2}' });
     expect(store.snapshot()!.body).toBe('{"n":1}');
-    clock.advance(1000);
-    store.prune(T0);
-    vi.advanceTimersByTime(1000);
+    freeRoom(store, clock);
     expect(store.health().degraded).toBe(false);
     expect(store.snapshot()).toMatchObject({ version: 1, body: '{"n":2}' });
     expect(store.snapshot()!.seq).toBeGreaterThanOrEqual(s2);
