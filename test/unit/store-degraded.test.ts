@@ -142,32 +142,26 @@ describe('a full database (max_page_count)', () => {
     await store.stop();
   });
 
-  it("keeps the core's snapshot in its events' commit; one that came while full is written once there is room", async () => {
+  // The snapshot goes in the commit of a command's events, or on its own right after an alarm's
+  // (engine-runner): either way it covers the events before it, and waits in memory while full.
+  type Write = (store: OpenStore['store'], body: string, pad?: string) => number;
+  const inCommit: Write = (store, body, pad = '') => store.appendMany([{ type: 'command', payload: { type: 'silence', pad } }], { version: 1, body })[0]!;
+  const alone: Write = (store, body, pad = '') => {
+    const seq = store.append('transition', { alert: 'wl1/stage/1', pad });
+    store.saveSnapshot({ version: 1, body });
+    return seq;
+  };
+  it.each([
+    ['in its events\' commit', inCommit],
+    ['saved on its own after them', alone],
+  ])("keeps the core's snapshot %s; one that came while full is written once there is room", async (_how, write) => {
     vi.useFakeTimers();
     const path = join(dir, 'log.db');
     const { store, clock } = await openStore(path, { maxDbBytes: 256 * 1024, retryMs: 1000, readingBatchMax: 10 });
-    const s1 = store.appendMany([{ type: 'transition', payload: { alert: 'wl1/stage/1' } }], { version: 1, body: '{"n":1}' })[0]!;
+    const s1 = write(store, '{"n":1}');
     expect(store.snapshot()).toEqual({ version: 1, seq: s1, atWall: T0, body: '{"n":1}' });
     fillWithOldReadings(store);
-    const s2 = store.appendMany([{ type: 'command', payload: { type: 'silence', text: '静音 '.repeat(2000) } }], { version: 1, body: '{"n":2}' })[0]!;
-    expect(store.snapshot()!.body).toBe('{"n":1}');
-    freeRoom(store, clock);
-    expect(store.health().degraded).toBe(false);
-    expect(store.snapshot()).toMatchObject({ version: 1, body: '{"n":2}' });
-    expect(store.snapshot()!.seq).toBeGreaterThanOrEqual(s2);
-    await store.stop();
-  });
-
-  it('a snapshot saved on its own covers the events written before it, and is held while the disk is full', async () => {
-    vi.useFakeTimers();
-    const path = join(dir, 'log.db');
-    const { store, clock } = await openStore(path, { maxDbBytes: 256 * 1024, retryMs: 1000, readingBatchMax: 10 });
-    const s1 = store.append('transition', { alert: 'wl1/stage/1' });
-    store.saveSnapshot({ version: 1, body: '{"n":1}' });
-    expect(store.snapshot()).toEqual({ version: 1, seq: s1, atWall: T0, body: '{"n":1}' });
-    fillWithOldReadings(store);
-    const s2 = store.append('transition', { alert: 'wl1/stage/1', text: '水位 '.repeat(2000) });
-    store.saveSnapshot({ version: 1, body: '{"n":2}' });
+    const s2 = write(store, '{"n":2}', '静音 '.repeat(2000));
     expect(store.snapshot()!.body).toBe('{"n":1}');
     freeRoom(store, clock);
     expect(store.health().degraded).toBe(false);
