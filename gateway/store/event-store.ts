@@ -40,6 +40,11 @@ export { EVENT_TYPES, StoreError };
 export type { DegradeReason, EventStoreOptions, EventType, HistoryQuery, HistoryRow, PruneCounts, ReadingRow, SnapshotRecord, StoredEvent, StoredSnapshot, StoreHealth };
 export type { StoreErrorCode } from './errors.ts';
 
+/** The snapshot row, replaced, covering the events up to `seq` (a commit without a sync of its own). */
+function putSnapshot(conn: Connection, snap: SnapshotRecord, seq: number, atWall: number): void {
+  conn.bulk(() => conn.st.putSnapshot.run(snap.version, seq, Math.round(atWall), snap.body));
+}
+
 /** A hung disk (a dying SD card can hold an fsync for minutes) must not hold the box's stop. */
 export const STOP_SYNC_MS = 5000;
 
@@ -273,7 +278,7 @@ export class EventStore implements Module {
   private writeHeldSnapshot(conn: Connection): void {
     const snap = this.heldSnapshot;
     if (!snap) return;
-    conn.bulk(() => conn.st.putSnapshot.run(snap.version, this.last, Math.round(this.clock.wall()), snap.body));
+    putSnapshot(conn, snap, this.last, this.clock.wall());
     this.heldSnapshot = null;
   }
 
@@ -290,7 +295,7 @@ export class EventStore implements Module {
       return;
     }
     try {
-      conn.bulk(() => conn.st.putSnapshot.run(snapshot.version, this.last, Math.round(this.clock.wall()), snapshot.body));
+      putSnapshot(conn, snapshot, this.last, this.clock.wall());
     } catch (err) {
       if (diskReason(err, this.dir) === null) throw err;
       this.heldSnapshot = snapshot;
