@@ -2,20 +2,14 @@
  * A polled sensor that dies is a fault within three poll intervals, with no health keys in the
  * config: the box, its Modbus poller (with its backoff) and a simulated QDY30A on a real TCP bus.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadAllProfiles } from '../../drivers/modbus/profiles.ts';
-import { startBox, type Box } from '../../gateway/box.ts';
-import { formatProblem, parseConfig } from '../../gateway/config/load.ts';
 import type { AlertTransition } from '../../gateway/engine/types.ts';
+import type { Box } from '../../gateway/box.ts';
 import { SimulatedBus, type SimulatedDevice } from '../../simulators/modbus/bus.ts';
+import { addRiverProbe, startBoxOnBus } from '../helpers/box-modbus-rig.ts';
 import { until } from '../helpers/until.ts';
 
 const POLL_S = 1;
-const profiles = new Map(loadAllProfiles().map((p) => [p.model, p]));
 const sim = new SimulatedBus({ transport: 'tcp' });
 let level: SimulatedDevice;
 let box: Box;
@@ -23,24 +17,18 @@ const transitions: { t: AlertTransition; wall: number }[] = [];
 const goodReadings: number[] = [];
 
 beforeAll(async () => {
-  level = sim.add(profiles.get('qdy30a')!, 3);
+  level = addRiverProbe(sim, 3, 1.2);
   await sim.start();
-  level.set('unit_code', 1);
-  level.set('decimals', 2);
-  level.set('level', 1.2);
-  const dir = mkdtempSync(join(tmpdir(), 'sb-box-dead-'));
   // No interval_s, stale_intervals, error_window: the defaults must catch a dead unit.
-  const { config, problems } = parseConfig(`
+  box = await startBoxOnBus(sim, (port, store) => `
 site: { id: dead, name: 测试 }
 buses:
-  - { id: net1, type: tcp, host: 127.0.0.1, port: ${sim.endpoint.port} }
+  - { id: net1, type: tcp, host: 127.0.0.1, port: ${port} }
 sensors:
   - { id: wl1, kind: water_level, stages: { warning: 2.5 }, modbus: { bus: net1, unit: 3, profile: qdy30a, poll_s: ${POLL_S} } }
 mqtt: { host: 127.0.0.1 }
-store: { path: '${join(dir, 'box.db')}' }
+store: { path: '${store}' }
 `);
-  if (!config) throw new Error(problems.map(formatProblem).join('\n'));
-  box = await startBox({ config, log: pino({ level: 'silent' }), tcpPort: 0, wsPort: 0 });
   box.ctx.bus.on('transition', (t) => transitions.push({ t, wall: Date.now() }));
   box.ctx.bus.on('reading', (r) => void (r.quality === 'good' && goodReadings.push(Date.now())));
 });

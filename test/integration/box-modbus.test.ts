@@ -3,21 +3,15 @@
  * Waveshare relay on a real TCP bus. A river crossing its guaranteed stage sounds the siren on
  * the relay; a transmitter that disappears becomes a sensor fault, and comes back.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AlertTransition } from '../../gateway/engine/types.ts';
+import type { Box } from '../../gateway/box.ts';
+import { SimulatedBus, type SimulatedDevice } from '../../simulators/modbus/bus.ts';
+import { addRiverProbe, profiles, startBoxOnBus } from '../helpers/box-modbus-rig.ts';
 import { until as untilDefault } from '../helpers/until.ts';
 
 const until = <T>(what: string, get: () => T | undefined | false, ms = 20_000): Promise<T> => untilDefault(what, get, ms);
-import { loadAllProfiles } from '../../drivers/modbus/profiles.ts';
-import { startBox, type Box } from '../../gateway/box.ts';
-import { formatProblem, parseConfig } from '../../gateway/config/load.ts';
-import type { AlertTransition } from '../../gateway/engine/types.ts';
-import { SimulatedBus, type SimulatedDevice } from '../../simulators/modbus/bus.ts';
 
-const profiles = new Map(loadAllProfiles().map((p) => [p.model, p]));
 const sim = new SimulatedBus({ transport: 'tcp' });
 let level: SimulatedDevice;
 let relay: SimulatedDevice;
@@ -25,17 +19,13 @@ let box: Box;
 const transitions: AlertTransition[] = [];
 
 beforeAll(async () => {
-  level = sim.add(profiles.get('qdy30a')!, 3);
+  level = addRiverProbe(sim, 3, 1.2);
   relay = sim.add(profiles.get('waveshare-modbus-rtu-relay')!, 1);
   await sim.start();
-  level.set('unit_code', 1);
-  level.set('decimals', 2);
-  level.set('level', 1.2);
-  const dir = mkdtempSync(join(tmpdir(), 'sb-box-mb-'));
-  const { config, problems } = parseConfig(`
+  box = await startBoxOnBus(sim, (port, store) => `
 site: { id: mb, name: 测试 }
 buses:
-  - { id: net1, type: tcp, host: 127.0.0.1, port: ${sim.endpoint.port}, timeout_ms: 300, retries: 0 }
+  - { id: net1, type: tcp, host: 127.0.0.1, port: ${port}, timeout_ms: 300, retries: 0 }
 sensors:
   - id: wl1
     kind: water_level
@@ -47,10 +37,8 @@ sensors:
 actuators:
   - { id: siren1, kind: siren, zones: [site], modbus: { bus: net1, unit: 1, profile: waveshare-modbus-rtu-relay } }
 mqtt: { host: 127.0.0.1 }
-store: { path: '${join(dir, 'box.db')}' }
+store: { path: '${store}' }
 `);
-  if (!config) throw new Error(problems.map(formatProblem).join('\n'));
-  box = await startBox({ config, log: pino({ level: 'silent' }), tcpPort: 0, wsPort: 0 });
   box.ctx.bus.on('transition', (t) => transitions.push(t));
 });
 
