@@ -174,6 +174,22 @@ export class Connection {
     this.reserved = upTo;
   }
 
+  /**
+   * At start, the reservation ahead of this run reaches the disk before any of its seqs is
+   * handed out: one synced commit (synchronous=FULL syncs the WAL, sqlite.org/pragma.html),
+   * once a boot. With NORMAL it waited for the first event's fdatasync, so a disk that failed
+   * before that lost it, and after repair the next run gave out seqs the dead run had acted on.
+   */
+  reserveDurably(upTo: number): void {
+    if (this.journalMode !== 'wal') return this.reserve(upTo); // synchronous is FULL already
+    this.db.pragma('synchronous = FULL');
+    try {
+      this.reserve(upTo);
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
+  }
+
   /** Closing checkpoints and syncs (SQLite, last connection); a sync still running finishes first. */
   close(): void {
     this.walSync?.close();

@@ -111,7 +111,7 @@ export class EventStore implements Module {
     this.last = Math.max(lastOnDisk, conn.reserved, this.last);
     this.log.info({ path: this.path, schemaVersion: SCHEMA_VERSION, migratedFrom: conn.migratedFrom, lastSeq: this.last }, 'event store open');
     try {
-      conn.reserve(this.last + 2 * SEQ_RESERVE);
+      conn.reserveDurably(this.last + 2 * SEQ_RESERVE);
     } catch (err) {
       if (!this.diskFailed(err)) {
         this.started = false;
