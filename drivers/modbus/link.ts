@@ -42,8 +42,21 @@ export interface Link {
 const OPEN_DEADLINE_MS = 5000;
 const CLOSE_DEADLINE_MS = 2000;
 
+/**
+ * A client whose port errors are handled. modbus-serial re-emits the serial port's errors (a
+ * write to a pty or USB adapter that went away: EBADF, EIO, `disconnect: true`) as the client's
+ * 'error' event, and an 'error' nobody listens to is an uncaught exception that kills the box.
+ * The request caught by it fails on its own (its callback or our deadline) and the bus
+ * scheduler reopens a link that is no longer open, so nothing more is needed here.
+ */
+function newClient(): InstanceType<typeof ModbusRTU> {
+  const client = new ModbusRTU();
+  client.on('error', () => undefined);
+  return client;
+}
+
 export class ModbusSerialLink implements Link {
-  private client = new ModbusRTU();
+  private client = newClient();
 
   constructor(readonly config: LinkConfig) {}
 
@@ -53,7 +66,7 @@ export class ModbusSerialLink implements Link {
 
   async open(): Promise<void> {
     const c = this.config;
-    this.client = new ModbusRTU();
+    this.client = newClient();
     const opening =
       c.type === 'tcp'
         ? this.client.connectTCP(c.host ?? '127.0.0.1', { port: c.port ?? 502 })
