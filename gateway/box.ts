@@ -59,7 +59,8 @@ export interface Box {
   broker: BrokerModule;
   store: EventStore;
   engine: EngineRunner;
-  stop(): Promise<void>;
+  /** `reason`: what stopped it (the signal's name, or 'stop'), kept in the `stop` event. */
+  stop(reason?: string): Promise<void>;
 }
 
 /**
@@ -144,10 +145,10 @@ export async function startBox(o: BoxOptions): Promise<Box> {
     broker,
     store,
     engine,
-    stop() {
+    stop(reason = 'stop') {
       stopped ??= (async () => {
         engine.windDown();
-        record(ctx, sink, 'stop', { boot: clock.boot });
+        record(ctx, sink, 'stop', { boot: clock.boot, reason });
         await supervisor.stop();
       })();
       return stopped;

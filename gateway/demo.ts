@@ -19,7 +19,7 @@ export interface DemoOptions {
   dbPath?: string;
 }
 
-export async function startDemo(o: DemoOptions): Promise<{ stop(): Promise<void>; field: DemoField; box: Awaited<ReturnType<typeof startBox>> }> {
+export async function startDemo(o: DemoOptions): Promise<{ stop(reason?: string): Promise<void>; field: DemoField; box: Awaited<ReturnType<typeof startBox>> }> {
   const { config: site, profiles } = await loadSiteIsolated(DEMO_SITE);
   const modbus = new DemoModbus(site, new Map(profiles.map((p) => [p.model, p])), o.log.child({ module: 'simulators' }));
   const config = await modbus.start();
@@ -30,9 +30,9 @@ export async function startDemo(o: DemoOptions): Promise<{ stop(): Promise<void>
   return {
     field,
     box,
-    async stop() {
+    async stop(reason?: string) {
       await field.stop();
-      await box.stop();
+      await box.stop(reason);
       await modbus.stop();
     },
   };

@@ -1,5 +1,15 @@
 /**
- * `shaobing start` and `shaobing demo`: run until SIGINT/SIGTERM, then stop cleanly.
+ * `shaobing start` and `shaobing demo`: run until SIGINT, SIGTERM or SIGHUP, then stop cleanly.
+ *
+ * SIGHUP stops, it does not reload. Node's default for SIGHUP is to die at once — no `stop`
+ * event, no flush, sirens left as they were — and a terminal that closes under `npm start`
+ * sends it. A live reload would swap sensors, rules and accounts under active alerts; a restart
+ * does the same safely, because the core snapshot (core-snapshot.ts) restores what is active,
+ * acknowledged and silenced. So to reload a changed config: `systemctl restart shaobing` (the
+ * unit's Restart=always also starts the box again after a SIGHUP stop).
+ *
+ * The handlers stay for the whole stop: a second signal while stopping is logged and ignored
+ * (every step of the stop has its own deadline), so a stray SIGHUP cannot cut the flush short.
  */
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -11,12 +21,14 @@ type Io = { out: (s: string) => void; err: (s: string) => void };
 
 export async function runBox(command: 'start' | 'demo', args: string[], io: Io): Promise<number> {
   const log = pino({ name: 'shaobing' });
-  let stop: () => Promise<void>;
+  // Listening from the first moment: a signal during a slow start stops the box once it is up.
+  const signalled = firstSignal(log);
+  let stop: (reason: string) => Promise<void>;
   if (command === 'demo') {
     // The demo's simulators (an MQTT client per device, Modbus servers) load only for the demo.
     const { startDemo } = await import('./demo.ts');
     const demo = await startDemo({ log });
-    stop = demo.stop;
+    stop = (reason) => demo.stop(reason);
   } else {
     const { values } = parseArgs({ args, options: { config: { type: 'string' } } });
     if (!values.config) {
@@ -26,7 +38,7 @@ export async function runBox(command: 'start' | 'demo', args: string[], io: Io):
     try {
       const { config, profiles } = await loadSiteIsolated(values.config);
       const box = await startBox({ config, profiles, log });
-      stop = box.stop;
+      stop = (reason) => box.stop(reason);
     } catch (e) {
       if (e instanceof ConfigError) {
         // The same lines as `check-config` gives for this file.
@@ -36,12 +48,26 @@ export async function runBox(command: 'start' | 'demo', args: string[], io: Io):
       throw e;
     }
   }
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const signal = await signalled;
   log.info({ signal }, 'stopping');
-  await stop();
-  log.info('stopped');
+  await stop(signal);
+  log.info({ signal }, 'stopped');
   return 0;
+}
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** Resolves with the first stop signal; later ones are logged and ignored until the process exits. */
+function firstSignal(log: { warn(o: object, msg: string): void }): Promise<string> {
+  return new Promise((resolve) => {
+    let first: string | null = null;
+    for (const name of STOP_SIGNALS) {
+      process.on(name, () => {
+        if (first === null) {
+          first = name;
+          resolve(name);
+        } else log.warn({ signal: name, stopping_on: first }, 'signal ignored: already stopping');
+      });
+    }
+  });
 }
