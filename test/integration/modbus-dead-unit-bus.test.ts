@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FieldBuses } from '../../drivers/modbus/field-buses.ts';
 import { formatProblem, parseConfig } from '../../gateway/config/load.ts';
 import type { Effect } from '../../gateway/planner/types.ts';
-import { Bus } from '../../gateway/shell/bus.ts';
+import { Bus, type ActuatorReport } from '../../gateway/shell/bus.ts';
 import { systemClock } from '../../gateway/shell/clock.ts';
 import { SimulatedBus, type SimulatedDevice } from '../../simulators/modbus/bus.ts';
 import { addRiverProbe, profiles } from '../helpers/box-modbus-rig.ts';
@@ -36,9 +36,12 @@ const LOAD_MS = 300;
 const DEAD = 9;
 const PROBE = 3;
 const RELAY = 1;
+const DEAD_RELAY = 8;
 
 /** Time on the wire of `bytes` at `baud` (11 bits a character); TCP: none worth counting. */
 const wireMs = (transport: 'tcp' | 'rtu', bytes: number): number => (transport === 'rtu' ? (bytes * 11 * 1000) / 9600 : 0);
+
+const siren = (actuator: string, activity: string, steps = [1]): Effect => ({ type: 'siren', at: 0, actuator, zone: 'site', activity, priority: 'alarm', source: 'engine', by: 'engine', alert: 'x/1', drill: false, pattern: 'p', steps, clamped: false });
 
 describe.each(['tcp', 'rtu'] as const)('a dead unit on a shared %s bus', (transport) => {
   const sim = new SimulatedBus({ transport });
@@ -50,6 +53,9 @@ describe.each(['tcp', 'rtu'] as const)('a dead unit on a shared %s bus', (transp
   /** When each request for the dead unit reached the line (performance.now()). */
   const deadAsked: number[] = [];
   let onDeadAsked: (() => void) | null = null;
+  const deadRelayAsked: number[] = [];
+  let onDeadRelayAsked: (() => void) | null = null;
+  const reports: ActuatorReport[] = [];
 
   beforeAll(async () => {
     addRiverProbe(sim, PROBE, 1.2);
@@ -60,6 +66,10 @@ describe.each(['tcp', 'rtu'] as const)('a dead unit on a shared %s bus', (transp
       if (unit === DEAD) {
         deadAsked.push(performance.now());
         onDeadAsked?.();
+      }
+      if (unit === DEAD_RELAY) {
+        deadRelayAsked.push(performance.now());
+        onDeadRelayAsked?.();
       }
       return dispatch(unit, pdu);
     };
@@ -74,6 +84,7 @@ sensors:
   - { id: wl9, kind: water_level, stages: { warning: 2.5 }, modbus: { bus: line1, unit: ${DEAD}, profile: qdy30a, poll_s: ${POLL_MS / 1000} } }
 actuators:
   - { id: siren1, kind: siren, zones: [site], modbus: { bus: line1, unit: ${RELAY}, profile: waveshare-modbus-rtu-relay } }
+  - { id: siren8, kind: siren, zones: [site], modbus: { bus: line1, unit: ${DEAD_RELAY}, profile: waveshare-modbus-rtu-relay } }
 `);
     if (!config) throw new Error(problems.map(formatProblem).join('\n'));
     bus = new Bus(pino({ level: 'silent' }));
@@ -81,6 +92,7 @@ actuators:
       if (r.sensor === 'wl1' && r.quality === 'good') probeReadings.push(performance.now());
       if (r.sensor === 'wl9') deadReadings.push({ at: performance.now(), good: r.quality === 'good' });
     });
+    bus.on('actuatorReport', (r) => reports.push(r));
     field = new FieldBuses({ config, bus, log: pino({ level: 'silent' }), clock: systemClock() }, profiles);
     await field.start();
   });
@@ -103,8 +115,7 @@ actuators:
       onDeadAsked = null;
       const writesBefore = relay.writes.length;
       const asked = performance.now();
-      const effect: Effect = { type: 'siren', at: 0, actuator: 'siren1', zone: 'site', activity: `act-${transport}-${i}`, priority: 'alarm', source: 'engine', by: 'engine', alert: 'x/1', drill: false, pattern: 'p', steps: [1], clamped: false };
-      bus.emit('effect', effect);
+      bus.emit('effect', siren('siren1', `act-${transport}-${i}`));
       const w = await until('the siren write', () => relay.writes.slice(writesBefore).find((x) => x.source === 'master'), 10_000, 5);
       waits.push(w.mono - asked);
     }
@@ -119,6 +130,25 @@ actuators:
     const gaps = got.slice(1).map((at, i) => at - got[i]!);
     expect(Math.max(...gaps)).toBeLessThanOrEqual(POLL_MS + TIMEOUT_MS + wireMs(transport, 30) + LOAD_MS);
     expect(got.length).toBeGreaterThanOrEqual(Math.floor((to - from) / POLL_MS) - 1);
+  }, 30_000);
+
+  it('a write to a live relay does not wait for a dead relay’s retries; the dead relay’s write keeps its tries', async () => {
+    const askedBefore = deadRelayAsked.length;
+    const arrived = new Promise<void>((resolve) => (onDeadRelayAsked = resolve));
+    // One 30 s on-step: its closing write is long after this test (the off at the pattern's end).
+    bus.emit('effect', siren('siren8', `dead-${transport}`, [30]));
+    await arrived;
+    onDeadRelayAsked = null;
+    const writesBefore = relay.writes.length;
+    const asked = performance.now();
+    bus.emit('effect', siren('siren1', `live-${transport}`));
+    const w = await until('the live siren write', () => relay.writes.slice(writesBefore).find((x) => x.source === 'master'), 10_000, 5);
+    // One try of the dead relay's write on the line at most (see the first test for the margin).
+    expect(w.mono - asked).toBeLessThanOrEqual(TIMEOUT_MS + 2 + wireMs(transport, 8) + LOAD_MS);
+    // The dead relay's write was tried retries + 1 times, each its own transaction, then reported.
+    await until('the dead relay reported', () => reports.find((r) => r.actuator === 'siren8' && r.report === 'fault'), 10_000);
+    expect(deadRelayAsked.length - askedBefore).toBe(RETRIES + 1);
+    expect(reports.find((r) => r.actuator === 'siren8')!.detail).toMatchObject({ reason: 'write_failed', code: 'E_TIMEOUT' });
   }, 30_000);
 
   it('a unit that failed three polls is down: one try every down_poll_s, its readings still errors', async () => {
