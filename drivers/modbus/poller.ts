@@ -36,7 +36,7 @@ interface UnitState {
   /** Values of `once` registers (decimals, unit codes), read when the unit is first reached. */
   once: Map<string, number> | null;
   pollMs: number;
-  /** Monotonic ms when the current poll was due. */
+  /** performance.now() ms when the current poll was due. */
   due: number;
   failures: number;
   timer: NodeJS.Timeout | null;
@@ -72,7 +72,7 @@ export class ModbusPoller implements Module {
   async start(): Promise<void> {
     this.running = true;
     // Spread first polls over the interval so sixteen units do not all ask at once.
-    const now = this.ctx.clock.mono();
+    const now = performance.now();
     this.units.forEach((u, i) => this.schedule(u, now + (u.pollMs * i) / Math.max(1, this.units.length)));
   }
 
@@ -86,11 +86,14 @@ export class ModbusPoller implements Module {
     return this.units.filter((u) => u.failures > 0).map(({ bus, unit, failures, lastError }) => ({ bus, unit, failures, lastError }));
   }
 
-  /** Polls `u` when the monotonic clock reaches `due`. */
+  /**
+   * Polls `u` when performance.now() reaches `due`: the timers are real, so their clock is too
+   * (a test's fake `ctx.clock` that stands still must not stretch the cadence).
+   */
   private schedule(u: UnitState, due: number): void {
     if (!this.running) return;
     u.due = due;
-    u.timer = setTimeout(() => void this.poll(u), Math.max(0, due - this.ctx.clock.mono()));
+    u.timer = setTimeout(() => void this.poll(u), Math.max(0, due - performance.now()));
     u.timer.unref();
   }
 
@@ -132,7 +135,7 @@ export class ModbusPoller implements Module {
       if (u.failures === 1 || u.failures % 20 === 0) this.log.warn({ bus: u.bus, unit: u.unit, code: u.lastError, failures: u.failures }, 'unit not answering');
       for (const s of u.sensors) this.emit(s.sensor, null);
     }
-    this.schedule(u, nextPollDue(u.due, this.ctx.clock.mono(), u.pollMs, sched.unitDown(u.unit), sched.downPollMs, Math.random()));
+    this.schedule(u, nextPollDue(u.due, performance.now(), u.pollMs, sched.unitDown(u.unit), sched.downPollMs, Math.random()));
   }
 
   private emit(sensor: string, value: number | null): void {
