@@ -1,12 +1,14 @@
 /**
  * A dead unit on a shared bus (issue 15): one bus carrying a healthy QDY30A probe polled every
- * second, a unit id configured as a sensor that nobody answers, and a Waveshare relay siren,
- * through the box's own FieldBuses over real Modbus TCP and a real RTU pty line.
+ * second, a unit id configured as a sensor that nobody answers, a Waveshare relay siren and a
+ * second siren whose relay is dead, through the box's own FieldBuses over real Modbus TCP and a
+ * real RTU pty line.
  *
  * The bounds come from the protocol and the config, not from timings seen:
  * - a siren write sent while the dead unit's request is on the line waits for that one try at
  *   most: `timeout_ms`, plus the 3.5-character silence and the write's own frame. It must not
- *   wait for the dead unit's retries (old code: tries × timeout_ms = 3 × 500 ms);
+ *   wait for the dead unit's retries (old code: tries × timeout_ms = 3 × 500 ms), nor for a
+ *   dead relay's write retries (which it still makes: retries + 1 tries, then a fault);
  * - the probe is read at its `poll_s`, each reading at most one try of the dead unit plus one
  *   siren turn late (old code: `poll_s` + tries × timeout_ms apart, because the poll waited
  *   behind every retry and the next poll was timed from its end);
