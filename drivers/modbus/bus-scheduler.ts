@@ -1,29 +1,46 @@
 /**
- * One scheduler per physical bus (queues per unit id collide on the line): one FIFO and one transaction in flight per
- * line, whatever the unit id — an RS-485 line is half-duplex. Actuator writes jump the queue
- * (a siren command must not wait behind a round of sensor polls). Between transactions the
- * line stays silent for 3.5 characters (Modbus over serial line V1.02 §2.5.1.1; a fixed
- * 1.75 ms above 19200 baud).
+ * One scheduler per physical bus (queues per unit id collide on the line): one queue and one
+ * transaction in flight per line, whatever the unit id — an RS-485 line is half-duplex. Between
+ * transactions the line stays silent for 3.5 characters (Modbus over serial line V1.02
+ * §2.5.1.1; a fixed 1.75 ms above 19200 baud).
+ *
+ * The rules — each try its own transaction, writes before reads, a unit down after three failed
+ * reads polled with one try every `down_poll_s` — are pure, in bus-queue.ts, with their reasons.
+ * This file runs them: the queue, the link, the timers and the promises. It logs a unit going
+ * down (`unit down`, warn: `unit`, `failed_reads`, `code`, `poll_every_ms`) and coming back
+ * (`unit back up`, info: `unit`, `down_ms`), and counts what it does in `stats`.
  */
 import type { Logger } from 'pino';
+import { afterTry, DEFAULT_DOWN_POLL_MS, healthy, nextTry, triesFor, type Outcome, type Priority, type QueuedTry, type UnitHealth } from './bus-queue.ts';
 import { classify, ModbusExceptionError, type ModbusError } from './errors.ts';
 import type { Link, LinkConfig } from './link.ts';
 
-export type Priority = 'write' | 'read';
+export type { Priority } from './bus-queue.ts';
 
-interface Job {
-  unit: number;
-  priority: Priority;
+interface Job extends QueuedTry {
   op: (link: Link) => Promise<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: ModbusError) => void;
 }
 
 export interface BusStats {
+  /** Tries put on the line (each try is one transaction). */
   transactions: number;
   failures: number;
   retries: number;
   byCode: Record<string, number>;
+  /** Times a unit went down, and came back up. */
+  downs: number;
+  ups: number;
+}
+
+export interface BusRules {
+  /** Extra tries after a transport failure (the bus's `retries`). */
+  retries?: number;
+  /** How often a unit that is down is asked (the bus's `down_poll_s`, in ms). */
+  downPollMs?: number;
+  /** Line silence between transactions (default: 3.5 characters at the link's baud rate). */
+  silenceMs?: number;
 }
 
 /** 3.5 character times in ms: 11 bits per character (start, 8 data, parity or 2nd stop, stop). */
@@ -32,31 +49,52 @@ export function interFrameMs(c: Pick<LinkConfig, 'type' | 'baud'>): number {
   return c.baud > 19200 ? 1.75 : (3.5 * 11 * 1000) / c.baud;
 }
 
+function outcomeOf(e: ModbusError): Outcome {
+  if (e instanceof ModbusExceptionError) return 'exception';
+  return e.code === 'E_PORT' ? 'port' : 'transport';
+}
+
 export class BusScheduler {
   private readonly queue: Job[] = [];
+  private readonly health = new Map<number, UnitHealth>();
   private busy = false;
   private stopped = false;
   private lastEnd = 0;
-  readonly stats: BusStats = { transactions: 0, failures: 0, retries: 0, byCode: {} };
+  private order = 0;
+  /** Ends the silence the pump is waiting out (on stop). */
+  private wake: (() => void) | null = null;
+  readonly retries: number;
+  readonly downPollMs: number;
+  private readonly silenceMs: number;
+  readonly stats: BusStats = { transactions: 0, failures: 0, retries: 0, byCode: {}, downs: 0, ups: 0 };
 
   constructor(
     readonly link: Link,
     private readonly log: Logger,
-    private readonly retries = 1,
-    private readonly silenceMs = interFrameMs(link.config),
-  ) {}
+    rules: BusRules = {},
+  ) {
+    this.retries = rules.retries ?? 1;
+    this.downPollMs = rules.downPollMs ?? DEFAULT_DOWN_POLL_MS;
+    this.silenceMs = rules.silenceMs ?? interFrameMs(link.config);
+  }
 
-  /** Queues one transaction; resolves with its result or rejects with a classified error. */
+  /**
+   * Queues one request, made of one or more tries (each one transaction: `op` may send a write
+   * and its read-back, which are one bus turn); resolves with its result or rejects with a
+   * classified error.
+   */
   request<T>(unit: number, priority: Priority, op: (link: Link) => Promise<T>): Promise<T> {
     if (this.stopped) return Promise.reject(classify(new Error('bus stopped'), unit));
     return new Promise<T>((resolve, reject) => {
-      const job: Job = { unit, priority, op, resolve: resolve as (v: unknown) => void, reject };
-      if (priority === 'write') {
-        const firstRead = this.queue.findIndex((j) => j.priority === 'read');
-        this.queue.splice(firstRead < 0 ? this.queue.length : firstRead, 0, job);
-      } else this.queue.push(job);
+      const triesLeft = triesFor(priority, this.unitHealth(unit), this.retries);
+      this.queue.push({ unit, priority, triesLeft, order: this.order++, op, resolve: resolve as (v: unknown) => void, reject });
       void this.pump();
     });
+  }
+
+  /** Whether `unit` is down (failed its last reads; asked once every `downPollMs`). */
+  unitDown(unit: number): boolean {
+    return this.unitHealth(unit).downSince !== null;
   }
 
   /** Jobs waiting (not counting the one in flight). */
@@ -66,18 +104,31 @@ export class BusScheduler {
 
   stop(): void {
     this.stopped = true;
+    this.wake?.();
     for (const j of this.queue.splice(0)) j.reject(classify(new Error('bus stopped'), j.unit));
+  }
+
+  private unitHealth(unit: number): UnitHealth {
+    return this.health.get(unit) ?? healthy();
   }
 
   private async pump(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
     try {
-      while (this.queue.length && !this.stopped) {
-        const job = this.queue.shift()!;
-        const wait = this.lastEnd + this.silenceMs - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        await this.run(job);
+      while (!this.stopped) {
+        const next = nextTry(this.queue, performance.now(), this.lastEnd, this.silenceMs);
+        if (!next) break;
+        if ('waitMs' in next) {
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, next.waitMs);
+            this.wake = () => (clearTimeout(t), r());
+          });
+          this.wake = null;
+          continue;
+        }
+        const [job] = this.queue.splice(next.run, 1);
+        await this.run(job!);
         this.lastEnd = performance.now();
       }
     } finally {
@@ -85,25 +136,33 @@ export class BusScheduler {
     }
   }
 
+  /** One try of `job`: settles it, or puts it back in the queue for its next try. */
   private async run(job: Job): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      this.stats.transactions++;
-      try {
-        job.resolve(await job.op(this.link));
-        return;
-      } catch (err) {
-        const e = classify(err, job.unit);
-        this.stats.failures++;
-        this.stats.byCode[e.code] = (this.stats.byCode[e.code] ?? 0) + 1;
-        // An exception is an answer: the device is alive and will say the same again.
-        if (e instanceof ModbusExceptionError || attempt >= this.retries || e.code === 'E_PORT') {
-          job.reject(e);
-          return;
-        }
-        this.stats.retries++;
-        this.log.debug({ unit: job.unit, code: e.code, attempt }, 'retrying');
-        await new Promise((r) => setTimeout(r, this.silenceMs + 5));
-      }
+    this.stats.transactions++;
+    let result: unknown;
+    let error: ModbusError | null = null;
+    try {
+      result = await job.op(this.link);
+    } catch (err) {
+      error = classify(err, job.unit);
+      this.stats.failures++;
+      this.stats.byCode[error.code] = (this.stats.byCode[error.code] ?? 0) + 1;
     }
+    const before = this.unitHealth(job.unit);
+    const after = afterTry(job, error ? outcomeOf(error) : 'answer', before, performance.now());
+    this.health.set(job.unit, after.health);
+    if (after.change === 'down') {
+      this.stats.downs++;
+      this.log.warn({ unit: job.unit, failed_reads: after.health.failedReads, code: error?.code, poll_every_ms: this.downPollMs }, 'unit down');
+    } else if (after.change === 'up') {
+      this.stats.ups++;
+      this.log.info({ unit: job.unit, down_ms: Math.round(performance.now() - before.downSince!) }, 'unit back up');
+    }
+    if (after.retry && !this.stopped) {
+      this.stats.retries++;
+      this.log.debug({ unit: job.unit, code: error?.code, tries_left: job.triesLeft - 1 }, 'retrying');
+      this.queue.push({ ...job, triesLeft: job.triesLeft - 1, order: this.order++ });
+    } else if (error) job.reject(error);
+    else job.resolve(result);
   }
 }

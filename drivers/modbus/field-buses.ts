@@ -59,7 +59,7 @@ export class FieldBuses implements Module {
 
   constructor(ctx: BoxContext, profiles: Map<string, DeviceProfile>, makeLink: LinkFactory = (c) => new ModbusSerialLink(c)) {
     this.log = ctx.log.child({ module: 'field-buses' });
-    for (const b of ctx.config.buses) this.schedulers.set(b.id, new BusScheduler(makeLink(linkConfig(b)), this.log.child({ bus: b.id }), b.retries));
+    for (const b of ctx.config.buses) this.schedulers.set(b.id, new BusScheduler(makeLink(linkConfig(b)), this.log.child({ bus: b.id }), { retries: b.retries, downPollMs: b.downPollMs }));
     const { sensors, sirens } = modbusDevices(ctx.config, profiles);
     this.poller = new ModbusPoller(ctx, this.schedulers, sensors);
     this.sirens = new RelaySirenDriver(ctx, this.schedulers, sirens);

@@ -1,13 +1,15 @@
 /**
  * Polls Modbus sensors and turns their registers into readings. Each unit is polled on its own
- * interval through its bus's scheduler; a failed read becomes a reading with quality `error`
- * (the engine's health rules make it a fault), never a number. A unit that keeps failing is
- * polled less often (backoff up to 60 s) so one dead slave cannot starve the bus for the
- * others, and recovers by itself when it answers again.
+ * interval through its bus's scheduler, each poll due one interval after the previous one was
+ * due (not after it ended, so waiting for a try on the line does not push later polls back); a
+ * failed read becomes a reading with quality `error` (the engine's health rules make it a
+ * fault), never a number. A unit its bus has marked down (three failed polls in a row) is
+ * polled once every `down_poll_s`, jittered, with one try, so one dead slave cannot hold the bus
+ * for the others; it is polled at full speed again as soon as it answers (bus-queue.ts).
  */
 import type { Logger } from 'pino';
 import type { BoxContext, Module } from '../../gateway/shell/module.ts';
-import { backoffDelay } from '../../gateway/shell/timing.ts';
+import { nextPollDue } from './bus-queue.ts';
 import type { BusScheduler } from './bus-scheduler.ts';
 import { decode, engineering } from './decode.ts';
 import type { ModbusError } from './errors.ts';
@@ -34,12 +36,12 @@ interface UnitState {
   /** Values of `once` registers (decimals, unit codes), read when the unit is first reached. */
   once: Map<string, number> | null;
   pollMs: number;
+  /** performance.now() ms when the current poll was due. */
+  due: number;
   failures: number;
   timer: NodeJS.Timeout | null;
   lastError: string | null;
 }
-
-const MAX_BACKOFF_MS = 60_000;
 
 export class ModbusPoller implements Module {
   readonly name = 'modbus-poller';
@@ -54,7 +56,7 @@ export class ModbusPoller implements Module {
       if (!reg) throw new Error(`sensor ${s.sensor}: profile ${s.profile.model} has no register '${s.register}'`);
       let u = this.units.find((x) => x.bus === s.bus && x.unit === s.unit);
       if (!u) {
-        u = { bus: s.bus, unit: s.unit, profile: s.profile, sensors: [], blocks: [], once: null, pollMs: s.pollMs, failures: 0, timer: null, lastError: null };
+        u = { bus: s.bus, unit: s.unit, profile: s.profile, sensors: [], blocks: [], once: null, pollMs: s.pollMs, due: 0, failures: 0, timer: null, lastError: null };
         this.units.push(u);
       }
       u.sensors.push({ sensor: s.sensor, reg });
@@ -70,7 +72,8 @@ export class ModbusPoller implements Module {
   async start(): Promise<void> {
     this.running = true;
     // Spread first polls over the interval so sixteen units do not all ask at once.
-    this.units.forEach((u, i) => this.schedule(u, (u.pollMs * i) / Math.max(1, this.units.length)));
+    const now = performance.now();
+    this.units.forEach((u, i) => this.schedule(u, now + (u.pollMs * i) / Math.max(1, this.units.length)));
   }
 
   async stop(): Promise<void> {
@@ -83,9 +86,14 @@ export class ModbusPoller implements Module {
     return this.units.filter((u) => u.failures > 0).map(({ bus, unit, failures, lastError }) => ({ bus, unit, failures, lastError }));
   }
 
-  private schedule(u: UnitState, delayMs: number): void {
+  /**
+   * Polls `u` when performance.now() reaches `due`: the timers are real, so their clock is too
+   * (a test's fake `ctx.clock` that stands still must not stretch the cadence).
+   */
+  private schedule(u: UnitState, due: number): void {
     if (!this.running) return;
-    u.timer = setTimeout(() => void this.poll(u), delayMs);
+    u.due = due;
+    u.timer = setTimeout(() => void this.poll(u), Math.max(0, due - performance.now()));
     u.timer.unref();
   }
 
@@ -127,8 +135,7 @@ export class ModbusPoller implements Module {
       if (u.failures === 1 || u.failures % 20 === 0) this.log.warn({ bus: u.bus, unit: u.unit, code: u.lastError, failures: u.failures }, 'unit not answering');
       for (const s of u.sensors) this.emit(s.sensor, null);
     }
-    // After three failures in a row, back off so a dead unit leaves the line to the others.
-    this.schedule(u, u.failures > 3 ? backoffDelay(u.failures - 3, { firstMs: u.pollMs, maxMs: Math.max(MAX_BACKOFF_MS, u.pollMs) }) : u.pollMs);
+    this.schedule(u, nextPollDue(u.due, performance.now(), u.pollMs, sched.unitDown(u.unit), sched.downPollMs, Math.random()));
   }
 
   private emit(sensor: string, value: number | null): void {

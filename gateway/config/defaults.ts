@@ -50,7 +50,7 @@ export const HEALTH_DEFAULTS = {
  * A sensor the box polls itself keeps the box's own cadence: its expected interval is its
  * `poll_s`, and three missed polls make it stale (a pushed sensor's clock drifts, so it gets
  * five intervals). A dead polled unit is then a fault within three poll intervals, whatever the
- * bus timeouts and the poller's backoff (drivers/modbus/poller.ts) do to the failed reads.
+ * bus timeouts and the down-unit polling (drivers/modbus/bus-queue.ts) do to the failed reads.
  */
 export const POLLED_STALE_INTERVALS = 3;
 

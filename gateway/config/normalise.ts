@@ -158,6 +158,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
       stopBits: b.stop_bits ?? 1,
       timeoutMs: b.timeout_ms ?? (b.type === 'tcp' ? 1000 : 300),
       retries: b.retries ?? 1,
+      downPollMs: (b.down_poll_s ?? 30) * 1000,
     };
   });
   const busIds = buses.map((b) => b.id);

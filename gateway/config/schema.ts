@@ -226,6 +226,7 @@ export const siteConfigSchema = {
           stop_bits: { enum: [1, 2] },
           timeout_ms: { type: 'integer', minimum: 20, maximum: 10000 },
           retries: { type: 'integer', minimum: 0, maximum: 5 },
+          down_poll_s: { type: 'number', minimum: 1, maximum: 3600 },
         },
       },
     },

@@ -56,8 +56,12 @@ export interface BusConfig {
   parity: 'none' | 'even' | 'odd';
   dataBits: 7 | 8;
   stopBits: 1 | 2;
+  /** Per-try timeout: the longest one try holds the line (a write waits for at most one). */
   timeoutMs: number;
+  /** Extra tries after a transport failure; each try is its own transaction (bus-queue.ts). */
   retries: number;
+  /** A unit that failed three polls in a row is asked once this often (±10 %) until it answers. */
+  downPollMs: number;
 }
 
 /** A serial line carrying simple sensors (drivers/serial): ASCII lines or CRC frames. */

@@ -24,7 +24,7 @@ export async function openDriverRig(where: Pick<LinkConfig, 'id' | 'type' | 'pat
   const link = new ModbusSerialLink({ baud: 9600, parity: 'none', dataBits: 8, stopBits: 1, ...where });
   await link.open();
   const log = pino({ level: 'silent' });
-  const sched = new BusScheduler(link, log, 1);
+  const sched = new BusScheduler(link, log, { retries: 1 });
   const bus = new Bus(log);
   const readings: Reading[] = [];
   const reports: ActuatorReport[] = [];

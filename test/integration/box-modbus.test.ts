@@ -25,7 +25,8 @@ beforeAll(async () => {
   box = await startBoxOnBus(sim, (port, store) => `
 site: { id: mb, name: 测试 }
 buses:
-  - { id: net1, type: tcp, host: 127.0.0.1, port: ${port}, timeout_ms: 300, retries: 0 }
+  # down_poll_s: the dead transmitter, down after three failed polls, is asked every 2 s (not 30 s) so its recovery fits the test.
+  - { id: net1, type: tcp, host: 127.0.0.1, port: ${port}, timeout_ms: 300, retries: 0, down_poll_s: 2 }
 sensors:
   - id: wl1
     kind: water_level

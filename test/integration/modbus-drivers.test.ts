@@ -44,7 +44,8 @@ beforeAll(async () => {
   const { config, problems } = parseConfig(`
 site: { id: mb, name: 测试 }
 buses:
-  - { id: line1, type: rtu, path: '${rtu.path}', baud: 9600, timeout_ms: 300, retries: 1 }
+  # down_poll_s: a unit that goes down while faulted here is asked again within 2 s, not 30 s.
+  - { id: line1, type: rtu, path: '${rtu.path}', baud: 9600, timeout_ms: 300, retries: 1, down_poll_s: 2 }
   - { id: net1, type: tcp, host: 127.0.0.1, port: ${tcp.endpoint.port}, timeout_ms: 500 }
 sensors:
   - { id: rg1, kind: rain, modbus: { bus: line1, unit: 2, profile: xunchip-xm9505, poll_s: 0.2 } }
