@@ -4,8 +4,8 @@
  * and a log line per change (issue 15: 20,000 alternating states made 40,004 events and 24 MB).
  *
  * Decisions:
- * - **Per sensor, over all its fault slots** (stale, range, stuck, errors and the detector's
- *   own): one guard per sensor. The danger rules (rain, water, fire) are never guarded: a
+ * - **Per sensor, over its fault slots** (range, stuck, errors and the detector's own; not
+ *   stale, which the clock raises at most once per stale period: health.ts): one guard per sensor. The danger rules (rain, water, fire) are never guarded: a
  *   detector's `alarm` during flapping reaches the fire rule at once, as ever.
  * - **The FLAP_TRANSITIONS-th fault transition within FLAP_WINDOW_MS** is not made; the
  *   `flapping` fault is raised instead (so at most FLAP_TRANSITIONS − 1 ordinary ones come

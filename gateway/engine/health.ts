@@ -5,6 +5,7 @@
  */
 import type { HealthConfig } from '../config/types.ts';
 import type { AlertSlot, Candidate } from './alert-slot.ts';
+import { stepSlot } from './alert-slot.ts';
 import { faultHeld, settleFlap, stepFault, type FlapGuard } from './flap.ts';
 import type { AlertTransition, FaultKind, RuleFacts } from './types.ts';
 
@@ -14,7 +15,11 @@ export interface HealthState {
   range: AlertSlot;
   stuck: AlertSlot;
   errors: AlertSlot;
-  /** The sensor's flapping guard, over these four slots and a detector's own (flap.ts). */
+  /**
+   * The sensor's flapping guard over range, stuck, errors and a detector's own fault (flap.ts).
+   * Not over stale: silence is no babble, and a stale fault can change at most once per stale
+   * period (it is raised by the clock), so it is reported as ever, flapping or not.
+   */
   flap: FlapGuard;
   /** Time of the last reading of any quality (for late/duplicate detection). */
   lastAt: number;
@@ -95,7 +100,7 @@ export function healthValue(h: HealthState, value: number, now: number, out: Ale
     return false;
   }
   if (faultHeld(h.flap, h.range)) stepFault(h.flap, h.range, NONE('out_of_range', { value, min, max }), now, out);
-  if (faultHeld(h.flap, h.stale)) stepFault(h.flap, h.stale, NONE('stale', { silent_s: silentS(now - h.lastGoodAt), value }), now, out);
+  if (h.stale.active) stepSlot(h.stale, NONE('stale', { silent_s: silentS(now - h.lastGoodAt), value }), now, out);
   h.lastGoodAt = now;
   if (value !== h.lastValue) {
     h.lastValue = value;
@@ -112,6 +117,6 @@ export function healthTick(h: HealthState, now: number, out: AlertTransition[]):
   settleFlap(h.flap, now, out);
   const silentMs = now - h.lastGoodAt;
   if (silentMs > h.cfg.intervalS * h.cfg.staleIntervals * 1000) {
-    stepFault(h.flap, h.stale, { level: 'info', rule: 'stale', values: { silent_s: silentS(silentMs) }, facts: STALE }, now, out);
+    stepSlot(h.stale, { level: 'info', rule: 'stale', values: { silent_s: silentS(silentMs) }, facts: STALE }, now, out);
   }
 }

@@ -56,10 +56,10 @@ export function createEngineState(config: SiteConfig, now: number): EngineState 
   for (const c of config.sensors) {
     const names: Names = { zh: c.name, en: c.nameEn };
     const describeFault = faultText(names);
-    // Every fault slot of the sensor goes through one flapping guard (flap.ts).
+    // The sensor's fault slots go through one flapping guard (flap.ts), all but stale (health.ts).
     const flap = newFlapGuard(fault(c, 'flapping', describeFault));
     const guarded = (family: string): AlertSlot => guard(flap, fault(c, family, describeFault));
-    const health = newHealth(c.health, { stale: guarded('stale'), range: guarded('range'), stuck: guarded('stuck'), errors: guarded('errors'), flap }, now);
+    const health = newHealth(c.health, { stale: fault(c, 'stale', describeFault), range: guarded('range'), stuck: guarded('stuck'), errors: guarded('errors'), flap }, now);
     const base = { key: '', zone: c.zone, sensors: [c.id] };
     if (c.kind === 'rain') {
       const s = slot({ ...base, key: `${c.id}/rain`, kind: 'rain', raiseAfterS: 0, clearAfterS: c.clearAfterS, describe: rainText(names) });
