@@ -2,8 +2,8 @@
  * What one device may cost: a per-sensor cap on readings, ahead of the raw-readings table and
  * the engine. After the engine's flapping guard and observation gate a babbling device makes
  * almost no events, but every reading is still a row: a device at 3,000 readings/s writes
- * ~150 KB/s, 13 GB a day, to an SD card. The cap is far above any real sensor and above the flood
- * bench (48 readings/s per sensor across 1,000 sensors), so only abuse ever meets it.
+ * ~150 KB/s, 13 GB a day, to an SD card. The cap is far above any real sensor and above the
+ * benchmarks' floods (see READINGS_PER_S), so only abuse ever meets it.
  *
  * Decisions:
  * - **A token bucket per sensor**: READINGS_PER_S sustained, BURST at once (a QoS 1 resend
@@ -20,8 +20,13 @@ import type { SensorConfig } from '../config/types.ts';
 import { smokeState } from '../engine/smoke.ts';
 import type { Reading } from '../engine/types.ts';
 
-export const READINGS_PER_S = 100;
-export const BURST = 200;
+/**
+ * 200/s: test/bench/e2e.bench.ts floods 120 readings/s per sensor (200 sensors) to measure what
+ * the box sustains, and must measure that, not the cap; the flood bench of issue 15 sends 48/s
+ * per sensor across 1,000. A real sensor sends one a second at most.
+ */
+export const READINGS_PER_S = 200;
+export const BURST = 400;
 export const LOG_INTERVAL_MS = 60_000;
 
 interface Bucket {

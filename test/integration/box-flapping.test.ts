@@ -59,22 +59,22 @@ describe('a flapping smoke detector', () => {
     const sm1 = await connect('sm1');
     const flip = (n: number): string[] => Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 'dirty' : 'normal'));
     const from = box.store.lastSeq();
-    await send(sm1, 'sm1', flip(400));
+    await send(sm1, 'sm1', flip(1000));
     const events = eventsSince(from).length;
     // Each alert transition is a log line, written once the step's siren commands are out (afterCommands).
     const transitions = eventsSince(from).filter((e) => e.type === 'fault' || e.type === 'transition').length;
     const logged = (await until('the log lines of the transitions', () => linesOf('sm1').length >= transitions && linesOf('sm1'))).length;
-    // Before the fix each state was a fault event, an indicator effect and a log line: 400 of each.
+    // Before the fix each state was a fault event, an indicator effect and a log line: 1,000 of each.
     expect(events).toBeLessThanOrEqual(2 * FLAP_TRANSITIONS + 2);
     expect(logged).toBeLessThanOrEqual(FLAP_TRANSITIONS + 2);
     const flapping = eventsSince(from).filter((e) => e.type === 'fault' && (e.payload as { fault?: string }).fault === 'flapping');
     expect(flapping.map((e) => (e.payload as { transition: string }).transition)).toEqual(['raised']);
-    // 400 more: nothing more is written or logged while it flaps.
-    await send(sm1, 'sm1', flip(400));
+    // 1,000 more: nothing more is written or logged while it flaps.
+    await send(sm1, 'sm1', flip(1000));
     await afterLogLines();
     expect(eventsSince(from).slice(events).map((e) => [e.type, e.payload])).toEqual([]);
     expect(linesOf('sm1').length).toBe(logged);
-    // What the per-sensor cap dropped of the 800 is one line with the count, at the next tick.
+    // What the per-sensor cap dropped of the 2,000 is one line with the count, at the next tick.
     const [cap] = await until('the rate-cap line', () => capLinesOf('sm1').length > 0 && capLinesOf('sm1'));
     expect(cap).toMatchObject({ sensor: 'sm1', dropped: expect.any(Number) });
   });
