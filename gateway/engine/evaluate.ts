@@ -4,7 +4,9 @@
  * the recorded time in a replay). See state.ts for why the state is updated in place.
  */
 import { acknowledge, stepSlot } from './alert-slot.ts';
+import { settleFlap } from './flap.ts';
 import { healthError, healthTick, healthValue } from './health.ts';
+import { gateObservation, gateTick } from './observation-gate.ts';
 import { rainReading } from './rain.ts';
 import { smokeReading } from './smoke.ts';
 import type { EngineState } from './state.ts';
@@ -24,6 +26,8 @@ function reading(state: EngineState, r: Reading, out: AlertTransition[], obs: Ob
     return;
   }
   h.lastAt = r.at;
+  // A flapping sensor quiet long enough settles before this reading is judged (flap.ts).
+  settleFlap(h.flap, r.at, out);
   const value = r.value;
   if (r.quality !== 'good' || value === null || !Number.isFinite(value)) {
     healthError(h, r.at, out);
@@ -40,7 +44,8 @@ function reading(state: EngineState, r: Reading, out: AlertTransition[], obs: Ob
   }
 }
 
-function tick(state: EngineState, now: number, out: AlertTransition[]): void {
+function tick(state: EngineState, now: number, out: AlertTransition[], obs: Observation[]): void {
+  gateTick(state.observed, now, obs);
   for (const rt of state.sensors.values()) healthTick(rt.health, now, out);
   // Let minimum durations expire while readings are quiet.
   for (const slot of state.slots) {
@@ -52,11 +57,18 @@ export function evaluate(state: EngineState, input: EngineInput, now: number): E
   const transitions: AlertTransition[] = [];
   const observations: Observation[] = [];
   switch (input.type) {
-    case 'reading':
-      reading(state, input.reading, transitions, observations);
+    case 'reading': {
+      // Most readings observe nothing; those that do go through the gate (observation-gate.ts).
+      const seen: Observation[] = [];
+      reading(state, input.reading, transitions, seen);
+      if (seen.length) {
+        const known = state.sensors.has(input.reading.sensor);
+        for (const o of seen) gateObservation(state.observed, o, known, now, observations);
+      }
       break;
+    }
     case 'tick':
-      tick(state, now, transitions);
+      tick(state, now, transitions, observations);
       break;
     case 'ack':
       for (const slot of state.slots) {

@@ -6,6 +6,7 @@
 import type { HealthConfig } from '../config/types.ts';
 import type { AlertSlot, Candidate } from './alert-slot.ts';
 import { stepSlot } from './alert-slot.ts';
+import { faultHeld, settleFlap, stepFault, type FlapGuard } from './flap.ts';
 import type { AlertTransition, FaultKind, RuleFacts } from './types.ts';
 
 export interface HealthState {
@@ -14,6 +15,12 @@ export interface HealthState {
   range: AlertSlot;
   stuck: AlertSlot;
   errors: AlertSlot;
+  /**
+   * The sensor's flapping guard over range, stuck, errors and a detector's own fault (flap.ts).
+   * Not over stale: silence is no babble, and a stale fault can change at most once per stale
+   * period (it is raised by the clock), so it is reported as ever, flapping or not.
+   */
+  flap: FlapGuard;
   /** Time of the last reading of any quality (for late/duplicate detection). */
   lastAt: number;
   lastGoodAt: number;
@@ -27,7 +34,7 @@ export interface HealthState {
   seen: number;
 }
 
-export function newHealth(cfg: HealthConfig, slots: Pick<HealthState, 'stale' | 'range' | 'stuck' | 'errors'>, now: number): HealthState {
+export function newHealth(cfg: HealthConfig, slots: Pick<HealthState, 'stale' | 'range' | 'stuck' | 'errors' | 'flap'>, now: number): HealthState {
   return {
     cfg,
     ...slots,
@@ -68,12 +75,12 @@ function countRead(h: HealthState, failed: boolean, now: number, out: AlertTrans
   // (drivers/modbus/poller.ts) makes a full window take many minutes: failed reads in a row are
   // a fault at once.
   const ratio = h.errCount / window;
-  const held = h.errors.active !== null;
+  const held = faultHeld(h.flap, h.errors);
   const inRow = h.cfg.errorStreak > 0 && h.streak >= h.cfg.errorStreak;
   const bad = inRow || (h.seen >= h.errBits.length && (held ? ratio >= h.cfg.errorRatio / 2 : ratio >= h.cfg.errorRatio));
   if (bad || held) {
     const values = { errors: h.errCount, window, failed_in_row: h.streak };
-    stepSlot(h.errors, bad ? { level: 'info', rule: 'error_rate', values, facts: ERRORS } : NONE('error_rate', values), now, out);
+    stepFault(h.flap, h.errors, bad ? { level: 'info', rule: 'error_rate', values, facts: ERRORS } : NONE('error_rate', values), now, out);
   }
 }
 
@@ -89,24 +96,25 @@ export function healthValue(h: HealthState, value: number, now: number, out: Ale
   countRead(h, false, now, out);
   const { min, max } = h.cfg;
   if (value < min || value > max) {
-    stepSlot(h.range, { level: 'info', rule: 'out_of_range', values: { value, min, max }, facts: RANGE }, now, out);
+    stepFault(h.flap, h.range, { level: 'info', rule: 'out_of_range', values: { value, min, max }, facts: RANGE }, now, out);
     return false;
   }
-  if (h.range.active) stepSlot(h.range, NONE('out_of_range', { value, min, max }), now, out);
+  if (faultHeld(h.flap, h.range)) stepFault(h.flap, h.range, NONE('out_of_range', { value, min, max }), now, out);
   if (h.stale.active) stepSlot(h.stale, NONE('stale', { silent_s: silentS(now - h.lastGoodAt), value }), now, out);
   h.lastGoodAt = now;
   if (value !== h.lastValue) {
     h.lastValue = value;
     h.sameSince = now;
-    if (h.stuck.active) stepSlot(h.stuck, NONE('stuck', { value }), now, out);
+    if (faultHeld(h.flap, h.stuck)) stepFault(h.flap, h.stuck, NONE('stuck', { value }), now, out);
   } else if (h.cfg.stuckS > 0 && now - h.sameSince >= h.cfg.stuckS * 1000) {
-    stepSlot(h.stuck, { level: 'info', rule: 'stuck', values: { value, unchanged_s: silentS(now - h.sameSince) }, facts: STUCK }, now, out);
+    stepFault(h.flap, h.stuck, { level: 'info', rule: 'stuck', values: { value, unchanged_s: silentS(now - h.sameSince) }, facts: STUCK }, now, out);
   }
   return true;
 }
 
-/** Clock tick: a sensor with no good value for too long is stale. */
+/** Clock tick: a flapping sensor may have settled; a sensor with no good value for too long is stale. */
 export function healthTick(h: HealthState, now: number, out: AlertTransition[]): void {
+  settleFlap(h.flap, now, out);
   const silentMs = now - h.lastGoodAt;
   if (silentMs > h.cfg.intervalS * h.cfg.staleIntervals * 1000) {
     stepSlot(h.stale, { level: 'info', rule: 'stale', values: { silent_s: silentS(silentMs) }, facts: STALE }, now, out);

@@ -4,8 +4,10 @@
 import type { SensorConfig, SiteConfig } from '../config/types.ts';
 import type { AlertSlot, Describe, SlotSpec } from './alert-slot.ts';
 import { newSlot } from './alert-slot.ts';
+import { guard, newFlapGuard } from './flap.ts';
 import type { HealthState } from './health.ts';
 import { newHealth } from './health.ts';
+import { newObservationGate, type ObservationGate } from './observation-gate.ts';
 import type { RainState } from './rain.ts';
 import { newRainState } from './rain.ts';
 import type { DetectorState, ZoneFireState } from './smoke.ts';
@@ -31,6 +33,8 @@ export interface EngineState {
   zones: Map<string, ZoneFireState>;
   /** Every alert slot, for ticks and acknowledgements. */
   slots: AlertSlot[];
+  /** Open observation windows: a flood of them is logged as counts (observation-gate.ts). */
+  observed: ObservationGate;
 }
 
 export function createEngineState(config: SiteConfig, now: number): EngineState {
@@ -52,11 +56,10 @@ export function createEngineState(config: SiteConfig, now: number): EngineState 
   for (const c of config.sensors) {
     const names: Names = { zh: c.name, en: c.nameEn };
     const describeFault = faultText(names);
-    const health = newHealth(
-      c.health,
-      { stale: fault(c, 'stale', describeFault), range: fault(c, 'range', describeFault), stuck: fault(c, 'stuck', describeFault), errors: fault(c, 'errors', describeFault) },
-      now,
-    );
+    // The sensor's fault slots go through one flapping guard (flap.ts), all but stale (health.ts).
+    const flap = newFlapGuard(fault(c, 'flapping', describeFault));
+    const guarded = (family: string): AlertSlot => guard(flap, fault(c, family, describeFault));
+    const health = newHealth(c.health, { stale: fault(c, 'stale', describeFault), range: guarded('range'), stuck: guarded('stuck'), errors: guarded('errors'), flap }, now);
     const base = { key: '', zone: c.zone, sensors: [c.id] };
     if (c.kind === 'rain') {
       const s = slot({ ...base, key: `${c.id}/rain`, kind: 'rain', raiseAfterS: 0, clearAfterS: c.clearAfterS, describe: rainText(names) });
@@ -73,11 +76,11 @@ export function createEngineState(config: SiteConfig, now: number): EngineState 
         zone = { slot: s, detectors: [], confirmMs: c.confirmS * 1000 };
         zones.set(c.zone, zone);
       }
-      const detector = newDetector(c, fault(c, 'fault', describeFault));
+      const detector = newDetector(c, guarded('fault'), flap);
       zone.detectors.push(detector);
       zone.slot.sensors.push(c.id);
       sensors.set(c.id, { kind: 'smoke', cfg: c, health, zone, detector });
     }
   }
-  return { config, sensors, zones, slots };
+  return { config, sensors, zones, slots, observed: newObservationGate() };
 }

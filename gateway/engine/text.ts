@@ -131,6 +131,13 @@ function faultBody(name: Names, { values, facts }: Shown): Texts {
       }
       return body;
     }
+    case 'flapping': {
+      const d = duration(values.window_s);
+      return {
+        zh: `传感器 ${name.zh} 故障状态反复变化(${d.zh}内 ${values.changes} 次),此后的变化只计数、不再逐条记录,请派人检查设备`,
+        en: `sensor ${name.en} keeps changing its fault state (${values.changes} times in ${d.en}); further changes are counted, not logged one by one: have the device checked`,
+      };
+    }
     default: {
       const f = facts.fault ?? String(values.state);
       return { zh: `烟感 ${name.zh} 故障:${SMOKE_STATE_ZH[f] ?? f}`, en: `smoke detector ${name.en} fault: ${SMOKE_STATE_EN[f] ?? f}` };
@@ -151,6 +158,13 @@ function faultClearedBody(name: Names, { values, facts }: Shown): Texts {
       return { zh: `传感器 ${name.zh} 读数已恢复变化(现为 ${values.value})`, en: `sensor ${name.en} reading changes again (now ${values.value})` };
     case 'error_rate':
       return { zh: `传感器 ${name.zh} 读取恢复正常(最近 ${values.window} 次中 ${values.errors} 次失败)`, en: `sensor ${name.en} reads succeed again (${values.errors} of its last ${values.window} failed)` };
+    case 'flapping': {
+      const [q, f] = [duration(values.quiet_s), duration(values.flapping_s)];
+      return {
+        zh: `传感器 ${name.zh} 故障状态已稳定(${q.zh}无变化);反复变化的 ${f.zh}内共变化 ${values.changes} 次`,
+        en: `sensor ${name.en} fault state is steady again (no change for ${q.en}); it changed ${values.changes} times in the ${f.en} it flapped`,
+      };
+    }
     default: {
       const f = facts.fault ?? '';
       const now = String(values.state ?? '');
@@ -159,7 +173,7 @@ function faultClearedBody(name: Names, { values, facts }: Shown): Texts {
   }
 }
 
-/** Sensor faults: stale, out of range, stuck, failing reads, smoke detector faults. */
+/** Sensor faults: stale, out of range, stuck, failing reads, smoke detector faults, flapping. */
 export function faultText(name: Names): Describe {
   return (shown, t) => {
     if (t === 'cleared') {

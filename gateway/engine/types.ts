@@ -43,8 +43,11 @@ export type AlertKind = 'rain' | 'water_level' | 'smoke' | 'fault';
 
 export type TransitionType = 'raised' | 'escalated' | 'deescalated' | 'cleared' | 'acknowledged';
 
-/** Sensor faults: the health rules' four, then the smoke detector's own fault states. */
-export type FaultKind = 'stale' | 'out_of_range' | 'stuck' | 'error_rate' | 'dirty' | 'removed' | 'low_battery' | 'tamper';
+/**
+ * Sensor faults: the health rules' four, the smoke detector's own fault states, and `flapping`
+ * (a sensor whose fault state keeps changing; flap.ts).
+ */
+export type FaultKind = 'stale' | 'out_of_range' | 'stuck' | 'error_rate' | 'dirty' | 'removed' | 'low_battery' | 'tamper' | 'flapping';
 
 /** A name for people, in both languages. */
 export interface Label {

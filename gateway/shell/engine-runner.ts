@@ -1,19 +1,21 @@
 /**
  * Runs the pure core inside the box: readings and commands from the bus in, a 1 s tick from
  * the monotonic clock; every transition, effect, command, observation and note is logged
- * before anyone acts on it (DESIGN.md), then emitted on the bus.
+ * before anyone acts on it (DESIGN.md), then emitted on the bus. Readings pass a per-sensor rate
+ * cap first (reading-cap.ts): what one device may cost is bounded, and an alarm is never capped.
  */
 import type { Logger } from 'pino';
 import { createCore, step, type Core, type CoreInput, type CoreOutput } from '../core.ts';
 import { pristineOf, SNAPSHOT_VERSION, takeSnapshot, type Pristine } from '../core-snapshot.ts';
 import { currentState } from '../engine/alert-slot.ts';
 import { activeAlerts } from '../engine/evaluate.ts';
-import type { AlertTransition } from '../engine/types.ts';
+import type { AlertTransition, Reading } from '../engine/types.ts';
 import { plan, windDown } from '../planner/plan.ts';
 import { resumeAfterRestart } from '../planner/resume.ts';
 import type { BoxCommand, CommandMeta } from './bus.ts';
 import type { BoxContext, Module } from './module.ts';
 import { afterCommands } from './after-commands.ts';
+import { ReadingCap, READINGS_PER_S } from './reading-cap.ts';
 import { record, recordAll, type EventSink, type EventTypeName } from './record.ts';
 import { restoreCore, type RestoreSource } from './restore.ts';
 
@@ -32,6 +34,8 @@ export class EngineRunner implements Module {
   private timer: NodeJS.Timeout | null = null;
   private offs: (() => void)[] = [];
   private readonly log: Logger;
+  /** What one device may cost (reading-cap.ts): readings over its rate are counted, not stored or judged. */
+  private readonly cap: ReadingCap;
   /**
    * The engine's clock: the monotonic clock (never jumps) offset by the wall time at start.
    * Windows only use differences; the offset makes alert ids (`<key>/<raise time>`) unique
@@ -48,6 +52,7 @@ export class EngineRunner implements Module {
     private readonly source?: RestoreSource,
   ) {
     this.log = ctx.log.child({ module: 'engine' });
+    this.cap = new ReadingCap(new Map(ctx.config.sensors.map((s) => [s.id, s])));
   }
 
   async start(): Promise<void> {
@@ -70,12 +75,26 @@ export class EngineRunner implements Module {
     this.offs.push(
       bus.on('reading', (r) => {
         const since = performance.now();
-        this.sink.addReading({ sensor: r.sensor, value: r.value, quality: r.quality, atWall: clock.wall() });
-        this.run({ type: 'reading', reading: { ...r, at: this.base + r.at } }, since);
+        const atWall = clock.wall();
+        if (this.cap.admit(r, atWall, clock.mono())) this.take(r, atWall, since);
       }),
       bus.on('command', (c, meta) => this.command(c, meta)),
     );
-    this.timer = setInterval(() => this.run({ type: 'tick' }), this.tickMs);
+    this.timer = setInterval(() => this.tick(), this.tickMs);
+  }
+
+  /** A reading the cap let through: stored, then judged. `r.at` is on the monotonic clock. */
+  private take(r: Reading, atWall: number, since = performance.now()): void {
+    this.sink.addReading({ sensor: r.sensor, value: r.value, quality: r.quality, atWall });
+    this.run({ type: 'reading', reading: { ...r, at: this.base + r.at } }, since);
+  }
+
+  private tick(): void {
+    // The newest reading of each capped flood first, so the tick judges what the sensor says now.
+    const { release, reports } = this.cap.tick(this.ctx.clock.mono());
+    for (const h of release) this.take(h.reading, h.atWall);
+    for (const c of reports) this.log.warn({ sensor: c.sensor, dropped: c.dropped, interval_s: c.intervalS, cap_per_s: READINGS_PER_S }, 'readings over the per-sensor rate cap were dropped (counted, not stored or judged)');
+    this.run({ type: 'tick' });
   }
 
   async stop(): Promise<void> {

@@ -51,11 +51,13 @@ export class EngineRig {
   fail(sensor: string, at: number): AlertTransition[] {
     const r = evaluate(this.state, { type: 'reading', reading: { sensor, value: null, at, quality: 'error' } }, at);
     this.transitions.push(...r.transitions);
+    this.observations.push(...r.observations);
     return r.transitions;
   }
   tick(at: number): AlertTransition[] {
     const r = evaluate(this.state, { type: 'tick' }, at);
     this.transitions.push(...r.transitions);
+    this.observations.push(...r.observations);
     return r.transitions;
   }
   ack(alert: string, by: string, at: number): AlertTransition[] {
