@@ -20,6 +20,20 @@ import { afterCommands } from './after-commands.ts';
 import type { BoxStatus } from './bus.ts';
 import type { BoxContext, Module } from './module.ts';
 
+/**
+ * The event log's entries in the status's `problems`: `storage_degraded:<reason>` while events
+ * are held in memory (read_only, disk_full, io_error, corrupt, busy, newer_schema,
+ * cannot_open: the store's DegradeReason), and `storage_log_replaced:corrupt` for the rest of
+ * the run once a damaged log was moved aside and a new one started (a technician should keep
+ * the old file). Kept to these fixed words: dashboards match on them.
+ */
+export function storageProblems(h: { degraded: boolean; reason: string | null; replacedLog?: string | null }): string[] {
+  const out: string[] = [];
+  if (h.degraded) out.push(`storage_degraded:${h.reason ?? 'unknown'}`);
+  if (h.replacedLog) out.push('storage_log_replaced:corrupt');
+  return out;
+}
+
 export interface StatusSource {
   /** Number of active alerts now. */
   activeAlerts(): number;
