@@ -13,19 +13,29 @@
  * takes writes again; raw readings are dropped meanwhile — raw readings first, never the
  * reverse. Such an event is not durable until then: if the process dies first, it is lost, but
  * its seq is never reused (see connection.ts, SEQ_RESERVE).
+ *
+ * A log that cannot be opened at all (read-only, full, damaged, of a newer schema; open-log.ts
+ * decides what each means) is the same degraded mode from the first event: `start` resolves,
+ * events are held and retried with backoff (open-retry.ts) and written in order once it opens,
+ * above every seq the file holds or reserves (connection.ts seqsAtOpen). One thing is weaker
+ * there: with no reservation of this run on the disk, a run that dies before the log ever
+ * opened leaves nothing to say which seqs it handed out, so the next run may hand them out
+ * again. None of them was durable, so the township never saw them; the journal line at stop
+ * (or the FATAL one) is their only record and names them.
  */
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { StoreConfig } from '../config/types.ts';
 import type { Clock } from '../shell/clock.ts';
 import type { BoxContext, Module } from '../shell/module.ts';
-import { backoff, withDeadline, type Backoff } from '../shell/timing.ts';
-import { SEQ_RESERVE, type Connection, type ConnectionOptions } from './connection.ts';
+import { withDeadline } from '../shell/timing.ts';
+import { SEQ_RESERVE, seqsAtOpen, type Connection, type ConnectionOptions } from './connection.ts';
 import { newRecords, recordToEvent, rowToEvent, type EventRecord, type SnapshotRecord, type StoredSnapshot } from './database.ts';
 import { diskReason, StoreError } from './errors.ts';
 import { FaultMode } from './fault-mode.ts';
 import { historyRows, type HistoryQuery, type HistoryRow } from './history.ts';
-import { advice, openLog, readFloor, type OpenResult } from './open-log.ts';
+import { advice, openLog, readFloor, sayReplaced, type OpenResult } from './open-log.ts';
+import { OpenRetry } from './open-retry.ts';
 import { syncEvents } from './sync-events.ts';
 import type { WalSyncEvents } from './wal-sync.ts';
 import { drain, scheduleStoreJobs } from './jobs.ts';
@@ -76,10 +86,8 @@ export class EventStore implements Module {
    * were numbered without knowing it, and are renumbered above it if they would collide.
    */
   private floorKnown = false;
-  /** While the log cannot be opened: the backoff of the open retries and how many failed. */
-  private readonly openBackoff: Backoff;
-  private openTimer: NodeJS.Timeout | null = null;
-  private openAttempts = 0;
+  /** While the log cannot be opened: the retries, with backoff. */
+  private readonly openRetry: OpenRetry;
   /** Where a damaged log was moved this run (health, and the box's status). */
   private replacedLog: string | null = null;
 
@@ -95,7 +103,7 @@ export class EventStore implements Module {
     this.readings = new ReadingBuffer(opts.readingFlushMs ?? 200, opts.readingBatchMax ?? 1000, (rows) => this.writeReadings(rows));
     this.fault = new FaultMode(this.log, opts.pendingLimit ?? DEFAULT_PENDING_LIMIT);
     this.retryMs = opts.retryMs ?? 5000;
-    this.openBackoff = backoff({ firstMs: this.retryMs, maxMs: Math.max(this.retryMs, opts.retryMaxMs ?? 60_000) });
+    this.openRetry = new OpenRetry(this.log, this.retryMs, opts.retryMaxMs ?? 60_000);
     const holdAgain = (recs: readonly EventRecord[], err: Error): void => {
       this.hold(recs);
       this.diskFailed(err);
@@ -116,8 +124,7 @@ export class EventStore implements Module {
     this.fault.reset();
     this.floorKnown = false;
     this.replacedLog = null;
-    this.openBackoff.reset();
-    this.openAttempts = 0;
+    this.openRetry.reset();
     this.tryOpen();
     if (this.opts.schedule !== false) {
       this.cancelJobs = scheduleStoreJobs({
@@ -168,31 +175,27 @@ export class EventStore implements Module {
   }
 
   /**
-   * The seq rule (README, "When the log cannot be opened"): the file's highest seq and its
-   * reservation are taken; events held before it opened that would collide with them get new
-   * seqs above them, in order (none of them was durable, so the township, which is sent only
-   * durable events, never saw the old numbers); then this run's reservation goes on the disk
-   * before anything is written, as at any start.
+   * Takes an opened log into use: the seq rule at open (connection.ts seqsAtOpen), then this
+   * run's reservation on the disk before anything is written, as at any start.
    */
   private attach(opened: Extract<OpenResult, { ok: true }>): boolean {
     const { conn, replaced } = opened;
     this.conn = conn;
-    this.openBackoff.reset();
-    this.openAttempts = 0;
+    this.openRetry.reset();
     if (conn.journalMode !== 'wal') this.log.warn({ journalMode: conn.journalMode }, 'WAL mode unavailable on this filesystem');
     const lastOnDisk = conn.lastSeqOnDisk();
     const floor = Math.max(lastOnDisk, conn.reserved, replaced?.floor ?? 0);
     let renumbered: { from: number; to: number; events: number } | null = null;
     const firstOpen = !this.floorKnown;
     if (firstOpen) {
-      const lowest = this.fault.held.all()[0]?.seq;
-      if (lowest !== undefined && lowest <= floor) {
-        const delta = floor + 1 - lowest;
-        renumbered = { from: lowest, to: floor + 1, events: this.fault.held.size };
-        this.fault.held.renumber(delta);
-        this.last += delta;
+      const held = this.fault.held;
+      const lowest = held.all()[0]?.seq;
+      const { last, shift } = seqsAtOpen(this.last, lowest, floor);
+      if (shift > 0) {
+        renumbered = { from: lowest!, to: lowest! + shift, events: held.size };
+        held.renumber(shift);
       }
-      this.last = Math.max(this.last, floor);
+      this.last = last;
       this.floorKnown = true;
     }
     this.log.info({ path: this.path, schemaVersion: SCHEMA_VERSION, migratedFrom: conn.migratedFrom, lastSeq: this.last }, 'event store open');
@@ -207,8 +210,7 @@ export class EventStore implements Module {
     }
     if (replaced) {
       this.replacedLog = replaced.movedTo;
-      const text = `the event log ${this.path} was damaged (${replaced.error}); it was moved aside to ${replaced.movedTo}, untouched, and a new log started`;
-      this.log.error({ reason: 'corrupt', moved_to: replaced.movedTo, err: replaced.error, advice: `Keep ${replaced.movedTo} for a technician: its events may be recoverable (sqlite3 ${replaced.movedTo} .recover). Nothing was deleted. Check the SD card.` }, text);
+      sayReplaced(this.log, this.path, replaced);
       this.append('storage', { what: 'log_replaced', reason: 'corrupt', moved_to: replaced.movedTo, error: replaced.error, seq_from: this.last + 1 });
     } else if (firstOpen && floor > lastOnDisk) {
       this.append('storage', { what: 'seq_skipped', from: lastOnDisk + 1, to: floor, why: 'the previous run did not stop cleanly; seqs it may have handed out are not reused' });
@@ -217,25 +219,11 @@ export class EventStore implements Module {
     return true;
   }
 
-  /**
-   * The log cannot be opened: degraded for `reason` (said once, with what to do), events held,
-   * a retry planned with backoff; every retry that fails too is counted, and the count logged
-   * at 2, 4, 8, … failures, not once per retry.
-   */
+  /** The log cannot be opened: degraded for `reason` (said once, with what to do), events held, a retry planned. */
   private cannotOpen(reason: DegradeReason, err: unknown): void {
     if (!this.floorKnown) this.last = Math.max(this.last, readFloor(this.path) ?? 0);
     this.degradeFor(reason, err);
-    this.openAttempts++;
-    const n = this.openAttempts;
-    if (n > 1 && (n & (n - 1)) === 0) {
-      const h = this.fault.health();
-      this.log.warn({ reason, attempts: n, pendingEvents: h.pendingEvents, droppedEvents: h.droppedEvents, droppedReadings: h.droppedReadings, retryInMs: this.openBackoff.peek() }, 'the event log still cannot be opened; events are held in memory');
-    }
-    if (this.retryTimer || this.openTimer || !this.started) return;
-    this.openTimer = setTimeout(() => {
-      this.openTimer = null;
-      this.retryHeld();
-    }, this.openBackoff.next()).unref();
+    this.openRetry.failed(reason, this.fault.health(), () => this.retryHeld(), this.started && !this.retryTimer);
   }
 
   /** Flushes readings, makes a last attempt at held events, stops the jobs and closes. Never rejects. */
@@ -364,8 +352,7 @@ export class EventStore implements Module {
   private stopRetry(): void {
     if (this.retryTimer) clearInterval(this.retryTimer);
     this.retryTimer = null;
-    if (this.openTimer) clearTimeout(this.openTimer);
-    this.openTimer = null;
+    this.openRetry.cancel();
   }
 
   /** A snapshot that came while the disk refused writes, written once the held events are. */

@@ -25,6 +25,7 @@
  */
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
 import type { Clock } from '../shell/clock.ts';
 import { Connection, type ConnectionOptions } from './connection.ts';
 import { diskReason, errorMessage, sqliteCode, StoreError } from './errors.ts';
@@ -152,6 +153,12 @@ export function readFloor(path: string): number | null {
   } finally {
     db?.close();
   }
+}
+
+/** The one error line for a damaged log moved aside: what happened, and what a technician should do. */
+export function sayReplaced(log: Logger, path: string, r: Replaced): void {
+  const advice = `Keep ${r.movedTo} for a technician: its events may be recoverable (sqlite3 ${r.movedTo} .recover). Nothing was deleted. Check the SD card.`;
+  log.error({ reason: 'corrupt', moved_to: r.movedTo, err: r.error, advice }, `the event log ${path} was damaged (${r.error}); it was moved aside to ${r.movedTo}, untouched, and a new log started`);
 }
 
 /** What is wrong and what to do, for the one log line an officer or technician reads. */
