@@ -11,15 +11,17 @@
  *   started so the box keeps a durable record; its first event says so (`log_replaced`). A box
  *   on a pole may wait weeks for a technician, and held events die with the next power cut.
  *   The old file stays for `sqlite3 events.db.corrupt-… .recover`.
- * - **The fresh log's seqs** start above the wall clock's epoch ms (1.7e12 in 2024): the old
+ * - **The fresh log's seqs**, when the damaged file is found at start, begin above the wall
+ *   clock's epoch ms (1.7e12 in 2024; found while running, they go on from the run's own): the old
  *   file's highest seq cannot be read, and the township dedupes by (site, seq), so a log that
  *   started again at 1 would have its events taken for ones already received. A counter of
  *   events never comes near the epoch ms, and the ms of a later replacement are above the seqs
  *   this one hands out (one event per ms on average would be needed to catch up). So this is
  *   done only while the clock is trusted; with an untrusted clock the file is left where it
  *   is and events are held until the clock is set (each retry asks again).
- * - **A newer schema** is a downgrade: the file is not touched at all (refused before the
- *   journal mode is set), events are held in memory until someone installs the newer build
+ * - **A newer schema** is a downgrade: the file is not written (refused before the journal
+ *   mode is set; a read-only look may leave empty -wal/-shm beside a WAL database, as any
+ *   reader does), events are held in memory until someone installs the newer build
  *   again or moves the file away. Starting a fresh log beside it would split the record.
  * - **Read-only, full, I/O errors, anything else**: held and retried; nothing is moved.
  */

@@ -263,3 +263,19 @@ describe('seqs held while the log opens only read-only (its -wal and -shm are th
     expect(now).toBeGreaterThanOrEqual(r!.box.store.lastSeq() + SEQ_RESERVE);
   });
 });
+
+describe('a store that throws anyway (stopped under the box)', () => {
+  it('the box still sounds the siren, and its FATAL line keeps the events themselves, not only their types', async () => {
+    const r = await boot(join(newDir(), 'box.db'));
+    await r.box.store.stop();
+    const siren = await connect(r, 'siren1');
+    await siren.subscribeAsync('sb/v1/itest/cmd/siren1', { qos: 1 });
+    const sounded = new Promise<void>((resolve) => siren.on('message', () => resolve()));
+    const wl = await connect(r, 'wl1');
+    await wl.publishAsync('sb/v1/itest/sensor/wl1/reading', JSON.stringify({ value: 3.2, unit: 'm' }), { qos: 1 });
+    await sounded;
+    const fatal = await until('the FATAL line', () => r.lines.find((l) => l.level === 60 && String(l.msg).startsWith('events could not be logged')));
+    const events = fatal.events as Array<{ type: string; payload: { alert?: string; level?: string } }>;
+    expect(events.find((e) => e.type === 'transition')!.payload).toMatchObject({ alert: expect.stringMatching(/^wl1\//), level: 'orange' });
+  });
+});
