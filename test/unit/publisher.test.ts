@@ -118,3 +118,27 @@ describe('the status problems of the event log', () => {
     expect(storageProblems({ degraded: true, reason: 'disk_full', replacedLog: '/x' })).toEqual(['storage_degraded:disk_full', 'storage_log_replaced:corrupt']);
   });
 });
+
+describe('a status asked for before the publisher starts', () => {
+  it('is not sent to a broker that is not listening yet; start() sends it, problem and all', async () => {
+    // The store degrades inside its own start, the first module's, before the broker listens.
+    const problems: string[] = [];
+    const log = pino({ level: 'silent' });
+    const bus = new Bus(log);
+    const sent: { topic: string; payload: any }[] = [];
+    let brokerUp = false;
+    const publish = async (topic: string, payload: string): Promise<void> => {
+      if (!brokerUp) throw new Error('broker is not running');
+      sent.push({ topic, payload: JSON.parse(payload) });
+    };
+    const clock = { wall: () => T0, mono: () => 0, trusted: () => true, boot: 'b1' };
+    const publisher = new Publisher({ config: cfg, bus, log, clock }, publish, { activeAlerts: () => 0, problems: () => problems });
+    problems.push('storage_degraded:read_only');
+    publisher.status();
+    await tick();
+    brokerUp = true;
+    await publisher.start();
+    await tick();
+    expect(sent).toEqual([{ topic: 'sb/v1/t/status', payload: expect.objectContaining({ state: 'online', problems: ['storage_degraded:read_only'] }) }]);
+  });
+});
