@@ -25,7 +25,8 @@
  *   again or moves the file away. Starting a fresh log beside it would split the record.
  * - **Read-only, full, I/O errors, anything else**: held and retried; nothing is moved.
  */
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Clock } from '../shell/clock.ts';
@@ -47,11 +48,32 @@ export type OpenResult = { ok: true; conn: Connection; replaced: Replaced | null
 /** Why `err`, thrown while opening the log in `dir`, keeps it shut. */
 export function openReason(err: unknown, dir: string): DegradeReason {
   if (err instanceof StoreError && err.code === 'schema_too_new') return 'newer_schema';
-  const reason = diskReason(err, dir);
-  // SQLITE_CANTOPEN on a writable filesystem: a path that cannot be a database (a directory,
-  // permissions), not a failing card.
-  if (reason === 'io_error' && sqliteCode(err)?.startsWith('SQLITE_CANTOPEN')) return 'cannot_open';
-  return reason ?? 'cannot_open';
+  const reason = diskReason(err, dir) ?? 'cannot_open';
+  if (reason !== 'io_error' && reason !== 'cannot_open') return reason;
+  // Opening needs room for the -wal and -shm: on a full disk SQLite says SQLITE_CANTOPEN or an
+  // I/O error, not SQLITE_FULL.
+  if (noSpace(dir)) return 'disk_full';
+  // SQLITE_CANTOPEN on a writable filesystem with room: a path that cannot be a database (a
+  // directory, permissions), not a failing card.
+  return sqliteCode(err)?.startsWith('SQLITE_CANTOPEN') ? 'cannot_open' : reason;
+}
+
+/**
+ * Whether the filesystem holding `dir` (or its nearest existing parent) has no block left for
+ * this process: root may use the blocks ext4 reserves (`bfree`), others only `bavail`.
+ */
+export function noSpace(dir: string): boolean {
+  let at = dir;
+  for (;;) {
+    try {
+      const fs = statfsSync(at);
+      return (process.getuid?.() === 0 ? fs.bfree : fs.bavail) === 0;
+    } catch {
+      const up = dirname(at);
+      if (up === at) return false;
+      at = up;
+    }
+  }
 }
 
 /**

@@ -226,6 +226,30 @@ describe('a full disk at start (tmpfs)', () => {
   });
 });
 
+describe('a full disk at start, under a log an earlier run left (tmpfs)', () => {
+  it('says storage_degraded:disk_full, and writes the held events above the old seqs once space is freed', async () => {
+    const dir = join(tmpfs!, 'full-old');
+    mkdirSync(dir);
+    const path = join(dir, 'box.db');
+    const before = await previousRun(path);
+    const ballast = join(tmpfs!, 'ballast-old');
+    expect(fillDisk(ballast)).toBeGreaterThan(0);
+    try {
+      const r = await boot(path);
+      await alarm(r);
+      expect(r.box.store.health()).toMatchObject({ degraded: true, reason: 'disk_full' });
+      expect((await retainedStatus(r)).problems).toContain('storage_degraded:disk_full');
+      rmSync(ballast);
+      await until('the store healthy', () => !r.box.store.health().degraded);
+      const events = onDisk(path);
+      expect(events.filter((e) => e.seq <= before).map((e) => e.type)).toEqual(['start', 'stop']);
+      expect(events.filter((e) => e.seq > before).map((e) => e.type)).toEqual(expect.arrayContaining(['start', 'transition', 'effect', 'storage']));
+    } finally {
+      rmSync(ballast, { force: true });
+    }
+  });
+});
+
 describe('a missing directory', () => {
   it('is made, and the log opens in it', async () => {
     const path = join(newDir(), 'not', 'yet', 'box.db');
