@@ -11,10 +11,10 @@ import { Bus } from './shell/bus.ts';
 import { systemClock, type Clock } from './shell/clock.ts';
 import { EngineRunner } from './shell/engine-runner.ts';
 import type { BoxContext } from './shell/module.ts';
-import { Publisher } from './shell/publisher.ts';
+import { Publisher, storageProblems } from './shell/publisher.ts';
 import { record, type EventSink } from './shell/record.ts';
 import { Supervisor } from './shell/supervisor.ts';
-import { EventStore } from './store/event-store.ts';
+import { EventStore, type EventStoreOptions } from './store/event-store.ts';
 import { sensorRegister } from '../drivers/modbus/sensor-register.ts';
 import type { DeviceProfile } from '../drivers/modbus/profile-types.ts';
 import type { Module } from './shell/module.ts';
@@ -52,6 +52,8 @@ export interface BoxOptions {
   tcpPort?: number;
   wsPort?: number;
   dbPath?: string;
+  /** The store's retry times (tests shorten them). */
+  storeOptions?: Pick<EventStoreOptions, 'retryMs' | 'retryMaxMs'>;
 }
 
 export interface Box {
@@ -65,7 +67,9 @@ export interface Box {
 
 /**
  * Acting never waits on the log: the store keeps events it cannot write in memory and retries
- * (degraded mode), and if even that throws, the box logs it loudly and still sounds the siren.
+ * (degraded mode, also when the log cannot be opened at start), and if even that throws (a
+ * bug, or a payload with no JSON form), the box logs the events themselves loudly and still
+ * sounds the siren.
  */
 function guarded(store: EventStore, log: Logger): EventSink {
   return {
@@ -73,7 +77,8 @@ function guarded(store: EventStore, log: Logger): EventSink {
       try {
         return store.appendMany(events, snapshot);
       } catch (err) {
-        log.fatal({ err, types: events.map((e) => e.type) }, 'events could not be logged; acting anyway');
+        // This line is then the events' only record: all of them, not just their types.
+        log.fatal({ err, events }, 'events could not be logged; acting anyway (this line is their only record)');
         return events.map(() => -1);
       }
     },
@@ -103,7 +108,7 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const profiles = new Map(profileList.map((p) => [p.model, p]));
   const config = withProfileCounters(o.config, profiles);
   const ctx: BoxContext = { config, bus: new Bus(o.log), log: o.log, clock };
-  const store = new EventStore(ctx, { path: o.dbPath });
+  const store = new EventStore(ctx, { ...o.storeOptions, path: o.dbPath });
   const sink = guarded(store, o.log);
   const broker = new BrokerModule(ctx, { tcpPort: o.tcpPort, wsPort: o.wsPort });
   const engine = new EngineRunner(ctx, sink, 1000, store);
@@ -111,10 +116,7 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const actuators = new ActuatorRouter(ctx, publish);
   const publisher = new Publisher(ctx, publish, {
     activeAlerts: () => engine.active().length,
-    problems: () => {
-      const h = store.health();
-      return h.degraded ? [`storage_degraded:${h.reason ?? 'unknown'}`] : [];
-    },
+    problems: () => storageProblems(store.health()),
   });
   store.onHealthChange((h) => {
     o.log.warn({ storage: h }, h.degraded ? 'storage degraded: keeping alerts in memory, dropping raw readings' : 'storage recovered');

@@ -20,6 +20,20 @@ import { afterCommands } from './after-commands.ts';
 import type { BoxStatus } from './bus.ts';
 import type { BoxContext, Module } from './module.ts';
 
+/**
+ * The event log's entries in the status's `problems`: `storage_degraded:<reason>` while events
+ * are held in memory (read_only, disk_full, io_error, corrupt, busy, newer_schema,
+ * cannot_open: the store's DegradeReason), and `storage_log_replaced:corrupt` for the rest of
+ * the run once a damaged log was moved aside and a new one started (a technician should keep
+ * the old file). Kept to these fixed words: dashboards match on them.
+ */
+export function storageProblems(h: { degraded: boolean; reason: string | null; replacedLog?: string | null }): string[] {
+  const out: string[] = [];
+  if (h.degraded) out.push(`storage_degraded:${h.reason ?? 'unknown'}`);
+  if (h.replacedLog) out.push('storage_log_replaced:corrupt');
+  return out;
+}
+
 export interface StatusSource {
   /** Number of active alerts now. */
   activeAlerts(): number;
@@ -38,6 +52,12 @@ export class Publisher implements Module {
   /** An alert changed: the status (which counts active alerts) is recomputed at the next flush. */
   private statusDue = false;
   private readonly topics: SiteTopics;
+  /**
+   * Between start() and stop(). A status asked for before (the store degrading while it starts,
+   * ahead of the broker) would go to a broker not yet listening, and being remembered as sent,
+   * the one start() publishes would be skipped as unchanged: the retained status never said it.
+   */
+  private running = false;
 
   constructor(private readonly ctx: BoxContext, private readonly publish: Publish, private readonly source: StatusSource) {
     this.log = ctx.log.child({ module: 'publisher' });
@@ -83,6 +103,7 @@ export class Publisher implements Module {
       bus.on('transition', (t) => this.alert(t)),
       bus.on('logged', (e) => this.send(this.topics.event(), () => ({ seq: e.seq, type: e.type, at: wallTime(e.atWall, this.ctx.config.site.utcOffset), payload: e.payload && typeof e.payload === 'object' ? toWire(e.payload) : e.payload }), false)),
     );
+    this.running = true;
     this.status('online');
   }
 
@@ -91,11 +112,13 @@ export class Publisher implements Module {
     this.offs = [];
     this.statusDue = false; // `offline` is the last word
     this.status('offline');
+    this.running = false;
     this.flush();
   }
 
   /** Publishes the status if it changed (or always for `offline`/`stopping`). */
   status(state: BoxStatus['state'] = 'online'): void {
+    if (!this.running && state === 'online') return;
     const s: BoxStatus = { state, problems: this.source.problems(), active_alerts: this.source.activeAlerts(), at: this.now() };
     const key = JSON.stringify({ ...s, at: '' });
     if (key === this.last && state === 'online') return;

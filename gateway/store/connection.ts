@@ -17,6 +17,21 @@ import { WalSync, type SyncFn, type WalSyncEvents } from './wal-sync.ts';
  * transaction of an event once fewer than SEQ_RESERVE seqs are left, so it costs no fsync.
  */
 export const SEQ_RESERVE = 10_000;
+
+/**
+ * The seq rule when a log opens (README, "When the log cannot be opened"). `floor` is the
+ * highest seq the file holds or has reserved (a damaged file replaced: the wall clock's ms,
+ * open-log.ts). Events held before the file could be read were numbered from what the store
+ * knew (`last`: 0, or what a read-only look found); if the lowest of them is at or below the
+ * floor they collide with seqs the file already used, and all of them move up by `shift`, in
+ * order, gaps kept. That is safe because none of them was durable: the township is sent only
+ * durable events, so it never saw the old numbers (local `event` subscribers did). Returns
+ * the new last seq handed out.
+ */
+export function seqsAtOpen(last: number, lowestHeld: number | undefined, floor: number): { last: number; shift: number } {
+  const shift = lowestHeld !== undefined && lowestHeld <= floor ? floor + 1 - lowestHeld : 0;
+  return { last: Math.max(last + shift, floor), shift };
+}
 const RESERVED = 'seq_reserved';
 
 /**

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { Clock } from '../shell/clock.ts';
 import { errorMessage, StoreError } from './errors.ts';
+import { refuseNewer } from './schema.ts';
 import { EVENT_TYPES, type EventType, type StoredEvent } from './types.ts';
 
 /** How long a writer waits for another connection's lock before SQLITE_BUSY. */
@@ -26,12 +27,14 @@ export const CACHE_KIB = 4000;
  * survives kill -9) without an fsync of its own; checkpoints still sync. Events are made durable
  * right behind the commit by WalSync (wal-sync.ts), off the main thread. Where WAL is not
  * available (a filesystem without shared memory), `FULL`: every commit fsyncs, on the main
- * thread (sqlite.org/pragma.html#pragma_synchronous).
+ * thread (sqlite.org/pragma.html#pragma_synchronous). A database of a newer schema is refused
+ * first (schema.ts refuseNewer): setting the journal mode would already write to it.
  */
 export function openDatabase(path: string): { db: Db; journalMode: string } {
   const db = new Database(path);
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    refuseNewer(db);
     db.pragma(`cache_size = -${CACHE_KIB}`);
     const journalMode = String(db.pragma('journal_mode = WAL', { simple: true }));
     db.pragma(journalMode === 'wal' ? 'synchronous = NORMAL' : 'synchronous = FULL');

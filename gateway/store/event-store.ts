@@ -13,19 +13,29 @@
  * takes writes again; raw readings are dropped meanwhile — raw readings first, never the
  * reverse. Such an event is not durable until then: if the process dies first, it is lost, but
  * its seq is never reused (see connection.ts, SEQ_RESERVE).
+ *
+ * A log that cannot be opened at all (read-only, full, damaged, of a newer schema; open-log.ts
+ * decides what each means) is the same degraded mode from the first event: `start` resolves,
+ * events are held and retried with backoff (open-retry.ts) and written in order once it opens,
+ * above every seq the file holds or reserves (connection.ts seqsAtOpen). One thing is weaker
+ * there: with no reservation of this run on the disk, a run that dies before the log ever
+ * opened leaves nothing to say which seqs it handed out, so the next run may hand them out
+ * again. None of them was durable, so the township never saw them; the journal line at stop
+ * (or the FATAL one) is their only record and names them.
  */
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { StoreConfig } from '../config/types.ts';
 import type { Clock } from '../shell/clock.ts';
 import type { BoxContext, Module } from '../shell/module.ts';
 import { withDeadline } from '../shell/timing.ts';
-import { Connection, SEQ_RESERVE } from './connection.ts';
+import { SEQ_RESERVE, seqsAtOpen, type Connection, type ConnectionOptions } from './connection.ts';
 import { newRecords, recordToEvent, rowToEvent, type EventRecord, type SnapshotRecord, type StoredSnapshot } from './database.ts';
-import { diskReason, errorMessage, StoreError } from './errors.ts';
+import { diskReason, StoreError } from './errors.ts';
 import { FaultMode } from './fault-mode.ts';
 import { historyRows, type HistoryQuery, type HistoryRow } from './history.ts';
+import { advice, openLog, readFloor, sayReplaced, type OpenResult } from './open-log.ts';
+import { OpenRetry } from './open-retry.ts';
 import { syncEvents } from './sync-events.ts';
 import type { WalSyncEvents } from './wal-sync.ts';
 import { drain, scheduleStoreJobs } from './jobs.ts';
@@ -70,6 +80,16 @@ export class EventStore implements Module {
   private readonly syncEvents: WalSyncEvents<EventRecord>;
   /** A snapshot that came while the disk refused writes: written once it takes them again. */
   private heldSnapshot: SnapshotRecord | null = null;
+  /**
+   * Whether `last` is at or above every seq the open file holds or reserves. False from
+   * start() until a file is opened (and after a damaged one is replaced): events held meanwhile
+   * were numbered without knowing it, and are renumbered above it if they would collide.
+   */
+  private floorKnown = false;
+  /** While the log cannot be opened: the retries, with backoff. */
+  private readonly openRetry: OpenRetry;
+  /** Where a damaged log was moved this run (health, and the box's status). */
+  private replacedLog: string | null = null;
 
   constructor(
     ctx: Pick<BoxContext, 'config' | 'log' | 'clock'>,
@@ -83,6 +103,7 @@ export class EventStore implements Module {
     this.readings = new ReadingBuffer(opts.readingFlushMs ?? 200, opts.readingBatchMax ?? 1000, (rows) => this.writeReadings(rows));
     this.fault = new FaultMode(this.log, opts.pendingLimit ?? DEFAULT_PENDING_LIMIT);
     this.retryMs = opts.retryMs ?? 5000;
+    this.openRetry = new OpenRetry(this.log, this.retryMs, opts.retryMaxMs ?? 60_000);
     const holdAgain = (recs: readonly EventRecord[], err: Error): void => {
       this.hold(recs);
       this.diskFailed(err);
@@ -90,38 +111,21 @@ export class EventStore implements Module {
     this.syncEvents = syncEvents({ log: this.log, clock: this.clock, started: () => this.started, holdAgain });
   }
 
-  /** Opens (creating the directory and file), migrates, and resumes the seq after the last run. */
+  /**
+   * Opens (creating the directory and file), migrates, and resumes the seq after the last run.
+   * Never fails for the file or the disk: a log that cannot be opened (read-only, full, damaged,
+   * of a newer schema, …; see open-log.ts) leaves the store started and degraded, holding
+   * events in memory and retrying with backoff until it opens.
+   */
   async start(): Promise<void> {
     if (this.started) return;
-    let lastOnDisk: number;
-    try {
-      mkdirSync(this.dir, { recursive: true });
-      this.conn = this.openConnection();
-      lastOnDisk = this.conn.lastSeqOnDisk();
-    } catch (err) {
-      this.detach();
-      if (err instanceof StoreError) throw err;
-      throw new StoreError('open_failed', `cannot open the event store at ${this.path}: ${errorMessage(err)}`, { cause: err });
-    }
-    const conn = this.conn;
     this.started = true;
-    if (conn.journalMode !== 'wal') this.log.warn({ journalMode: conn.journalMode }, 'WAL mode unavailable on this filesystem');
     this.stopRetry();
     this.fault.reset();
-    this.last = Math.max(lastOnDisk, conn.reserved, this.last);
-    this.log.info({ path: this.path, schemaVersion: SCHEMA_VERSION, migratedFrom: conn.migratedFrom, lastSeq: this.last }, 'event store open');
-    try {
-      conn.reserveDurably(this.last + 2 * SEQ_RESERVE);
-    } catch (err) {
-      if (!this.diskFailed(err)) {
-        this.started = false;
-        this.detach();
-        throw new StoreError('open_failed', `cannot write the event store at ${this.path}: ${errorMessage(err)}`, { cause: err });
-      }
-    }
-    if (this.last > lastOnDisk) {
-      this.append('storage', { what: 'seq_skipped', from: lastOnDisk + 1, to: this.last, why: 'the previous run did not stop cleanly; seqs it may have handed out are not reused' });
-    }
+    this.floorKnown = false;
+    this.replacedLog = null;
+    this.openRetry.reset();
+    this.tryOpen();
     if (this.opts.schedule !== false) {
       this.cancelJobs = scheduleStoreJobs({
         clock: this.clock,
@@ -156,8 +160,70 @@ export class EventStore implements Module {
     }
   }
 
-  private openConnection(): Connection {
-    return Connection.open(this.path, { maxBytes: this.opts.maxDbBytes, syncFn: this.opts.syncFn, sync: this.syncEvents });
+  private connectionOptions(): ConnectionOptions {
+    return { maxBytes: this.opts.maxDbBytes, syncFn: this.opts.syncFn, sync: this.syncEvents };
+  }
+
+  /** Opens the log and takes it into use; false (degraded, and a retry planned) when it cannot. */
+  private tryOpen(): boolean {
+    const opened = openLog(this.path, this.dir, this.connectionOptions(), this.clock);
+    if (!opened.ok) {
+      this.cannotOpen(opened.reason, opened.err);
+      return false;
+    }
+    return this.attach(opened);
+  }
+
+  /**
+   * Takes an opened log into use: the seq rule at open (connection.ts seqsAtOpen), then this
+   * run's reservation on the disk before anything is written, as at any start.
+   */
+  private attach(opened: Extract<OpenResult, { ok: true }>): boolean {
+    const { conn, replaced } = opened;
+    this.conn = conn;
+    this.openRetry.reset();
+    if (conn.journalMode !== 'wal') this.log.warn({ journalMode: conn.journalMode }, 'WAL mode unavailable on this filesystem');
+    const lastOnDisk = conn.lastSeqOnDisk();
+    const floor = Math.max(lastOnDisk, conn.reserved, replaced?.floor ?? 0);
+    let renumbered: { from: number; to: number; events: number } | null = null;
+    const firstOpen = !this.floorKnown;
+    if (firstOpen) {
+      const held = this.fault.held;
+      const lowest = held.all()[0]?.seq;
+      const { last, shift } = seqsAtOpen(this.last, lowest, floor);
+      if (shift > 0) {
+        renumbered = { from: lowest!, to: lowest! + shift, events: held.size };
+        held.renumber(shift);
+      }
+      this.last = last;
+      this.floorKnown = true;
+    }
+    this.log.info({ path: this.path, schemaVersion: SCHEMA_VERSION, migratedFrom: conn.migratedFrom, lastSeq: this.last }, 'event store open');
+    try {
+      conn.reserveDurably(this.last + 2 * SEQ_RESERVE);
+    } catch (err) {
+      if (!this.diskFailed(err)) {
+        this.detach();
+        this.cannotOpen('cannot_open', err);
+        return false;
+      }
+    }
+    if (replaced) {
+      this.replacedLog = replaced.movedTo;
+      sayReplaced(this.log, this.path, replaced);
+      this.append('storage', { what: 'log_replaced', reason: 'corrupt', moved_to: replaced.movedTo, error: replaced.error, seq_from: this.last + 1 });
+    } else if (firstOpen && floor > lastOnDisk) {
+      this.append('storage', { what: 'seq_skipped', from: lastOnDisk + 1, to: floor, why: 'the previous run did not stop cleanly; seqs it may have handed out are not reused' });
+    }
+    if (renumbered) this.append('storage', { what: 'seq_renumbered', ...renumbered, why: 'these events were held in memory before the log could be opened, and the log already used their seqs; none had been on disk' });
+    return true;
+  }
+
+  /** The log cannot be opened: degraded for `reason` (said once, with what to do), events held, a retry planned. */
+  private cannotOpen(reason: DegradeReason, err: unknown): void {
+    if (!this.floorKnown) this.last = Math.max(this.last, readFloor(this.path) ?? 0);
+    this.degradeFor(reason, err);
+    this.openRetry.failed(reason, this.fault.health(), () => this.retryHeld(), this.started && !this.retryTimer);
   }
 
   /** Flushes readings, makes a last attempt at held events, stops the jobs and closes. Never rejects. */
@@ -238,21 +304,35 @@ export class EventStore implements Module {
   private diskFailed(err: unknown): boolean {
     const reason = diskReason(err, this.dir);
     if (reason === null) return false;
-    const discarded = this.fault.reason === null ? this.readings.discard() : 0;
-    const degraded = this.fault.degrade(reason, err, this.clock.mono(), discarded);
-    if (degraded) {
-      this.retryTimer ??= setInterval(() => this.retryHeld(), this.retryMs).unref();
-      this.hold(newRecords(this.clock, this.last, [{ type: 'storage', payload: degraded }]));
-    }
+    this.degradeFor(reason, err);
+    // Also when degraded already: a log that just opened after a failed open may refuse writes.
+    this.retryTimer ??= setInterval(() => this.retryHeld(), this.retryMs).unref();
     return true;
+  }
+
+  /** Degrades for `reason` (or changes it); true when this starts a degradation. */
+  private degradeFor(reason: DegradeReason, err: unknown): boolean {
+    const discarded = this.fault.reason === null ? this.readings.discard() : 0;
+    const degraded = this.fault.degrade(reason, err, this.clock.mono(), discarded, advice(reason, this.path));
+    if (degraded) this.hold(newRecords(this.clock, this.last, [{ type: 'storage', payload: degraded }]));
+    return degraded !== null;
   }
 
   /** Writes held events in seq order; when none are left, the store is healthy again. */
   private retryHeld(): void {
     try {
       const step = this.started ? this.fault.retryStep(this.dir) : null;
-      if (step === null) return;
-      if (step === 'reopen') this.reopen();
+      if (step === null) {
+        if (!this.conn && this.started && this.fault.reason !== null) this.cannotOpen(this.fault.reason, new Error('the filesystem still refuses writes'));
+        return;
+      }
+      if (step === 'reopen' || !this.conn) {
+        // A read-only open (SQLite falls back to one on EROFS) or a broken handle needs a new
+        // connection, and the old one is closed first: SQLite shares one file handle and one
+        // shared-memory index per file within a process, so a new one next to it stays read-only.
+        this.detach();
+        if (!this.tryOpen()) return;
+      }
       const conn = this.conn;
       if (!conn) return;
       try {
@@ -272,6 +352,7 @@ export class EventStore implements Module {
   private stopRetry(): void {
     if (this.retryTimer) clearInterval(this.retryTimer);
     this.retryTimer = null;
+    this.openRetry.cancel();
   }
 
   /** A snapshot that came while the disk refused writes, written once the held events are. */
@@ -303,8 +384,9 @@ export class EventStore implements Module {
     }
   }
 
-  /** The core's last snapshot (written with the events of a step), or null. Throws if the disk cannot be read. */
+  /** The core's last snapshot (written with the events of a step), or null (also while the log cannot be opened). Throws if the disk cannot be read. */
   snapshot(): StoredSnapshot | null {
+    if (this.started && !this.conn) return null;
     return this.connection().st.getSnapshot.get() ?? null;
   }
 
@@ -331,9 +413,9 @@ export class EventStore implements Module {
    * including events held in memory. Throws if the disk cannot be read.
    */
   since(seq: number, limit?: number): StoredEvent[] {
-    const conn = this.connection();
+    if (!this.started) throw notOpen();
     const max = limit === undefined ? Number.POSITIVE_INFINITY : Math.max(0, Math.floor(limit));
-    const out = conn.st.eventsSince.all(seq, Number.isFinite(max) ? max : -1).map(rowToEvent);
+    const out = this.conn ? this.conn.st.eventsSince.all(seq, Number.isFinite(max) ? max : -1).map(rowToEvent) : [];
     const held = this.fault.held;
     if (held.size === 0 || out.length >= max) return out;
     const top = out.length > 0 ? out[out.length - 1]!.seq : seq;
@@ -380,7 +462,7 @@ export class EventStore implements Module {
   }
 
   health(): StoreHealth {
-    return this.fault.health();
+    return { ...this.fault.health(), replacedLog: this.replacedLog };
   }
 
   /** Called when `degraded` or `reason` changes (not for every held event). */
@@ -398,20 +480,6 @@ export class EventStore implements Module {
     } catch (err) {
       this.fault.droppedReadings += batch.size;
       if (!this.diskFailed(err)) this.log.error({ err, readings: batch.size }, 'reading batch not written');
-    }
-  }
-
-  /**
-   * A read-only open (SQLite falls back to one on EROFS) or a broken handle needs a new
-   * connection. The old one is closed first: SQLite shares one file handle and one shared-memory
-   * index per file within a process, so a new connection next to a read-only one stays read-only.
-   */
-  private reopen(): void {
-    this.detach();
-    try {
-      this.conn = this.openConnection();
-    } catch (err) {
-      this.log.debug({ err }, 'reopening the database failed; events stay held');
     }
   }
 

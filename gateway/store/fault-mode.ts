@@ -90,18 +90,18 @@ export class FaultMode {
    * (`discardedReadings`: the raw readings the store threw away for it), returns the `storage`
    * event to log; `null` when the store was degraded already.
    */
-  degrade(reason: DegradeReason, err: unknown, nowMono: number, discardedReadings: number): DegradedEvent | null {
+  degrade(reason: DegradeReason, err: unknown, nowMono: number, discardedReadings: number, advice: string): DegradedEvent | null {
     const was = this.reason;
     if (was === reason) return null;
     this.reason = reason;
     if (was !== null) {
-      this.log.warn({ err, reason, was }, 'store still degraded, for another reason');
+      this.log.warn({ err, reason, was, advice }, 'store still degraded, for another reason');
       this.notify();
       return null;
     }
     this.episode = { atMono: nowMono, droppedEvents: this.droppedEvents, droppedReadings: this.droppedReadings };
     this.droppedReadings += discardedReadings;
-    this.log.error({ err, reason, pendingEvents: this.pending.size }, 'store degraded: holding events in memory, dropping raw readings');
+    this.log.error({ err, reason, pendingEvents: this.pending.size, advice }, 'store degraded: holding events in memory, dropping raw readings');
     this.notify();
     return { what: 'degraded', reason, error: errorMessage(err) };
   }

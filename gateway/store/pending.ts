@@ -84,6 +84,14 @@ export class PendingQueue {
     return out;
   }
 
+  /**
+   * Adds `delta` to every held seq (order and gaps kept): for events numbered before the log
+   * opened, when the file turned out to hold or reserve their seqs (event-store.ts, attach).
+   */
+  renumber(delta: number): void {
+    this.items = this.items.map((e) => ({ ...e, seq: e.seq + delta }));
+  }
+
   all(): readonly EventRecord[] {
     return this.items;
   }

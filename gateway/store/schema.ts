@@ -93,20 +93,26 @@ export function userVersion(db: Database): number {
 }
 
 /**
- * Brings `db` up to the last of `migrations`. Refuses (StoreError `schema_too_new`) a database
- * written by a newer build: guessing at a schema we do not know could corrupt the log.
+ * Refuses (StoreError `schema_too_new`) a database written by a newer build: guessing at a
+ * schema we do not know could corrupt the log. Checked before anything else is done to the
+ * file (openDatabase: before even the journal mode is set), so such a file is left as it was.
  */
+export function refuseNewer(db: Database, known = MIGRATIONS.length): void {
+  const found = userVersion(db);
+  if (found <= known) return;
+  throw new StoreError(
+    'schema_too_new',
+    `database ${db.name} has schema version ${found} but this build knows versions up to ${known}; refusing to open it (was it written by a newer Shaobing?)`,
+  );
+}
+
+/** Brings `db` up to the last of `migrations` (refusing a newer database, see refuseNewer). */
 export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) throw new Error(`migration at index ${i} has version ${m.version}, expected ${i + 1}`);
   });
+  refuseNewer(db, migrations.length);
   const from = userVersion(db);
-  if (from > migrations.length) {
-    throw new StoreError(
-      'schema_too_new',
-      `database ${db.name} has schema version ${from} but this build knows versions up to ${migrations.length}; refusing to open it (was it written by a newer Shaobing?)`,
-    );
-  }
   for (const m of migrations.slice(from)) {
     db.transaction(() => {
       m.up(db);

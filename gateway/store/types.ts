@@ -27,9 +27,11 @@ export interface StoredEvent {
  * Why the store cannot write. `disk_full` = SQLITE_FULL; `read_only` = SQLITE_READONLY or an
  * I/O error on a filesystem that refuses writes (EROFS, e.g. ext4 after `errors=remount-ro`);
  * `io_error` = other SQLITE_IOERR / SQLITE_CANTOPEN; `corrupt` = SQLITE_CORRUPT / NOTADB;
- * `busy` = another process holds the write lock past the busy timeout.
+ * `busy` = another process holds the write lock past the busy timeout. Only when the file is
+ * opened: `newer_schema` = written by a newer build (left untouched); `cannot_open` = anything
+ * else (a path through a file, permissions, an unknown error).
  */
-export type DegradeReason = 'disk_full' | 'read_only' | 'io_error' | 'corrupt' | 'busy';
+export type DegradeReason = 'disk_full' | 'read_only' | 'io_error' | 'corrupt' | 'busy' | 'newer_schema' | 'cannot_open';
 
 export interface StoreHealth {
   /** Events are being held in memory because the database refuses writes. */
@@ -41,6 +43,8 @@ export interface StoreHealth {
   droppedReadings: number;
   /** Events thrown away since start because the in-memory queue was full (lowest priority first). */
   droppedEvents: number;
+  /** Where this run moved a damaged log file (open-log.ts), for a technician to look at; null if it did not. */
+  replacedLog?: string | null;
 }
 
 export interface ReadingRow {
@@ -66,6 +70,8 @@ export interface EventStoreOptions {
   readingBatchMax?: number;
   /** While degraded, held events are retried this often. Default 5000. */
   retryMs?: number;
+  /** While the log cannot be opened, the retries start at `retryMs` and double up to this. Default 60 000. */
+  retryMaxMs?: number;
   /** Events held in memory at most while degraded. Default 10 000. */
   pendingLimit?: number;
   /** Caps the database file's size (SQLite max_page_count); beyond it the store degrades as on a full disk. */

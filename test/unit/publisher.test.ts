@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { AlertTransition } from '../../gateway/engine/types.ts';
 import { Bus } from '../../gateway/shell/bus.ts';
-import { Publisher } from '../../gateway/shell/publisher.ts';
+import { Publisher, storageProblems } from '../../gateway/shell/publisher.ts';
 import { site, T0 } from '../helpers/site.ts';
 
 const cfg = site(`
@@ -107,5 +107,38 @@ describe('publisher', () => {
     await tick();
     expect(order).toEqual(['siren written (0 published before)']);
     expect(sent).toHaveLength(2);
+  });
+});
+
+describe('the status problems of the event log', () => {
+  it('say storage_degraded:<reason> while events are held, and storage_log_replaced:corrupt once a damaged log was moved aside', () => {
+    expect(storageProblems({ degraded: false, reason: null, replacedLog: null })).toEqual([]);
+    expect(storageProblems({ degraded: true, reason: 'newer_schema', replacedLog: null })).toEqual(['storage_degraded:newer_schema']);
+    expect(storageProblems({ degraded: false, reason: null, replacedLog: '/data/events.db.corrupt-20260720T000000Z' })).toEqual(['storage_log_replaced:corrupt']);
+    expect(storageProblems({ degraded: true, reason: 'disk_full', replacedLog: '/x' })).toEqual(['storage_degraded:disk_full', 'storage_log_replaced:corrupt']);
+  });
+});
+
+describe('a status asked for before the publisher starts', () => {
+  it('is not sent to a broker that is not listening yet; start() sends it, problem and all', async () => {
+    // The store degrades inside its own start, the first module's, before the broker listens.
+    const problems: string[] = [];
+    const log = pino({ level: 'silent' });
+    const bus = new Bus(log);
+    const sent: { topic: string; payload: any }[] = [];
+    let brokerUp = false;
+    const publish = async (topic: string, payload: string): Promise<void> => {
+      if (!brokerUp) throw new Error('broker is not running');
+      sent.push({ topic, payload: JSON.parse(payload) });
+    };
+    const clock = { wall: () => T0, mono: () => 0, trusted: () => true, boot: 'b1' };
+    const publisher = new Publisher({ config: cfg, bus, log, clock }, publish, { activeAlerts: () => 0, problems: () => problems });
+    problems.push('storage_degraded:read_only');
+    publisher.status();
+    await tick();
+    brokerUp = true;
+    await publisher.start();
+    await tick();
+    expect(sent).toEqual([{ topic: 'sb/v1/t/status', payload: expect.objectContaining({ state: 'online', problems: ['storage_degraded:read_only'] }) }]);
   });
 });

@@ -84,9 +84,16 @@ describe('event store: append, since, lastSeq', () => {
     expect(codeOf(() => store.append('note', 1))).toBe('not_open');
     expect(codeOf(() => store.since(0))).toBe('not_open');
     await store.stop();
-    // A directory where the file should be: open fails, with a clear error.
+    // A directory where the file should be: the store starts degraded (cannot_open), holds
+    // events in memory, and stops cleanly (store-start.test.ts has the box's side of it).
     const broken = new EventStore({ config: storeSite(), log: pino({ level: 'silent' }), clock: fakeClock() }, { path: dir, schedule: false });
-    await expect(broken.start()).rejects.toMatchObject({ name: 'StoreError', code: 'open_failed' });
+    await expect(broken.start()).resolves.toBeUndefined();
+    expect(broken.health()).toMatchObject({ degraded: true, reason: 'cannot_open' });
+    const held = broken.append('note', 'held');
+    expect(broken.since(0).map((e) => [e.seq, e.type])).toEqual([
+      [held - 1, 'storage'],
+      [held, 'note'],
+    ]);
     await expect(broken.stop()).resolves.toBeUndefined();
   });
 

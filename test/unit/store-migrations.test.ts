@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -79,12 +79,21 @@ describe('store migrations', () => {
     migrate(db);
     db.pragma('user_version = 7');
     db.close();
-    await expect(openStore(path)).rejects.toMatchObject({
-      name: 'StoreError',
-      code: 'schema_too_new',
-      message: expect.stringMatching(new RegExp(`schema version 7 but this build knows versions up to ${SCHEMA_VERSION}; refusing to open it`)),
-    });
+    const before = readFileSync(path);
+    expect(() => migrate(new Database(path, { readonly: true }))).toThrow(
+      expect.objectContaining({
+        name: 'StoreError',
+        code: 'schema_too_new',
+        message: expect.stringMatching(new RegExp(`schema version 7 but this build knows versions up to ${SCHEMA_VERSION}; refusing to open it`)),
+      }),
+    );
+    // The store starts degraded on it, holding events in memory, and does not write to it.
+    const { store } = await openStore(path);
+    expect(store.health()).toMatchObject({ degraded: true, reason: 'newer_schema' });
+    store.append('note', 'held');
+    await store.stop();
     expect(peek(path, (d) => userVersion(d))).toBe(7);
+    expect(readFileSync(path).equals(before)).toBe(true);
   });
 
   it('the store migrates a new file when it starts', async () => {
