@@ -20,7 +20,8 @@
  *    *retry* (it failed lately) from the global retry bucket and its username's retry
  *    bucket. A lane with no free slot and a full waiting list, or an empty bucket, refuses
  *    with **CONNACK 3 (server unavailable)** and no scrypt.
- * 5. scrypt (libuv's thread pool), then CONNACK 0 or 4.
+ * 5. scrypt (libuv's thread pool), then CONNACK 0 or 4; unless, when its turn comes, the
+ *    cache matches after all (another CONNECT with the same secret verified meanwhile).
  *
  * Why first tries and retries pay apart: a guesser that keeps knocking from its addresses
  * has failed lately, so it spends the retry buckets, and a device arriving from a clean
@@ -201,6 +202,14 @@ export class Authenticator {
       this.lockout.abandon(key);
       this.counts.goneBeforeCheck++;
       return { ok: false, returnCode: 3, reason: 'gone' };
+    }
+    if (this.verified.matches(username, account.secretHash, secret)) {
+      // Verified by another CONNECT while this one waited (a device's parallel reconnects).
+      release();
+      this.lockout.abandon(key);
+      this.counts.fastAccepts++;
+      this.knownGood.add(key);
+      return this.accepted(username, account, 'fast');
     }
     let good: boolean;
     try {

@@ -179,6 +179,15 @@ describe('Authenticator: the real device is never kept out by guesses', () => {
     await v.drain(flood);
   });
 
+  it('runs scrypt once for a device’s parallel reconnects: the waiting ones find the cache filled', async () => {
+    const { v, check } = rig();
+    const all = Array.from({ length: 4 }, () => check('rg1', secretOf('rg1'), '10.0.15.1'));
+    await tick();
+    await v.drain(all);
+    expect((await Promise.all(all)).map((r) => r.ok && r.lane)).toEqual(['open', 'fast', 'fast', 'fast']);
+    expect(v.calls).toBe(1);
+  });
+
   it('does not let a wrong guess use the cache: it goes to the slow lane and counts', async () => {
     const { v, check } = rig();
     v.hold = false;
