@@ -40,11 +40,12 @@
  * the alarm path, and libuv's pool has 4 threads that the event log's fdatasync also needs.
  * At most one open-lane and one reserved-lane scrypt run at once (≤ 2 pool threads; both
  * busy only while known devices reconnect, and the lockout bounds a known-good key to
- * `maxFailures` guesses a minute). The open lane takes at most 2 first tries/s (burst 20:
- * a site's devices after a restart) and 3 retries/s (burst 10), one username at most one
- * retry per 5 s (burst 5: a technician's typos) from all addresses: at most 5 checks/s,
- * about a quarter of one Pi core at 50 ms a check. Waiting lists hold 16 checks each (a
- * fixed few MB at most); a waiting client that disconnects costs no scrypt.
+ * `maxFailures` guesses a minute). The open lane takes at most 2 first tries/s (burst 20,
+ * or one per account if more: every device comes back at once after a restart) and 3
+ * retries/s (burst 10), one username at most one retry per 5 s (burst 5: a technician's
+ * typos) from all addresses: at most 5 checks/s, about a quarter of one Pi core at 50 ms a
+ * check. Waiting lists hold 16 checks each (scrypt's 16 MB is taken only by the 2 running);
+ * a waiting client that disconnects costs no scrypt.
  *
  * Left open: the known-good keys and the cache live in this process, so right after the box
  * restarts a device is a first try like any other (its CONNACK 3, if the first-try bucket is
@@ -153,7 +154,8 @@ export class Authenticator {
     this.knownGood = new RecentKeys(gate.knownGoodTtlMs, now, n * KNOWN_GOOD_PER_ACCOUNT);
     this.open = new CheckLane(gate.openLane);
     this.reserved = new CheckLane(gate.reservedLane);
-    this.firstTryRate = new TokenBucket(gate.firstTryRate, now);
+    // A box restart brings every device back at once: a first-try burst of at least one per account.
+    this.firstTryRate = new TokenBucket({ ...gate.firstTryRate, burst: Math.max(gate.firstTryRate.burst, this.accounts.size) }, now);
     this.rate = new TokenBucket(gate.rate, now);
     this.usernameRate = new KeyedBuckets(gate.usernameRate, now, n);
   }

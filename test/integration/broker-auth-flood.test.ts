@@ -81,12 +81,12 @@ describe('broker: password guessing is bounded', () => {
   });
 
   it('takes first tries at the first-try rate from any number of addresses, refusing the rest with CONNACK 3 and no scrypt', async () => {
-    const v = await start({ firstTryRate: { burst: 6, perSecond: 0.001 } });
+    const v = await start({ firstTryRate: { burst: 12, perSecond: 0.001 } });
     const users = ['rg1', 'wl1', 'sm1', 'li', 'obs'];
     const codes = await Promise.all(Array.from({ length: 40 }, (_, i) => connackFrom(addr(i), users[i % users.length]!, `wrong-${i}`)));
-    expect([count(codes, 4), count(codes, 3)]).toEqual([6, 34]); // before: 40 × CONNACK 4
-    expect(v.calls).toBe(6);
-    expect(rig!.broker.stats().auth).toMatchObject({ slowChecks: 6, busyRefusals: 34 });
+    expect([count(codes, 4), count(codes, 3)]).toEqual([12, 28]); // before: 40 × CONNACK 4
+    expect(v.calls).toBe(12);
+    expect(rig!.broker.stats().auth).toMatchObject({ slowChecks: 12, busyRefusals: 28 });
   });
 
   it('takes retries at the per-username and the global retry rate across addresses', async () => {

@@ -99,15 +99,24 @@ describe('Authenticator: bounded slow checks', () => {
   });
 
   it('takes first tries (addresses with no failure lately) at the first-try rate, from every address', async () => {
-    const { v, check, advance } = rig({ firstTryRate: { burst: 3, perSecond: 1 } });
+    const { v, check, advance } = rig({ firstTryRate: { burst: 10, perSecond: 1 } });
     v.hold = false;
     const first = [];
-    for (let i = 0; i < 6; i++) first.push(await check(['rg1', 'wl1', 'sm1'][i % 3]!, 'wrong-secret', `10.0.3.${i}`));
-    expect(codes(first)).toEqual([4, 4, 4, 3, 3, 3]);
-    expect(first[3]).toMatchObject({ reason: 'busy' });
+    for (let i = 0; i < 13; i++) first.push(await check(['rg1', 'wl1', 'sm1'][i % 3]!, 'wrong-secret', `10.0.3.${i}`));
+    expect(codes(first)).toEqual([...Array(10).fill(4), 3, 3, 3]);
+    expect(first[10]).toMatchObject({ reason: 'busy' });
     advance(1000);
     expect(codes([await check('li', 'wrong-secret', '10.0.3.9'), await check('li', 'wrong-secret', '10.0.3.10')])).toEqual([4, 3]);
-    expect(v.calls).toBe(4);
+    expect(v.calls).toBe(11);
+  });
+
+  it('allows a first-try burst of at least one per account (every device back after a restart)', async () => {
+    const { v, check } = rig({ firstTryRate: { burst: 2, perSecond: 0.001 }, openLane: { concurrency: 1, perUsername: 1, maxWaiting: 64 } });
+    v.hold = false;
+    const users = config.mqtt.accounts.map((a) => a.username);
+    const rs = await Promise.all(users.map((u, i) => check(u, secretOf(u), `10.0.16.${i}`)));
+    expect(rs.every((r) => r.ok)).toBe(true);
+    expect(await check('rg1', 'wrong-secret', '10.0.16.99')).toMatchObject({ returnCode: 3, reason: 'busy' });
   });
 
   it('takes retries (addresses that failed lately) at the retry rate, all usernames together', async () => {
