@@ -1,10 +1,10 @@
 /** The broker module's public types: its options, its counters and its one error class. */
-import type { LockoutPolicy } from './auth.ts';
+import type { AuthStats, GatePolicy, LockoutPolicy, Verifier } from './auth.ts';
 
 export interface BrokerStats {
   /** Clients connected and authenticated now. */
   clients: number;
-  /** CONNECTs refused for credentials (anonymous, unknown user, wrong secret, locked out). */
+  /** CONNECTs refused at authentication (anonymous, unknown user, wrong secret, locked out, busy). */
   authFailures: number;
   /** Publishes, subscriptions and last wills refused by the ACL. */
   aclDenials: number;
@@ -12,6 +12,8 @@ export interface BrokerStats {
   rejectedCommands: number;
   /** Rejected actuator reports and device status messages. */
   rejectedOther: number;
+  /** What the secret-check gates did: scrypt runs, cache hits, busy and lockout refusals (auth.ts). */
+  auth: AuthStats;
 }
 
 export interface BrokerOptions {
@@ -24,6 +26,10 @@ export interface BrokerOptions {
   /** Close a socket that sent no CONNECT within this. Default 10000. */
   connectTimeoutMs?: number;
   lockout?: Partial<LockoutPolicy>;
+  /** Bounds on secret checks (lanes, rates, cache lifetimes); defaults in auth.ts DEFAULT_GATE. */
+  authGate?: Partial<GatePolicy>;
+  /** The scrypt check (default secrets.ts verifySecret); tests count and hold checks through it. */
+  verifySecret?: Verifier;
   /** `stop()` resolves within about this, whatever the clients do. Default 3000. */
   stopDeadlineMs?: number;
   /** `publish()` rejects if aedes has not finished with the message by then. Default drain + 1000. */

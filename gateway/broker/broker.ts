@@ -9,7 +9,8 @@
  *   preConnect refuses with CONNACK 1 as well. MQTT 5 is for the uplink client. Client ids over
  *   128 bytes get CONNACK 2; ill-formed UTF-8 closes the connection (connect-check.ts).
  * - **Nobody is anonymous**: CONNACK 5 without a username, 4 for an unknown user or a wrong
- *   secret, 5 while a username+address is locked out after repeated failures (auth.ts).
+ *   secret, 5 while a username+address is locked out after repeated failures, 3 while the
+ *   bounded secret checks are busy (auth.ts).
  * - **Client ids are per account**: preConnect rewrites a client id `x` to `<username>:x`, so
  *   one account can never take over (or read the session of) another account's client id; the
  *   same account reusing an id takes its own session over, as MQTT says. Clients never see
@@ -49,7 +50,7 @@ import type { BoxContext, Module } from '../shell/module.ts';
 import { withDeadline } from '../shell/timing.ts';
 import { mayPublish, mayRetain, maySubscribe, mayRead, mayWill, type Principal } from './acl.ts';
 import { numberPacketsInEmitOrder } from './emit-order.ts';
-import { Authenticator, DEFAULT_LOCKOUT } from './auth.ts';
+import { Authenticator, DEFAULT_GATE, DEFAULT_LOCKOUT, authStatsFields } from './auth.ts';
 import { logClients, remoteOf } from './client-log.ts';
 import { CommandResends } from './command-resends.ts';
 import { refuseConnect, wellFormed } from './connect-check.ts';
@@ -76,7 +77,7 @@ const LOG_EVERY_MS = 60_000;
  */
 const PACKET_OVERHEAD = 4096;
 
-function authError(returnCode: 2 | 4 | 5, message: string): AuthenticateError {
+function authError(returnCode: 2 | 3 | 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: returnCode as AuthErrorCode });
 }
 
@@ -108,7 +109,7 @@ export class BrokerModule implements Module {
     this.log = ctx.log.child({ module: 'broker' });
     this.site = ctx.config.site.id;
     this.sensors = new Map(ctx.config.sensors.map((s) => [s.id, s]));
-    this.auth = new Authenticator(ctx.config, { ...DEFAULT_LOCKOUT, ...opts.lockout }, () => ctx.clock.mono());
+    this.auth = new Authenticator(ctx.config, { ...DEFAULT_LOCKOUT, ...opts.lockout }, () => ctx.clock.mono(), { ...DEFAULT_GATE, ...opts.authGate }, opts.verifySecret);
     this.throttle = new LogThrottle(LOG_EVERY_MS, () => ctx.clock.mono());
     this.drainTimeoutMs = opts.drainTimeoutMs ?? 5000;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
@@ -127,7 +128,7 @@ export class BrokerModule implements Module {
   }
 
   stats(): BrokerStats {
-    return { clients: this.aedes && !this.aedes.closed ? this.aedes.connectedClients : 0, ...this.counts };
+    return { clients: this.aedes && !this.aedes.closed ? this.aedes.connectedClients : 0, ...this.counts, auth: this.auth.stats() };
   }
 
   async start(): Promise<void> {
@@ -157,6 +158,10 @@ export class BrokerModule implements Module {
     numberPacketsInEmitOrder(aedes);
     this.aedes = aedes;
     logClients(aedes, this.log, (c) => this.principals.get(c));
+    aedes.on('clientDisconnect', (c) => {
+      const p = this.principals.get(c);
+      if (p) this.auth.sessionEnded(p.username, remoteOf(c));
+    });
     const listeners = new Listeners((stream, req) => void aedes.handle(stream, req));
     this.listeners = listeners;
     const tcpPort = this.opts.tcpPort ?? mqtt.port;
@@ -191,7 +196,7 @@ export class BrokerModule implements Module {
     await withDeadline(stopped, this.stopDeadlineMs / 2, () => undefined);
     this.aedes = null;
     this.listeners = null;
-    this.log.info({ stats: this.counts }, 'broker stopped');
+    this.log.info({ stats: this.counts, auth: authStatsFields(this.auth.stats()) }, 'broker stopped');
   }
 
   /**
@@ -252,11 +257,13 @@ export class BrokerModule implements Module {
   private authenticate(client: Client, username: string | undefined, password: Buffer | undefined, cb: (err: AuthenticateError | null, ok: boolean | null) => void): void {
     const remote = remoteOf(client);
     if (this.idRejected.has(client)) return cb(authError(2, 'identifier rejected'), false);
-    this.auth.check(username, password, remote).then(
+    this.auth.check(username, password, remote, () => client.closed).then(
       (r) => {
         if (!r.ok) {
           this.counts.authFailures++;
-          this.warn(`auth:${username ?? ''}@${remote}:${r.reason}`, { username: username ?? null, remote, reason: r.reason, locked_for_ms: r.lockedForMs }, 'connection refused');
+          // Busy refusals are logged once a minute per username and reason, not per address (a flood has many).
+          const k = r.reason === 'busy' || r.reason === 'gone' ? `auth:${username ?? ''}:${r.reason}` : `auth:${username ?? ''}@${remote}:${r.reason}`;
+          this.warn(k, { username: username ?? null, remote, reason: r.reason, return_code: r.returnCode, locked_for_ms: r.lockedForMs }, 'connection refused');
           return cb(authError(r.returnCode, `connection refused: ${r.reason}`), false);
         }
         const will = this.wills.get(client);
