@@ -147,7 +147,7 @@ describe('health', () => {
     const rig = new EngineRig(cfg);
     let t = T0;
     for (let i = 0; i < 5; i++) rig.read('sm1', NORMAL, (t += S));
-    // The Modbus poller's backoff after three failures: 1 s, 1 s, 1 s, then 2, 4, 8 s …
+    // Failed reads at uneven gaps (a unit the poller has marked down is asked only every down_poll_s).
     for (const gap of [1, 1]) rig.fail('sm1', (t += gap * S));
     expect(rig.of('sm1/errors')).toEqual([]);
     rig.fail('sm1', (t += S));
