@@ -1,5 +1,6 @@
 /** The broker module's public types: its options, its counters and its one error class. */
 import type { LockoutPolicy } from './auth.ts';
+import type { OutputLimits } from './client-output.ts';
 
 export interface BrokerStats {
   /** Clients connected and authenticated now. */
@@ -28,6 +29,8 @@ export interface BrokerOptions {
   stopDeadlineMs?: number;
   /** `publish()` rejects if aedes has not finished with the message by then. Default drain + 1000. */
   publishTimeoutMs?: number;
+  /** Per-client output bounds (client-output.ts). Default 256 KiB; dropping for drainTimeoutMs. */
+  output?: Partial<OutputLimits>;
 }
 
 export class BrokerError extends Error {

@@ -48,13 +48,14 @@ import type { SensorConfig } from '../config/types.ts';
 import type { BoxContext, Module } from '../shell/module.ts';
 import { withDeadline } from '../shell/timing.ts';
 import { mayPublish, mayRetain, maySubscribe, mayRead, mayWill, type Principal } from './acl.ts';
-import { numberPacketsInEmitOrder } from './emit-order.ts';
 import { Authenticator, DEFAULT_LOCKOUT } from './auth.ts';
 import { logClients, remoteOf } from './client-log.ts';
+import { ClientOutputs, DEFAULT_OUTPUT_LIMITS } from './client-output.ts';
 import { CommandResends } from './command-resends.ts';
 import { refuseConnect, wellFormed } from './connect-check.ts';
 import { Listeners } from './listeners.ts';
 import { LogThrottle } from './log-throttle.ts';
+import { scheduleDeliveries } from './mq-schedule.ts';
 import { checkCommand, checkDeviceStatus, checkReading, checkReport, type Checked } from './payloads.ts';
 import { BOX_TARGET, parseTopic, topics } from './topics.ts';
 
@@ -95,6 +96,9 @@ export class BrokerModule implements Module {
   private readonly dropped = new WeakSet<Buffer>();
   /** QoS 1 commands each client sent lately, to spot resends (DUP = 1). */
   private readonly resends = new CommandResends();
+  /** Payloads of the box's own commands to actuators; mq-schedule.ts puts them first. */
+  private readonly urgent = new WeakSet<Buffer>();
+  private readonly outputs: ClientOutputs;
   private readonly counts = { authFailures: 0, aclDenials: 0, rejectedReadings: 0, rejectedCommands: 0, rejectedOther: 0 };
   private readonly drainTimeoutMs: number;
   private readonly connectTimeoutMs: number;
@@ -114,6 +118,7 @@ export class BrokerModule implements Module {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.stopDeadlineMs = opts.stopDeadlineMs ?? 3000;
     this.publishTimeoutMs = opts.publishTimeoutMs ?? this.drainTimeoutMs + 1000;
+    this.outputs = new ClientOutputs({ ...DEFAULT_OUTPUT_LIMITS, maxDroppingMs: this.drainTimeoutMs, ...opts.output }, () => ctx.clock.mono());
   }
 
   /** The TCP port actually listened on (0 before start). */
@@ -138,7 +143,7 @@ export class BrokerModule implements Module {
       this.log.error({ actuator: BOX_TARGET }, `an actuator named '${BOX_TARGET}' cannot be commanded over MQTT: cmd/${BOX_TARGET} addresses the box`);
     }
     const aedes = new Aedes({
-      // Each slot is one message in delivery; a frozen subscriber holds slots until drainTimeout.
+      // Messages in delivery at once; no delivery waits on a socket (client-output.ts).
       concurrency: 256,
       drainTimeout: this.drainTimeoutMs,
       connectTimeout: this.connectTimeoutMs,
@@ -154,9 +159,9 @@ export class BrokerModule implements Module {
       authorizeSubscribe: (client, sub, cb) => this.authorizeSubscribe(client, sub, cb),
       authorizeForward: (client, packet) => this.authorizeForward(client, packet),
     });
-    numberPacketsInEmitOrder(aedes);
+    scheduleDeliveries(aedes, (p) => Buffer.isBuffer(p.payload) && this.urgent.has(p.payload));
     this.aedes = aedes;
-    logClients(aedes, this.log, (c) => this.principals.get(c));
+    logClients(aedes, this.log, (c) => this.principals.get(c), (c) => this.outputs.droppedOf(c));
     const listeners = new Listeners((stream, req) => void aedes.handle(stream, req));
     this.listeners = listeners;
     const tcpPort = this.opts.tcpPort ?? mqtt.port;
@@ -205,14 +210,12 @@ export class BrokerModule implements Module {
     if (!topic.startsWith(root) || topic.length === root.length || /[+#\u0000]/.test(topic)) {
       return Promise.reject(new BrokerError('E_BROKER_TOPIC', `'${topic}' is not a concrete topic under ${root}`));
     }
-    const packet: PublishPacket = {
-      cmd: 'publish',
-      topic,
-      payload: typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload,
-      qos: opts.qos ?? 0,
-      retain: opts.retain ?? false,
-      dup: false,
-    };
+    // A command to an actuator (a siren) goes ahead of any queue (mq-schedule.ts), marked by
+    // its payload: a buffer only this message carries.
+    const urgent = parseTopic(this.site, topic)?.kind === 'actuatorCommand';
+    const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : urgent ? Buffer.from(payload) : payload;
+    if (urgent) this.urgent.add(body);
+    const packet: PublishPacket = { cmd: 'publish', topic, payload: body, qos: opts.qos ?? 0, retain: opts.retain ?? false, dup: false };
     const published = new Promise<void>((resolve, reject) => {
       aedes.publish(packet, (err) => {
         if (err) reject(new BrokerError('E_BROKER_PUBLISH', `publish to ${topic} failed: ${err.message}`, { cause: err }));
@@ -244,6 +247,7 @@ export class BrokerModule implements Module {
       else this.idRejected.add(client);
     }
     packet.clean = true;
+    this.outputs.install(client);
     if (packet.clientId && typeof packet.username === 'string' && packet.username !== '') packet.clientId = `${packet.username}:${packet.clientId}`;
     this.wills.set(client, packet.will);
     cb(null, true);
