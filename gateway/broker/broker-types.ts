@@ -31,6 +31,8 @@ export interface BrokerOptions {
   publishTimeoutMs?: number;
   /** Per-client output bounds (client-output.ts). Default 256 KiB; dropping for drainTimeoutMs. */
   output?: Partial<OutputLimits>;
+  /** People's clients get at most one raw reading per sensor per this (reading-rate.ts). Default 1000. */
+  peopleReadingIntervalMs?: number;
 }
 
 export class BrokerError extends Error {

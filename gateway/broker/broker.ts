@@ -56,6 +56,7 @@ import { refuseConnect, wellFormed } from './connect-check.ts';
 import { Listeners } from './listeners.ts';
 import { LogThrottle } from './log-throttle.ts';
 import { scheduleDeliveries } from './mq-schedule.ts';
+import { ReadingRate } from './reading-rate.ts';
 import { checkCommand, checkDeviceStatus, checkReading, checkReport, type Checked } from './payloads.ts';
 import { BOX_TARGET, parseTopic, topics } from './topics.ts';
 
@@ -99,6 +100,7 @@ export class BrokerModule implements Module {
   /** Payloads of the box's own commands to actuators; mq-schedule.ts puts them first. */
   private readonly urgent = new WeakSet<Buffer>();
   private readonly outputs: ClientOutputs;
+  private readonly readingRate: ReadingRate;
   private readonly counts = { authFailures: 0, aclDenials: 0, rejectedReadings: 0, rejectedCommands: 0, rejectedOther: 0 };
   private readonly drainTimeoutMs: number;
   private readonly connectTimeoutMs: number;
@@ -118,6 +120,9 @@ export class BrokerModule implements Module {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.stopDeadlineMs = opts.stopDeadlineMs ?? 3000;
     this.publishTimeoutMs = opts.publishTimeoutMs ?? this.drainTimeoutMs + 1000;
+    this.readingRate = new ReadingRate(opts.peopleReadingIntervalMs ?? 1000, () => ctx.clock.mono(), (client, packet) => {
+      (client as unknown as { deliver0: (p: AedesPublishPacket, cb: () => void) => void }).deliver0(packet, () => undefined);
+    });
     this.outputs = new ClientOutputs({ ...DEFAULT_OUTPUT_LIMITS, maxDroppingMs: this.drainTimeoutMs, ...opts.output }, () => ctx.clock.mono());
   }
 
@@ -162,6 +167,7 @@ export class BrokerModule implements Module {
     scheduleDeliveries(aedes, (p) => Buffer.isBuffer(p.payload) && this.urgent.has(p.payload));
     this.aedes = aedes;
     logClients(aedes, this.log, (c) => this.principals.get(c), (c) => this.outputs.droppedOf(c));
+    aedes.on('clientDisconnect', (c) => this.readingRate.forget(c));
     const listeners = new Listeners((stream, req) => void aedes.handle(stream, req));
     this.listeners = listeners;
     const tcpPort = this.opts.tcpPort ?? mqtt.port;
@@ -377,7 +383,10 @@ export class BrokerModule implements Module {
   private authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
     if (Buffer.isBuffer(packet.payload) && this.dropped.has(packet.payload)) return null;
     const p = this.principals.get(client);
-    if (!p || !mayRead(p, parseTopic(this.site, packet.topic))) return null;
+    const t = parseTopic(this.site, packet.topic);
+    if (!p || !mayRead(p, t)) return null;
+    // People's screens get the latest reading of each sensor once a second (reading-rate.ts).
+    if (t?.kind === 'sensorReading' && p.role !== 'device' && !this.readingRate.admit(client, t.sensor, packet)) return null;
     return packet;
   }
 }
