@@ -1,10 +1,15 @@
 /** The broker module's public types: its options, its counters and its one error class. */
 import type { LockoutPolicy } from './auth.ts';
 import type { OutputLimits } from './client-output.ts';
+import type { ConnectionLimitOptions } from './connection-limits.ts';
 
 export interface BrokerStats {
   /** Clients connected and authenticated now. */
   clients: number;
+  /** MQTT connections open now (TCP and WebSocket), authenticated or not. */
+  openConnections: number;
+  /** Of those, the ones not authenticated yet. */
+  unauthenticatedConnections: number;
   /** CONNECTs refused for credentials (anonymous, unknown user, wrong secret, locked out). */
   authFailures: number;
   /** Publishes, subscriptions and last wills refused by the ACL. */
@@ -13,6 +18,8 @@ export interface BrokerStats {
   rejectedCommands: number;
   /** Rejected actuator reports and device status messages. */
   rejectedOther: number;
+  /** Connections refused for a connection limit (connection-limits.ts). */
+  refusedConnections: number;
 }
 
 export interface BrokerOptions {
@@ -33,6 +40,8 @@ export interface BrokerOptions {
   output?: Partial<OutputLimits>;
   /** People's clients get at most one raw reading per sensor per this (reading-rate.ts). Default 1000. */
   peopleReadingIntervalMs?: number;
+  /** Connection limits (connection-limits.ts); unset ones keep their defaults. */
+  connections?: ConnectionLimitOptions;
 }
 
 export class BrokerError extends Error {

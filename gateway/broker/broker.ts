@@ -52,6 +52,7 @@ import { Authenticator, DEFAULT_LOCKOUT } from './auth.ts';
 import { logClients, remoteOf } from './client-log.ts';
 import { ClientOutputs, DEFAULT_OUTPUT_LIMITS } from './client-output.ts';
 import { CommandResends } from './command-resends.ts';
+import { Connections, connectionLimits, serverUnavailable, type Refusal } from './connection-limits.ts';
 import { refuseConnect, wellFormed } from './connect-check.ts';
 import { Listeners } from './listeners.ts';
 import { LogThrottle } from './log-throttle.ts';
@@ -101,7 +102,8 @@ export class BrokerModule implements Module {
   private readonly urgent = new WeakSet<Buffer>();
   private readonly outputs: ClientOutputs;
   private readonly readingRate: ReadingRate;
-  private readonly counts = { authFailures: 0, aclDenials: 0, rejectedReadings: 0, rejectedCommands: 0, rejectedOther: 0 };
+  private readonly connections: Connections;
+  private readonly counts = { authFailures: 0, aclDenials: 0, rejectedReadings: 0, rejectedCommands: 0, rejectedOther: 0, refusedConnections: 0 };
   private readonly drainTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly stopDeadlineMs: number;
@@ -120,6 +122,7 @@ export class BrokerModule implements Module {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.stopDeadlineMs = opts.stopDeadlineMs ?? 3000;
     this.publishTimeoutMs = opts.publishTimeoutMs ?? this.drainTimeoutMs + 1000;
+    this.connections = new Connections(connectionLimits(opts.connections));
     this.readingRate = new ReadingRate(opts.peopleReadingIntervalMs ?? 1000, () => ctx.clock.mono(), (client, packet) => {
       (client as unknown as { deliver0: (p: AedesPublishPacket, cb: () => void) => void }).deliver0(packet, () => undefined);
     });
@@ -137,7 +140,8 @@ export class BrokerModule implements Module {
   }
 
   stats(): BrokerStats {
-    return { clients: this.aedes && !this.aedes.closed ? this.aedes.connectedClients : 0, ...this.counts };
+    const { open, unauthenticated } = this.connections.counts();
+    return { clients: this.aedes && !this.aedes.closed ? this.aedes.connectedClients : 0, openConnections: open, unauthenticatedConnections: unauthenticated, ...this.counts };
   }
 
   async start(): Promise<void> {
@@ -159,7 +163,7 @@ export class BrokerModule implements Module {
       maxTopicLevels: MAX_TOPIC_LEVELS,
       maxInflightInbound: 100,
       preConnect: (client, packet, cb) => this.preConnect(client, packet, cb),
-      authenticate: (client, username, password, cb) => this.authenticate(client, username, password, cb),
+      authenticate: (client, username, password, cb) => this.authenticate(client, username, password, (err, ok) => this.admitAccount(client, err, ok, cb)),
       authorizePublish: (client, packet, cb) => this.authorizePublish(client, packet, cb),
       authorizeSubscribe: (client, sub, cb) => this.authorizeSubscribe(client, sub, cb),
       authorizeForward: (client, packet) => this.authorizeForward(client, packet),
@@ -180,6 +184,11 @@ export class BrokerModule implements Module {
         wsPort,
         maxPacketBytes: mqtt.maxPayloadBytes + PACKET_OVERHEAD,
         onOversize: (remote, bytes) => this.warn(`oversize:${remote}`, { remote, declared_bytes: bytes }, 'connection closed: MQTT packet over the size limit'),
+        admit: (stream, remote) => {
+          const refusal = this.connections.accept(stream);
+          if (refusal) this.refused(refusal, { remote });
+          return refusal === null;
+        },
       });
     } catch (err) {
       await this.stop();
@@ -236,6 +245,23 @@ export class BrokerModule implements Module {
   private warn(key: string, fields: Record<string, unknown>, msg: string): void {
     const t = this.throttle.take(key);
     if (t) this.log.warn(t.suppressed ? { ...fields, suppressed: t.suppressed } : fields, msg);
+  }
+
+  /** One line per flood of refusals of one kind (LogThrottle: then one a minute, with the count). */
+  private refused(r: Refusal, fields: Record<string, unknown>, account?: string, role?: Principal['role']): void {
+    this.counts.refusedConnections++;
+    this.warn(`limit:${r.limit}:${account ?? role ?? ''}`, { limit: r.limit, max: r.max, ...fields, ...this.connections.counts(account, role) }, 'connection refused: too many connections');
+  }
+
+  /** After authenticate(): the account's and role's connection limits (connection-limits.ts). */
+  private admitAccount(client: Client, err: AuthenticateError | null, ok: boolean | null, cb: (err: AuthenticateError | null, ok: boolean | null) => void): void {
+    const p = this.principals.get(client);
+    if (err || !ok || !p) return cb(err, ok);
+    const refusal = this.connections.authenticated(client.conn, p.username, p.role, client.id);
+    if (!refusal) return cb(null, ok);
+    this.principals.delete(client);
+    this.refused(refusal, { username: p.username, role: p.role, remote: remoteOf(client) }, p.username, p.role);
+    cb(serverUnavailable(refusal), false);
   }
 
   // ---- aedes hooks ----------------------------------------------------------------------
