@@ -34,10 +34,22 @@
  * - Only a device's own `device/<id>/status` may be retained by a client; other client
  *   publishes are stored unretained. The box retains what it chooses via `publish()`.
  * - **No lost messages when publishes overlap**: aedes' per-client dedupe drops a packet that
- *   is overtaken by a later one (a retained alert by a plain event); emit-order.ts renumbers
- *   packets as they are emitted (moscajs/aedes#994).
- * - Slow subscribers: `drainTimeout` disconnects a client whose socket does not drain, so one
- *   frozen panel cannot stall deliveries for everyone.
+ *   is overtaken by a later one (a retained alert by a plain event); mq-schedule.ts renumbers
+ *   packets as their delivery starts (moscajs/aedes#994).
+ * - **A frozen subscriber holds nothing back and cannot crash the box** (issue 15). Root fix:
+ *   a bounded output per client (client-output.ts): deliveries are called back at once, so no
+ *   mqemitter slot waits on a socket and no backlog forms; over 256 KiB queued for a client its
+ *   QoS 0 deliveries are dropped and counted, QoS 1 never; a client that stays over is cut
+ *   (`drainTimeout`) and logged once. Defence in depth, for a queue that forms in a burst:
+ *   mqemitter's recursive release made iterative (mq-schedule.ts; mqemitter PR #204, open).
+ *   Neither aedes nor mqemitter is forked: both are wrappers installed on the one instance.
+ * - **Siren commands first**: the box's own `cmd/<actuator>` publishes go ahead of any queued
+ *   message (mq-schedule.ts), and reach an actuator's socket, which carries nothing else.
+ * - **People see each sensor's raw readings at most once a second**, the latest always
+ *   (reading-rate.ts), in authorizeForward: a screen subscribed to every reading cost the box
+ *   a write per reading and delayed siren commands by seconds.
+ * - **Connection limits** (connection-limits.ts): a total and not-yet-authenticated ones at
+ *   accept (closed), per account and per role after the secret (CONNACK 3).
  */
 // First: swaps mqtt-packet's disabled `debug` loggers for no-ops before it loads (quiet-debug.ts).
 import './quiet-debug.ts';
