@@ -88,6 +88,18 @@ describe('connection limits', () => {
     expect(refusals()[0]).toMatchObject({ limit: 'role', max: 2, role: 'device', role_open: 2 });
   });
 
+  it('counts WebSocket connections too, and frees their places when they close', async () => {
+    const r = await start({ total: 2 });
+    const url = `ws://127.0.0.1:${r.broker.wsPort}/mqtt`;
+    const a = await r.connect('obs', { url, clientId: 'ws-a' });
+    const b = await r.connect('li', { url });
+    await expect(r.connect('zhen', { url })).rejects.toThrow();
+    expect(refusals()[0]).toMatchObject({ limit: 'total', max: 2, open: 2 });
+    await Promise.all([a.endAsync(), b.endAsync()]);
+    await until(() => r.broker.stats().openConnections === 0, 'both places to be free');
+    await r.connect('zhen', { url });
+  });
+
   it('counts a raw CONNECT with a good secret as the account it is', async () => {
     const r = await start({ perAccount: { officer: 1 } });
     await r.connect('li');
