@@ -58,6 +58,24 @@ describe('a frozen subscriber', () => {
     expect(cut[0]!.dropped_deliveries).toBeGreaterThan(0);
   });
 
+  it('cuts a client that keeps dropping at its output limit, long before the drain timeout', async () => {
+    const logs: LogLine[] = [];
+    rig = await BrokerRig.start(config, { drainTimeoutMs: 60_000, publishTimeoutMs: 60_000, output: { maxDroppingMs: 300 } }, logs);
+    frozen = await frozenSubscriber(rig, 'li');
+    void fillWithEvents(rig);
+    const big = Buffer.alloc(32 * 1024, 0x62);
+    const more = setInterval(() => void rig!.broker.publish(T.event(), big, { qos: 0 }).catch(() => undefined), 20);
+    try {
+      await until(() => rig!.broker.stats().clients === 0, 'the frozen subscriber to be cut', 30_000);
+    } finally {
+      clearInterval(more);
+    }
+    const cut = logs.filter((l) => l.username === 'li' && l.msg !== 'client connected');
+    expect(cut.map((l) => l.msg)).toEqual(['slow client disconnected']);
+    expect((cut[0]!.err as { message: string }).message).toMatch(/^output limit: \d+ bytes waiting/);
+    expect(cut[0]!.dropped_deliveries).toBeGreaterThan(0);
+  });
+
   it('does not hold back a siren command: it reaches the relay while the frozen client is still connected', async () => {
     // A drain timeout far beyond the wait below: the command cannot be freed by the drop.
     rig = await BrokerRig.start(config, { drainTimeoutMs: 60_000, publishTimeoutMs: 60_000 });
