@@ -13,7 +13,9 @@
  * through at once; later ones in the window are held, each replacing the last, and when the
  * window ends the latest is delivered on its own (a copy without aedes' broker number, so the
  * per-client dedupe does not take it for an old packet, and marked so this lets it pass). A
- * sensor that goes quiet is seen at its last value, never one second stale forever.
+ * sensor that goes quiet is seen at its last value, never one second stale forever. The
+ * latest goes out at QoS 0 (the next reading supersedes it), and only if the client is still
+ * subscribed to it.
  */
 import type { AedesPublishPacket, Client } from 'aedes';
 import { filterWithin } from './acl.ts';
