@@ -12,7 +12,9 @@
  * | the box (publish())  | anything of the site (no ACL)                        | —                                             |
  *
  * Officers do not see `cmd/<actuator>`: what the box told each actuator is in `event` already,
- * and an actuator's command stream is between the box and that device.
+ * and an actuator's command stream is between the box and that device. What officers and the
+ * township may read of raw readings they get at most once per sensor per second, the latest
+ * always (reading-rate.ts, applied next to `mayRead` in authorizeForward).
  *
  * Subscriptions: a filter without wildcards is granted when the topic is readable. A filter
  * with wildcards is granted only when every topic it can match lies inside one of the role's

@@ -1,10 +1,16 @@
 /** The broker module's public types: its options, its counters and its one error class. */
 import type { AuthStats, GatePolicy, LockoutPolicy, Verifier } from './auth.ts';
+import type { OutputLimits } from './client-output.ts';
+import type { ConnectionLimitOptions } from './connection-limits.ts';
 
 export interface BrokerStats {
   /** Clients connected and authenticated now. */
   clients: number;
-  /** CONNECTs refused at authentication (anonymous, unknown user, wrong secret, locked out, busy). */
+  /** MQTT connections open now (TCP and WebSocket), authenticated or not. */
+  openConnections: number;
+  /** Of those, the ones not authenticated yet. */
+  unauthenticatedConnections: number;
+  /** CONNECTs refused for credentials (anonymous, unknown user, wrong secret, locked out, busy). */
   authFailures: number;
   /** Publishes, subscriptions and last wills refused by the ACL. */
   aclDenials: number;
@@ -14,6 +20,8 @@ export interface BrokerStats {
   rejectedOther: number;
   /** What the secret-check gates did: scrypt runs, cache hits, busy and lockout refusals (auth.ts). */
   auth: AuthStats;
+  /** Connections refused for a connection limit (connection-limits.ts). */
+  refusedConnections: number;
 }
 
 export interface BrokerOptions {
@@ -34,6 +42,12 @@ export interface BrokerOptions {
   stopDeadlineMs?: number;
   /** `publish()` rejects if aedes has not finished with the message by then. Default drain + 1000. */
   publishTimeoutMs?: number;
+  /** Per-client output bounds (client-output.ts). Default 256 KiB; dropping for drainTimeoutMs. */
+  output?: Partial<OutputLimits>;
+  /** People's clients get at most one raw reading per sensor per this (reading-rate.ts). Default 1000. */
+  peopleReadingIntervalMs?: number;
+  /** Connection limits (connection-limits.ts); unset ones keep their defaults. */
+  connections?: ConnectionLimitOptions;
 }
 
 export class BrokerError extends Error {

@@ -35,10 +35,22 @@
  * - Only a device's own `device/<id>/status` may be retained by a client; other client
  *   publishes are stored unretained. The box retains what it chooses via `publish()`.
  * - **No lost messages when publishes overlap**: aedes' per-client dedupe drops a packet that
- *   is overtaken by a later one (a retained alert by a plain event); emit-order.ts renumbers
- *   packets as they are emitted (moscajs/aedes#994).
- * - Slow subscribers: `drainTimeout` disconnects a client whose socket does not drain, so one
- *   frozen panel cannot stall deliveries for everyone.
+ *   is overtaken by a later one (a retained alert by a plain event); mq-schedule.ts renumbers
+ *   packets as their delivery starts (moscajs/aedes#994).
+ * - **A frozen subscriber holds nothing back and cannot crash the box** (issue 15). Root fix:
+ *   a bounded output per client (client-output.ts): deliveries are called back at once, so no
+ *   mqemitter slot waits on a socket and no backlog forms; over 256 KiB queued for a client its
+ *   QoS 0 deliveries are dropped and counted, QoS 1 never; a client that stays over is cut
+ *   (`drainTimeout`) and logged once. Defence in depth, for a queue that forms in a burst:
+ *   mqemitter's recursive release made iterative (mq-schedule.ts; mqemitter PR #204, open).
+ *   Neither aedes nor mqemitter is forked: both are wrappers installed on the one instance.
+ * - **Siren commands first**: the box's own `cmd/<actuator>` publishes go ahead of any queued
+ *   message (mq-schedule.ts), and reach an actuator's socket, which carries nothing else.
+ * - **People see each sensor's raw readings at most once a second**, the latest always
+ *   (reading-rate.ts), in authorizeForward: a screen subscribed to every reading cost the box
+ *   a write per reading and delayed siren commands by seconds.
+ * - **Connection limits** (connection-limits.ts): a total and not-yet-authenticated ones at
+ *   accept (closed), per account and per role after the secret (CONNACK 3).
  */
 // First: swaps mqtt-packet's disabled `debug` loggers for no-ops before it loads (quiet-debug.ts).
 import './quiet-debug.ts';
@@ -49,13 +61,16 @@ import type { SensorConfig } from '../config/types.ts';
 import type { BoxContext, Module } from '../shell/module.ts';
 import { withDeadline } from '../shell/timing.ts';
 import { mayPublish, mayRetain, maySubscribe, mayRead, mayWill, type Principal } from './acl.ts';
-import { numberPacketsInEmitOrder } from './emit-order.ts';
 import { Authenticator, DEFAULT_GATE, DEFAULT_LOCKOUT, authStatsFields } from './auth.ts';
 import { logClients, remoteOf } from './client-log.ts';
+import { ClientOutputs, DEFAULT_OUTPUT_LIMITS } from './client-output.ts';
 import { CommandResends } from './command-resends.ts';
+import { Connections, connectionLimits, serverUnavailable, type Refusal } from './connection-limits.ts';
 import { refuseConnect, wellFormed } from './connect-check.ts';
 import { Listeners } from './listeners.ts';
 import { LogThrottle } from './log-throttle.ts';
+import { scheduleDeliveries } from './mq-schedule.ts';
+import { ReadingRate } from './reading-rate.ts';
 import { checkCommand, checkDeviceStatus, checkReading, checkReport, type Checked } from './payloads.ts';
 import { BOX_TARGET, parseTopic, topics } from './topics.ts';
 
@@ -96,7 +111,12 @@ export class BrokerModule implements Module {
   private readonly dropped = new WeakSet<Buffer>();
   /** QoS 1 commands each client sent lately, to spot resends (DUP = 1). */
   private readonly resends = new CommandResends();
-  private readonly counts = { authFailures: 0, aclDenials: 0, rejectedReadings: 0, rejectedCommands: 0, rejectedOther: 0 };
+  /** Payloads of the box's own commands to actuators; mq-schedule.ts puts them first. */
+  private readonly urgent = new WeakSet<Buffer>();
+  private readonly outputs: ClientOutputs;
+  private readonly readingRate: ReadingRate;
+  private readonly connections: Connections;
+  private readonly counts = { authFailures: 0, aclDenials: 0, rejectedReadings: 0, rejectedCommands: 0, rejectedOther: 0, refusedConnections: 0 };
   private readonly drainTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly stopDeadlineMs: number;
@@ -115,6 +135,11 @@ export class BrokerModule implements Module {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.stopDeadlineMs = opts.stopDeadlineMs ?? 3000;
     this.publishTimeoutMs = opts.publishTimeoutMs ?? this.drainTimeoutMs + 1000;
+    this.connections = new Connections(connectionLimits(opts.connections));
+    this.readingRate = new ReadingRate(opts.peopleReadingIntervalMs ?? 1000, () => ctx.clock.mono(), (client, packet) => {
+      (client as unknown as { deliver0: (p: AedesPublishPacket, cb: () => void) => void }).deliver0(packet, () => undefined);
+    });
+    this.outputs = new ClientOutputs({ ...DEFAULT_OUTPUT_LIMITS, maxDroppingMs: this.drainTimeoutMs, ...opts.output }, () => ctx.clock.mono());
   }
 
   /** The TCP port actually listened on (0 before start). */
@@ -128,7 +153,8 @@ export class BrokerModule implements Module {
   }
 
   stats(): BrokerStats {
-    return { clients: this.aedes && !this.aedes.closed ? this.aedes.connectedClients : 0, ...this.counts, auth: this.auth.stats() };
+    const { open, unauthenticated } = this.connections.counts();
+    return { clients: this.aedes && !this.aedes.closed ? this.aedes.connectedClients : 0, openConnections: open, unauthenticatedConnections: unauthenticated, ...this.counts, auth: this.auth.stats() };
   }
 
   async start(): Promise<void> {
@@ -139,7 +165,7 @@ export class BrokerModule implements Module {
       this.log.error({ actuator: BOX_TARGET }, `an actuator named '${BOX_TARGET}' cannot be commanded over MQTT: cmd/${BOX_TARGET} addresses the box`);
     }
     const aedes = new Aedes({
-      // Each slot is one message in delivery; a frozen subscriber holds slots until drainTimeout.
+      // Messages in delivery at once; no delivery waits on a socket (client-output.ts).
       concurrency: 256,
       drainTimeout: this.drainTimeoutMs,
       connectTimeout: this.connectTimeoutMs,
@@ -150,15 +176,16 @@ export class BrokerModule implements Module {
       maxTopicLevels: MAX_TOPIC_LEVELS,
       maxInflightInbound: 100,
       preConnect: (client, packet, cb) => this.preConnect(client, packet, cb),
-      authenticate: (client, username, password, cb) => this.authenticate(client, username, password, cb),
+      authenticate: (client, username, password, cb) => this.authenticate(client, username, password, (err, ok) => this.admitAccount(client, err, ok, cb)),
       authorizePublish: (client, packet, cb) => this.authorizePublish(client, packet, cb),
       authorizeSubscribe: (client, sub, cb) => this.authorizeSubscribe(client, sub, cb),
       authorizeForward: (client, packet) => this.authorizeForward(client, packet),
     });
-    numberPacketsInEmitOrder(aedes);
+    scheduleDeliveries(aedes, (p) => Buffer.isBuffer(p.payload) && this.urgent.has(p.payload));
     this.aedes = aedes;
-    logClients(aedes, this.log, (c) => this.principals.get(c));
+    logClients(aedes, this.log, (c) => this.principals.get(c), (c) => this.outputs.droppedOf(c));
     aedes.on('clientDisconnect', (c) => {
+      this.readingRate.forget(c);
       const p = this.principals.get(c);
       if (p) this.auth.sessionEnded(p.username, remoteOf(c));
     });
@@ -174,6 +201,11 @@ export class BrokerModule implements Module {
         wsPort,
         maxPacketBytes: mqtt.maxPayloadBytes + PACKET_OVERHEAD,
         onOversize: (remote, bytes) => this.warn(`oversize:${remote}`, { remote, declared_bytes: bytes }, 'connection closed: MQTT packet over the size limit'),
+        admit: (stream, remote) => {
+          const refusal = this.connections.accept(stream);
+          if (refusal) this.refused(refusal, { remote });
+          return refusal === null;
+        },
       });
     } catch (err) {
       await this.stop();
@@ -210,14 +242,12 @@ export class BrokerModule implements Module {
     if (!topic.startsWith(root) || topic.length === root.length || /[+#\u0000]/.test(topic)) {
       return Promise.reject(new BrokerError('E_BROKER_TOPIC', `'${topic}' is not a concrete topic under ${root}`));
     }
-    const packet: PublishPacket = {
-      cmd: 'publish',
-      topic,
-      payload: typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload,
-      qos: opts.qos ?? 0,
-      retain: opts.retain ?? false,
-      dup: false,
-    };
+    // A command to an actuator (a siren) goes ahead of any queue (mq-schedule.ts), marked by
+    // its payload: a buffer only this message carries.
+    const urgent = parseTopic(this.site, topic)?.kind === 'actuatorCommand';
+    const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : urgent ? Buffer.from(payload) : payload;
+    if (urgent) this.urgent.add(body);
+    const packet: PublishPacket = { cmd: 'publish', topic, payload: body, qos: opts.qos ?? 0, retain: opts.retain ?? false, dup: false };
     const published = new Promise<void>((resolve, reject) => {
       aedes.publish(packet, (err) => {
         if (err) reject(new BrokerError('E_BROKER_PUBLISH', `publish to ${topic} failed: ${err.message}`, { cause: err }));
@@ -232,6 +262,23 @@ export class BrokerModule implements Module {
   private warn(key: string, fields: Record<string, unknown>, msg: string): void {
     const t = this.throttle.take(key);
     if (t) this.log.warn(t.suppressed ? { ...fields, suppressed: t.suppressed } : fields, msg);
+  }
+
+  /** One line per flood of refusals of one kind (LogThrottle: then one a minute, with the count). */
+  private refused(r: Refusal, fields: Record<string, unknown>, account?: string, role?: Principal['role']): void {
+    this.counts.refusedConnections++;
+    this.warn(`limit:${r.limit}:${account ?? role ?? ''}`, { limit: r.limit, max: r.max, ...fields, ...this.connections.counts(account, role) }, 'connection refused: too many connections');
+  }
+
+  /** After authenticate(): the account's and role's connection limits (connection-limits.ts). */
+  private admitAccount(client: Client, err: AuthenticateError | null, ok: boolean | null, cb: (err: AuthenticateError | null, ok: boolean | null) => void): void {
+    const p = this.principals.get(client);
+    if (err || !ok || !p) return cb(err, ok);
+    const refusal = this.connections.authenticated(client.conn, p.username, p.role, client.id);
+    if (!refusal) return cb(null, ok);
+    this.principals.delete(client);
+    this.refused(refusal, { username: p.username, role: p.role, remote: remoteOf(client) }, p.username, p.role);
+    cb(serverUnavailable(refusal), false);
   }
 
   // ---- aedes hooks ----------------------------------------------------------------------
@@ -249,6 +296,7 @@ export class BrokerModule implements Module {
       else this.idRejected.add(client);
     }
     packet.clean = true;
+    this.outputs.install(client);
     if (packet.clientId && typeof packet.username === 'string' && packet.username !== '') packet.clientId = `${packet.username}:${packet.clientId}`;
     this.wills.set(client, packet.will);
     cb(null, true);
@@ -380,7 +428,10 @@ export class BrokerModule implements Module {
   private authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
     if (Buffer.isBuffer(packet.payload) && this.dropped.has(packet.payload)) return null;
     const p = this.principals.get(client);
-    if (!p || !mayRead(p, parseTopic(this.site, packet.topic))) return null;
+    const t = parseTopic(this.site, packet.topic);
+    if (!p || !mayRead(p, t)) return null;
+    // People's screens get the latest reading of each sensor once a second (reading-rate.ts).
+    if (t?.kind === 'sensorReading' && p.role !== 'device' && !this.readingRate.admit(client, t.sensor, packet)) return null;
     return packet;
   }
 }

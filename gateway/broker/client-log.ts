@@ -19,20 +19,24 @@ export function remoteOf(client: Client): string {
   return addr ?? 'unknown';
 }
 
-/** Logs aedes' client events on `log`; `principalOf` names the account of a client. */
-export function logClients(aedes: Aedes, log: Logger, principalOf: (c: Client) => Principal | undefined): void {
+/**
+ * Logs aedes' client events on `log`; `principalOf` names the account of a client, `droppedOf`
+ * counts the QoS 0 deliveries dropped for it (client-output.ts), logged when it goes.
+ */
+export function logClients(aedes: Aedes, log: Logger, principalOf: (c: Client) => Principal | undefined, droppedOf: (c: Client) => number): void {
   aedes.on('clientReady', (client) => {
     const p = principalOf(client);
     log.info({ client: client.id, username: p?.username, role: p?.role, remote: remoteOf(client) }, 'client connected');
   });
   const errors = new ClientErrors((client, { err, failedDeliveries }) => {
-    const slow = /drain timeout|queue limit/i.test(err.message);
-    const fields = { client: client.id, username: principalOf(client)?.username, err, failed_deliveries: failedDeliveries };
+    const slow = /drain timeout|queue limit|output limit/i.test(err.message);
+    const fields = { client: client.id, username: principalOf(client)?.username, err, failed_deliveries: failedDeliveries, dropped_deliveries: droppedOf(client) };
     log[slow ? 'warn' : 'debug'](fields, slow ? 'slow client disconnected' : 'client disconnected on error');
   });
   aedes.on('clientDisconnect', (client) => {
     if (errors.dropped(client)) return;
-    log.info({ client: client.id, username: principalOf(client)?.username }, 'client disconnected');
+    const dropped = droppedOf(client);
+    log.info({ client: client.id, username: principalOf(client)?.username, ...(dropped > 0 && { dropped_deliveries: dropped }) }, 'client disconnected');
   });
   aedes.on('keepaliveTimeout', (client) => {
     log.info({ client: client.id, username: principalOf(client)?.username }, 'client keepalive timed out');

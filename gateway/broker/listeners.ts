@@ -21,6 +21,8 @@ export interface ListenOptions {
   maxPacketBytes: number;
   /** Told when a connection is closed for an oversize packet. */
   onOversize(remote: string, declaredBytes: number): void;
+  /** Asked first for each new connection; `false` closes it before a byte is read (connection-limits.ts). */
+  admit(stream: Duplex, remote: string): boolean;
 }
 
 function listen(server: NetServer | HttpServer, port: number, host: string): Promise<number> {
@@ -54,6 +56,10 @@ export class Listeners {
 
   /** Hands the stream to aedes, then watches what aedes reads from it (frame-guard.ts). */
   private serve(stream: Duplex, remote: string, o: ListenOptions, req?: IncomingMessage): void {
+    if (!o.admit(stream, remote)) {
+      stream.destroy();
+      return;
+    }
     this.handle(stream, req);
     const guard = new FrameGuard(o.maxPacketBytes);
     const watch = (chunk: Buffer): void => {
