@@ -47,10 +47,13 @@ const FLOODS = {
   procs: env('E2E_FLOOD_PROCS', 1),
   probeMs: env('E2E_PROBE_MS', 200),
   lostMs: env('E2E_LOST_MS', 10_000),
+  frozen: process.env.E2E_FROZEN !== '0',
   frozenReconnect: process.env.E2E_FROZEN_RECONNECT !== '0',
 };
 /** Probe sensors per flood phase (one per trigger probe: flood-phase.ts says why). */
 const PROBES_PER_FLOOD = Math.max(1, Math.floor(((FLOODS.seconds - 1.5) * 1000) / FLOODS.probeMs));
+/** How long after a flood a probe may take to reach the relay before the box counts as not recovered. */
+const RECOVERY_MS = env('E2E_RECOVERY_MS', 30_000);
 const rateKey = (r: number): string => (r % 1000 === 0 ? `${r / 1000}k` : String(r));
 const LOAD = fileURLToPath(new URL('./load-gen.ts', import.meta.url));
 // BENCH_DIR=/dev/shm puts the log on tmpfs: separates the box's own cost from the disk's fsync.
@@ -92,9 +95,13 @@ async function siteConfigYaml(port: number): Promise<string> {
     lines.push(`  - { id: rg${i}, kind: rain }`);
     accounts.push(`    - { username: rg${i}, role: device, secret_hash: '${await hashSecret(`pw-rg${i}-secret`, BENCH_SCRYPT)}' }`);
   }
-  for (let k = 0; k <= PROBES_PER_FLOOD * FLOOD_RATES.length; k++) { // the last one: the readiness probe
+  for (let k = 0; k < PROBES_PER_FLOOD * FLOOD_RATES.length; k++) {
     lines.push(`  - { id: fp${k}, kind: water_level, stages: { guaranteed: 5 }, raise_after_s: 0, clear_after_s: 0, hysteresis_m: 0 }`);
     accounts.push(`    - { username: fp${k}, role: device, secret_hash: '${await hashSecret(`pw-fp${k}-secret`, BENCH_SCRYPT)}' }`);
+  }
+  for (let i = 0; i <= FLOOD_RATES.length; i++) {
+    lines.push(`  - { id: fpr${i}, kind: water_level, stages: { guaranteed: 5 }, raise_after_s: 0, clear_after_s: 0, hysteresis_m: 0 }`);
+    accounts.push(`    - { username: fpr${i}, role: device, secret_hash: '${await hashSecret(`pw-fpr${i}-secret`, BENCH_SCRYPT)}' }`);
   }
   const yaml = `
 site: { id: bench, name: 压测 }
@@ -205,17 +212,22 @@ async function runFloods(): Promise<{ rate: number; r: FloodResult }[]> {
     const n = Math.min(25, PROBES_PER_FLOOD * FLOOD_RATES.length - k);
     probes.push(...(await Promise.all(Array.from({ length: n }, (_, i) => connectRetry({ username: `fp${k + i}`, password: `pw-fp${k + i}-secret`, clientId: `fp${k + i}` })))));
   }
-  // Readiness: one probe on the quiet box must reach the relay (else the floods' losses would say
-  // nothing about the box).
-  const check = PROBES_PER_FLOOD * FLOOD_RATES.length;
-  const c0 = await connectRetry({ username: `fp${check}`, password: `pw-fp${check}-secret`, clientId: `fp${check}` });
-  const tc = performance.timeOrigin + performance.now();
-  c0.publish(`sb/v1/bench/sensor/fp${check}/reading`, '{"value":6,"unit":"m"}', { qos: 0 });
-  for (let i = 0; i < 100 && !relayAt.has(`fp${check}`); i++) await new Promise((r) => setTimeout(r, 50));
-  c0.publish(`sb/v1/bench/sensor/fp${check}/reading`, '{"value":1,"unit":"m"}', { qos: 0 });
-  await c0.endAsync();
-  if (!relayAt.has(`fp${check}`)) throw new Error('a trigger probe on the quiet box got no siren command at the relay within 5 s: the flood phases would measure nothing');
-  console.log(`  readiness: a probe on the quiet box reached the relay in ${round(relayAt.get(`fp${check}`)! - tc, 3)} ms`);
+  // Readiness probes (fpr<i>, pre-connected: a stuck box may take long to log a client in): one
+  // on the quiet box must reach the relay, else the floods' losses would say nothing about the
+  // box; one after each flood tells how long the box took to answer again.
+  const ready: MqttClient[] = [];
+  for (let i = 0; i <= FLOOD_RATES.length; i++) ready.push(await connectRetry({ username: `fpr${i}`, password: `pw-fpr${i}-secret`, clientId: `fpr${i}` }));
+  const readyIn = async (i: number, ms: number): Promise<number | null> => {
+    const id = `fpr${i}`;
+    const t = performance.timeOrigin + performance.now();
+    ready[i]!.publish(`sb/v1/bench/sensor/${id}/reading`, '{"value":6,"unit":"m"}', { qos: 0 });
+    while (!relayAt.has(id) && !boxExit && performance.timeOrigin + performance.now() - t < ms) await new Promise((r) => setTimeout(r, 50));
+    ready[i]!.publish(`sb/v1/bench/sensor/${id}/reading`, '{"value":1,"unit":"m"}', { qos: 0 });
+    return relayAt.has(id) ? round(relayAt.get(id)! - t, 3) : null;
+  };
+  const quietMs = await readyIn(0, 5000);
+  if (quietMs === null) throw new Error('a trigger probe on the quiet box got no siren command at the relay within 5 s: the flood phases would measure nothing');
+  console.log(`  readiness: a probe on the quiet box reached the relay in ${quietMs} ms`);
   const rig: FloodRig = { port: boxPort, site: 'bench', boxPid: boxProc.pid!, boxExit: () => boxExit, storedRows: stored, probes, relayAt, officer: officer.w, officerFilter, officerLogin: { username: 'wang', password: 'pw-wang-secret' } };
   const out: { rate: number; r: FloodResult }[] = [];
   for (const [i, rate] of FLOOD_RATES.entries()) {
@@ -223,14 +235,30 @@ async function runFloods(): Promise<{ rate: number; r: FloodResult }[]> {
       console.log(`box: flood ${rate} readings/s not run: the box is gone (${boxExit})`);
       break;
     }
-    console.log(`box: flood ${rate} readings/s for ${FLOODS.seconds} s (${FLOODS.conns} connections, ${FLOODS.procs} generator process(es)), officer on ${officerFilter} + one frozen subscriber, a trigger probe every ${FLOODS.probeMs} ms …`);
-    const r = await runFloodPhase(rig, { rate, ...FLOODS, firstProbe: i * PROBES_PER_FLOOD });
+    console.log(`box: flood ${rate} readings/s for ${FLOODS.seconds} s (${FLOODS.conns} connections, ${FLOODS.procs} generator process(es)), officer on ${officerFilter}${FLOODS.frozen ? ' + one frozen subscriber' : ', NO frozen subscriber (E2E_FROZEN=0)'}, a trigger probe every ${FLOODS.probeMs} ms …`);
+    const unrecovered = i > 0 && out[i - 1]?.r.recovery_s === null;
+    if (unrecovered) console.log(`  (the box had not recovered from the previous flood: this one starts on a backlog)`);
+    let r: FloodResult;
+    try {
+      r = await runFloodPhase(rig, { rate, ...FLOODS, firstProbe: i * PROBES_PER_FLOOD });
+    } catch (err) {
+      console.log(`  flood ${rate}/s could not run: ${(err as Error).message}${boxExit ? ` (the box is gone: ${boxExit})` : ''}`);
+      break;
+    }
+    r.after_unrecovered = unrecovered;
     out.push({ rate, r });
     console.log(`  offered ${r.offered_per_s}/s, achieved ${r.achieved_per_s}/s (generator ${r.generator_cpu_pct}% CPU, ${r.generator_stalls} stalled writes, ${r.connections_closed_by_box} connections closed by the box); box stored ${r.stored_per_s} readings/s; officer got ${r.officer_msgs_per_s} msgs/s`);
     console.log(`  publish → siren command at the relay: p50 ${r.relay.p50_ms} ms, p99 ${r.relay.p99_ms} ms, max ${r.relay.max_ms} ms (${r.relay.samples} of ${r.probes} probes); lost ${r.lost} (none within ${FLOODS.lostMs} ms)`);
     console.log(`  frozen subscriber: ${r.frozen_connects} connected, ${r.frozen_drops} dropped by the box; box RSS peak ${r.rss_peak_mb} MB; box ${r.box_alive ? 'alive' : `DIED (${boxExit})`}`);
+    // Recovered? Time from the end of the phase to a probe's command at the relay (bounded).
+    if (!boxExit) {
+      const tr = performance.now();
+      const ms = await readyIn(i + 1, RECOVERY_MS);
+      r.recovery_s = ms === null ? null : round((performance.now() - tr) / 1000, 2);
+      console.log(`  after the flood: ${ms === null ? `NO siren command for a probe within ${RECOVERY_MS / 1000} s` : `a probe reached the relay in ${ms} ms`}`);
+    }
   }
-  for (const c of probes) c.end(true);
+  for (const c of [...probes, ...ready]) c.end(true);
   for (const w of [relay.w, officer.w]) {
     w.postMessage({ cmd: 'stop' });
     await Promise.race([new Promise((r) => w.once('exit', r)), new Promise((r) => setTimeout(r, 2000))]);
@@ -241,7 +269,7 @@ async function runFloods(): Promise<{ rate: number; r: FloodResult }[]> {
 
 /** The flood figures: per rate, and the worst (highest) rate under the issue's three names. */
 function floodReport(floods: { rate: number; r: FloodResult }[]): Record<string, unknown> {
-  const o: Record<string, unknown> = { flood_rates_offered: FLOOD_RATES.join(','), flood_seconds: FLOODS.seconds };
+  const o: Record<string, unknown> = { flood_rates_offered: FLOOD_RATES.join(','), flood_seconds: FLOODS.seconds, flood_frozen_subscriber: FLOODS.frozen, flood_generator_processes: FLOODS.procs, flood_connections: FLOODS.conns };
   let worst: Record<string, unknown> = {};
   for (const { rate, r } of floods) {
     const iss = issuedFor(join(dir, 'box.log'), r.sent);
@@ -262,6 +290,9 @@ function floodReport(floods: { rate: number; r: FloodResult }[]): Record<string,
       [`${k}rss_peak_mb`]: r.rss_peak_mb,
       [`${k}frozen_drops`]: r.frozen_drops,
       [`${k}box_alive`]: r.box_alive,
+      [`${k}recovery_s`]: r.recovery_s ?? null,
+      [`${k}after_unrecovered`]: r.after_unrecovered ?? false,
+      [`${k}issued_never_logged`]: iss.missing,
     };
     Object.assign(o, fig);
     if (rate === Math.max(...FLOOD_RATES)) worst = { flood_issued_p99_ms: iss.p99_ms, flood_relay_p99_ms: r.relay.p99_ms, flood_lost_triggers: r.lost };

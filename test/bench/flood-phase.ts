@@ -55,6 +55,8 @@ export interface FloodOptions {
   procs: number;
   probeMs: number;
   lostMs: number;
+  /** False: no frozen subscriber at all (E2E_FROZEN=0), to tell its cost from the flood's. */
+  frozen: boolean;
   frozenReconnect: boolean;
   /** Index of this phase's first probe in rig.probes. */
   firstProbe: number;
@@ -77,6 +79,10 @@ export interface FloodResult {
   frozen_drops: number;
   rss_peak_mb: number;
   box_alive: boolean;
+  /** Seconds after the phase until a probe's command reached the relay again (null: not within the bound); set by the caller. */
+  recovery_s?: number | null;
+  /** The previous phase's backlog had not cleared when this one began; set by the caller. */
+  after_unrecovered?: boolean;
 }
 
 export interface Pct { p50_ms: number; p99_ms: number; max_ms: number; samples: number }
@@ -163,7 +169,7 @@ export async function runFloodPhase(rig: FloodRig, o: FloodOptions): Promise<Flo
       if (running && o.frozenReconnect && !rig.boxExit()) setTimeout(() => void freeze(), 500);
     }
   };
-  await freeze();
+  if (o.frozen) await freeze();
 
   // The flood: `procs` generator processes share the connections and the rate.
   const per = Math.ceil(o.conns / o.procs);
