@@ -33,8 +33,9 @@ import { parseConfig } from '../../gateway/config/load.ts';
 import { hashSecret } from '../../gateway/shell/secrets.ts';
 import { BENCH_SCRYPT, rssMb, startBoxProcess } from './box-process.ts';
 import { rawConnect, rawSubscribe } from './flood-mqtt.ts';
-import { issuedFor, runFloodPhase, type FloodResult, type FloodRig } from './flood-phase.ts';
+import { runFloodPhase, type FloodResult, type FloodRig } from './flood-phase.ts';
 import { runPeer, type PeerFigures } from './flood-peer.ts';
+import { floodReport, peerFigures } from './flood-report.ts';
 
 const SENSORS = Number(process.argv[2] ?? 1000);
 const SECONDS = Number(process.argv[3] ?? 20);
@@ -54,7 +55,6 @@ const FLOODS = {
 const PROBES_PER_FLOOD = Math.max(1, Math.floor(((FLOODS.seconds - 1.5) * 1000) / FLOODS.probeMs));
 /** How long after a flood a probe may take to reach the relay before the box counts as not recovered. */
 const RECOVERY_MS = env('E2E_RECOVERY_MS', 30_000);
-const rateKey = (r: number): string => (r % 1000 === 0 ? `${r / 1000}k` : String(r));
 const LOAD = fileURLToPath(new URL('./load-gen.ts', import.meta.url));
 // BENCH_DIR=/dev/shm puts the log on tmpfs: separates the box's own cost from the disk's fsync.
 const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'sb-e2e-bench-'));
@@ -267,63 +267,6 @@ async function runFloods(): Promise<{ rate: number; r: FloodResult }[]> {
   return out;
 }
 
-/** The flood figures: per rate, and the worst (highest) rate under the issue's three names. */
-function floodReport(floods: { rate: number; r: FloodResult }[]): Record<string, unknown> {
-  const o: Record<string, unknown> = { flood_rates_offered: FLOOD_RATES.join(','), flood_seconds: FLOODS.seconds, flood_frozen_subscriber: FLOODS.frozen, flood_generator_processes: FLOODS.procs, flood_connections: FLOODS.conns };
-  let worst: Record<string, unknown> = {};
-  for (const { rate, r } of floods) {
-    const iss = issuedFor(join(dir, 'box.log'), r.sent);
-    console.log(`  flood ${rate}/s: publish → siren command issued by the box: p50 ${iss.p50_ms} ms, p99 ${iss.p99_ms} ms, max ${iss.max_ms} ms (${iss.samples} of ${r.probes} probes; ${iss.missing} never logged)`);
-    const k = `flood${rateKey(rate)}_`;
-    const fig = {
-      [`${k}offered_per_s`]: r.offered_per_s,
-      [`${k}achieved_per_s`]: r.achieved_per_s,
-      [`${k}stored_per_s`]: r.stored_per_s,
-      [`${k}probes`]: r.probes,
-      [`${k}issued_p50_ms`]: iss.p50_ms,
-      [`${k}issued_p99_ms`]: iss.p99_ms,
-      [`${k}issued_max_ms`]: iss.max_ms,
-      [`${k}relay_p50_ms`]: r.relay.p50_ms,
-      [`${k}relay_p99_ms`]: r.relay.p99_ms,
-      [`${k}relay_max_ms`]: r.relay.max_ms,
-      [`${k}lost_triggers`]: r.lost,
-      [`${k}rss_peak_mb`]: r.rss_peak_mb,
-      [`${k}frozen_drops`]: r.frozen_drops,
-      [`${k}box_alive`]: r.box_alive,
-      [`${k}recovery_s`]: r.recovery_s ?? null,
-      [`${k}after_unrecovered`]: r.after_unrecovered ?? false,
-      [`${k}issued_never_logged`]: iss.missing,
-    };
-    Object.assign(o, fig);
-    if (rate === Math.max(...FLOOD_RATES)) worst = { flood_issued_p99_ms: iss.p99_ms, flood_relay_p99_ms: r.relay.p99_ms, flood_lost_triggers: r.lost };
-  }
-  // A rate never run (the box died before it) counts every probe it would have sent as lost.
-  if (!('flood_lost_triggers' in worst)) worst = { flood_issued_p99_ms: null, flood_relay_p99_ms: null, flood_lost_triggers: PROBES_PER_FLOOD };
-  let reason: string | null = null;
-  if (boxExitInFloods) {
-    // What the box said as it died (V8's heap-limit abort, an uncaught RangeError, …).
-    const tail = readFileSync(join(dir, 'box.log'), 'utf8').split('\n').filter((l) => /FATAL ERROR|RangeError|Error:|uncaught/i.test(l) && !l.startsWith('{'));
-    reason = tail[0]?.trim().slice(0, 200) ?? null;
-    console.log(`  THE BOX DIED during the floods (${boxExitInFloods})${reason ? `: ${reason}` : ''}`);
-  }
-  return { ...worst, ...o, box_survived_floods: boxExitInFloods === null, box_exit: boxExitInFloods, box_exit_reason: reason };
-}
-
-/** The peer's figures beside ours (E2E_PEER=1): its quiet p99 and its ladder step at each flood rate. */
-function peerFigures(boxRelayP99: number): Record<string, unknown> {
-  if (!peer) return {};
-  if ('error' in peer) return { peer_error: peer.error };
-  const s = peer.summary;
-  const o: Record<string, unknown> = { peer_p50_ms: s.p50_ms, peer_p99_ms: s.p99_ms, peer_lost_triggers: s.lost_triggers, peer_readings_per_s: s.readings_per_s, p99_ratio_box_to_peer: typeof s.p99_ms === 'number' ? round(boxRelayP99 / s.p99_ms) : null };
-  console.log(`peer (same run): quiet publish → siren p50 ${String(s.p50_ms)} ms, p99 ${String(s.p99_ms)} ms; box p99 ${boxRelayP99} ms (${boxRelayP99 <= Number(s.p99_ms) ? 'no worse' : 'WORSE'})`);
-  for (const st of peer.steps) {
-    const k = `peer_flood${rateKey(st.target_per_s)}_`;
-    Object.assign(o, { [`${k}achieved_per_s`]: st.achieved_per_s, [`${k}p99_ms`]: st.p99_ms, [`${k}max_ms`]: st.max_ms, [`${k}lost_triggers`]: st.triggers_missing + st.triggers_wrong_seq, [`${k}triggers`]: st.triggers_expected });
-    console.log(`peer flood ${st.target_per_s}/s (no frozen subscriber): achieved ${st.achieved_per_s}/s, siren p50 ${st.p50_ms} ms, p99 ${st.p99_ms} ms, max ${st.max_ms} ms, lost ${st.triggers_missing + st.triggers_wrong_seq} of ${st.triggers_expected}`);
-  }
-  return o;
-}
-
 // ---------------------------------------------------------------- the box (its own process)
 const boxPort = await freePort();
 const config = await siteConfigYaml(boxPort);
@@ -420,7 +363,7 @@ if (!boxExit) {
 }
 const issued = issuedLatencies(join(dir, 'box.log'), sentAt);
 console.log(`  publish → siren command issued by the box: p50 ${issued.p50_ms} ms, p99 ${issued.p99_ms} ms, max ${issued.max_ms} ms (${issued.samples} samples); inside the box (reading at the engine → issued) p50 ${issued.inside_p50_ms} ms, p99 ${issued.inside_p99_ms} ms`);
-const floodFigures = floodReport(floods);
+const floodFigures = floodReport(floods, { rates: FLOOD_RATES, ...FLOODS, probesPerFlood: PROBES_PER_FLOOD, logFile: join(dir, 'box.log'), boxExit: boxExitInFloods });
 
 // ---------------------------------------------------------------- Mosquitto, same load
 const mPort = await freePort();
@@ -481,7 +424,7 @@ const figures = {
   p99_ratio_box_to_mosquitto: round(latencyFig.p99_ms / mFig.p99_ms),
   throughput_ratio_box_to_mosquitto: round(boxRate / mRate),
   ...floodFigures,
-  ...peerFigures(latencyFig.p99_ms),
+  ...(peer ? peerFigures(peer, latencyFig.p99_ms) : {}),
 };
 console.log(JSON.stringify(figures));
 process.exit(0);

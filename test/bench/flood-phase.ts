@@ -10,8 +10,9 @@
  *    probe's. A probe publishes 6 m (red: the stage is 5 m) and 50 ms later 1 m (cleared), so
  *    at most one probe alarm is active when the box keeps order; probes start every
  *    `probeMs` from 1 s into the flood until 0.5 s before its end.
- *  - Lost = no siren command at the relay within `lostMs` (10 s) of the probe's publish.
- *    Percentiles are over the probes that did arrive; the lost count stands beside them.
+ *  - Lost = no siren command at the relay within `lostMs` (10 s) of the probe's publish, and
+ *    the probes not sent because the box had died. Percentiles are over the probes that did
+ *    arrive; the lost count stands beside them.
  *  - The frozen subscriber is a raw socket (flood-mqtt.ts) that CONNECTs as an officer,
  *    SUBSCRIBEs and pauses (it only writes a PINGREQ now and then, to notice being dropped). When the broker drops it (its drain timeout), another connects at
  *    once and freezes too — a stuck dashboard that reconnects — so the whole phase runs with
@@ -218,6 +219,8 @@ export async function runFloodPhase(rig: FloodRig, o: FloodOptions): Promise<Flo
     if (r === undefined || r - t > o.lostMs) lost++;
     else lat.push(r - t);
   }
+  // Probes not sent because the box had died would have been lost as surely.
+  const unsent = rig.boxExit() ? nProbes - sent.size : 0;
   const ok = results.filter((r): r is LoadResult => r !== null);
   const genSeconds = Math.max(...ok.map((r) => r.seconds), 1e-9);
   const floodS = (tEnd - tFlood) / 1000;
@@ -232,7 +235,7 @@ export async function runFloodPhase(rig: FloodRig, o: FloodOptions): Promise<Flo
     probes: sent.size,
     sent,
     relay: pctOf(lat),
-    lost,
+    lost: lost + unsent,
     frozen_connects: frozenConnects,
     frozen_drops: frozenDrops,
     rss_peak_mb: rssPeak,
