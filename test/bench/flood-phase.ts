@@ -244,6 +244,34 @@ export async function runFloodPhase(rig: FloodRig, o: FloodOptions): Promise<Flo
 }
 
 /**
+ * Publish → the engine's log line for the probe's alarm ("raised"), by pino's `time` (the wall
+ * clock, whole ms, when the line was made): an upper bound on when the engine raised it, which
+ * tells whether a late siren was late before the alarm (ingest) or after it (planner, commit,
+ * broker). Not the alert id's raise time: that is on the box's own clock (monotonic + an offset
+ * taken at start), measured here some 125 ms off the wall clock the probes are timed on.
+ */
+export function raisedFor(logFile: string, sent: Map<string, number>): Pct & { missing: number } {
+  const firstAt = new Map<string, number>();
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes('"alert":"fp') || !line.includes('"transition":"raised"')) continue;
+    let o: { time: number; alert: string };
+    try {
+      o = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const id = o.alert.slice(0, o.alert.indexOf('/'));
+    if (!firstAt.has(id)) firstAt.set(id, o.time);
+  }
+  const lat: number[] = [];
+  for (const [id, t] of sent) {
+    const at = firstAt.get(id);
+    if (at !== undefined) lat.push(at - t);
+  }
+  return { ...pctOf(lat), missing: sent.size - lat.length };
+}
+
+/**
  * Publish → "siren command sent" (the box's `issued_at`, as in the quiet phase) per probe, from
  * the box's log: the first command naming alert fp<K>/… for each probe sent.
  */

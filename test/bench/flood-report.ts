@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { PeerFigures } from './flood-peer.ts';
-import { issuedFor, type FloodResult } from './flood-phase.ts';
+import { issuedFor, raisedFor, type FloodResult } from './flood-phase.ts';
 
 export const rateKey = (r: number): string => (r % 1000 === 0 ? `${r / 1000}k` : String(r));
 const round = (x: number, d = 2): number => Number(x.toFixed(d));
@@ -32,8 +32,13 @@ export function floodReport(floods: { rate: number; r: FloodResult }[], o: Flood
   for (const { rate, r } of floods) {
     const iss = issuedFor(o.logFile, r.sent);
     console.log(`  flood ${rate}/s: publish → siren command issued by the box: p50 ${iss.p50_ms} ms, p99 ${iss.p99_ms} ms, max ${iss.max_ms} ms (${iss.samples} of ${r.probes} probes; ${iss.missing} never logged)`);
+    const raised = raisedFor(o.logFile, r.sent);
+    console.log(`  flood ${rate}/s: publish → alarm logged by the engine: p50 ${raised.p50_ms} ms, p99 ${raised.p99_ms} ms, max ${raised.max_ms} ms (${raised.samples} of ${r.probes} probes; whole ms)`);
     const k = `flood${rateKey(rate)}_`;
     Object.assign(out, {
+      [`${k}alarm_logged_p50_ms`]: raised.p50_ms,
+      [`${k}alarm_logged_p99_ms`]: raised.p99_ms,
+      [`${k}alarm_never_logged`]: raised.missing,
       [`${k}offered_per_s`]: r.offered_per_s,
       [`${k}achieved_per_s`]: r.achieved_per_s,
       [`${k}stored_per_s`]: r.stored_per_s,
