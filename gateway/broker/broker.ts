@@ -65,7 +65,7 @@ import { Authenticator, DEFAULT_GATE, DEFAULT_LOCKOUT, authStatsFields } from '.
 import { logClients, remoteOf } from './client-log.ts';
 import { ClientOutputs, DEFAULT_OUTPUT_LIMITS } from './client-output.ts';
 import { CommandResends } from './command-resends.ts';
-import { Connections, connectionLimits, serverUnavailable, type Refusal } from './connection-limits.ts';
+import { Connections, connectionLimits, serverUnavailable, siteConnectionLimits, type Refusal } from './connection-limits.ts';
 import { refuseConnect, wellFormed } from './connect-check.ts';
 import { Listeners } from './listeners.ts';
 import { LogThrottle } from './log-throttle.ts';
@@ -135,7 +135,7 @@ export class BrokerModule implements Module {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.stopDeadlineMs = opts.stopDeadlineMs ?? 3000;
     this.publishTimeoutMs = opts.publishTimeoutMs ?? this.drainTimeoutMs + 1000;
-    this.connections = new Connections(connectionLimits(opts.connections));
+    this.connections = new Connections(connectionLimits(opts.connections, siteConnectionLimits(ctx.config.mqtt.accounts)));
     this.readingRate = new ReadingRate(opts.peopleReadingIntervalMs ?? 1000, () => ctx.clock.mono(), (client, packet) => {
       (client as unknown as { deliver0: (p: AedesPublishPacket, cb: () => void) => void }).deliver0(packet, () => undefined);
     });

@@ -13,8 +13,14 @@
  *   ids per account) does not count, since aedes closes the old one: a device reconnecting
  *   while its half-open old connection waits for its keepalive must not be locked out.
  *
- * The defaults: 300 field devices and a few screens with room to spare; people's accounts are
- * few and their connections (panels, phones) cost the most memory each.
+ * The limits follow the site (`siteConnectionLimits`): devices may hold one connection per
+ * device account plus half again and 16 (a gauge whose old connection is half-open, spares
+ * being tried), never fewer than 480; not-yet-authenticated connections a quarter of all
+ * accounts, never fewer than 64 (a whole site reconnecting after the box restarts must not be
+ * turned away at accept for minutes); the total is the sum of what the roles may hold plus
+ * the unauthenticated allowance. A fixed 480 turned away most of a 1,000-gauge site (the e2e
+ * benchmark's, CONNACK 3). People's accounts are few and their connections (panels, phones)
+ * cost the most memory each: officers 32, township 8, observers 32 in all.
  */
 import type { AuthErrorCode, AuthenticateError } from 'aedes';
 import type { AccountRole } from '../config/types.ts';
@@ -38,13 +44,23 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   perRole: { device: 480, officer: 32, township: 8, observer: 32 },
 };
 
-export function connectionLimits(o: ConnectionLimitOptions = {}): ConnectionLimits {
+/** The defaults grown to the site's accounts (see the header). */
+export function siteConnectionLimits(accounts: readonly { role: AccountRole }[]): ConnectionLimits {
   const d = DEFAULT_CONNECTION_LIMITS;
+  const devices = accounts.filter((a) => a.role === 'device').length;
+  const perRole = { ...d.perRole, device: Math.max(d.perRole.device, Math.ceil(devices * 1.5) + 16) };
+  const unauthenticated = Math.max(d.unauthenticated, Math.ceil(accounts.length / 4));
+  const held = perRole.device + perRole.officer + perRole.township + perRole.observer;
+  return { total: Math.max(d.total, held + unauthenticated), unauthenticated, perAccount: { ...d.perAccount }, perRole };
+}
+
+/** `base` (the site's limits) with a test's or an integrator's overrides. */
+export function connectionLimits(o: ConnectionLimitOptions = {}, base: ConnectionLimits = DEFAULT_CONNECTION_LIMITS): ConnectionLimits {
   return {
-    total: o.total ?? d.total,
-    unauthenticated: o.unauthenticated ?? d.unauthenticated,
-    perAccount: { ...d.perAccount, ...o.perAccount },
-    perRole: { ...d.perRole, ...o.perRole },
+    total: o.total ?? base.total,
+    unauthenticated: o.unauthenticated ?? base.unauthenticated,
+    perAccount: { ...base.perAccount, ...o.perAccount },
+    perRole: { ...base.perRole, ...o.perRole },
   };
 }
 
@@ -66,6 +82,8 @@ export class Connections {
   private unauthenticated = 0;
   private readonly byAccount = new Map<string, number>();
   private readonly byRole = new Map<AccountRole, number>();
+  /** Authenticated connections per account and client id (a takeover finds its old one here). */
+  private readonly sessions = new Map<string, number>();
 
   constructor(private readonly limits: ConnectionLimits) {}
 
@@ -83,13 +101,15 @@ export class Connections {
   authenticated(stream: object, account: string, role: AccountRole, clientId: string): Refusal | null {
     const e = this.open.get(stream);
     if (!e || e.account !== null) return null;
-    const takesOver = [...this.open.values()].some((o) => o.account === account && o.clientId === clientId);
+    const takesOver = (this.sessions.get(`${account}\u0000${clientId}`) ?? 0) > 0;
     if (!takesOver) {
       if ((this.byAccount.get(account) ?? 0) >= this.limits.perAccount[role]) return { limit: 'account', max: this.limits.perAccount[role] };
       if ((this.byRole.get(role) ?? 0) >= this.limits.perRole[role]) return { limit: 'role', max: this.limits.perRole[role] };
     }
     this.unauthenticated--;
     Object.assign(e, { account, role, clientId });
+    const key = `${account}\u0000${clientId}`;
+    this.sessions.set(key, (this.sessions.get(key) ?? 0) + 1);
     this.byAccount.set(account, (this.byAccount.get(account) ?? 0) + 1);
     this.byRole.set(role, (this.byRole.get(role) ?? 0) + 1);
     return null;
@@ -113,6 +133,9 @@ export class Connections {
       this.unauthenticated--;
       return;
     }
+    const key = `${e.account}\u0000${e.clientId}`;
+    if (this.sessions.get(key) === 1) this.sessions.delete(key);
+    else this.sessions.set(key, this.sessions.get(key)! - 1);
     this.byAccount.set(e.account, this.byAccount.get(e.account)! - 1);
     if (this.byAccount.get(e.account) === 0) this.byAccount.delete(e.account);
     this.byRole.set(e.role, this.byRole.get(e.role)! - 1);
