@@ -31,8 +31,17 @@ export type AttackSpec =
 type Codes = Record<string, number>;
 const count = (c: Codes, k: string | number): void => void (c[String(k)] = (c[String(k)] ?? 0) + 1);
 
-async function guesses(s: Extract<AttackSpec, { kind: 'guesses' }>): Promise<unknown> {
+/** Calls `ready` after `n` calls of the function it returns (or at once for n = 0). */
+function afterN(n: number, ready: () => void): () => void {
+  let left = n;
+  if (left <= 0) ready();
+  return () => void (--left === 0 && ready());
+}
+
+async function guesses(s: Extract<AttackSpec, { kind: 'guesses' }>, ready: () => void): Promise<unknown> {
   const codes: Codes = {};
+  // In place once the first round (one guess per worker) is on the wire.
+  const sentOne = afterN(Math.min(s.concurrency, s.total ?? Infinity), ready);
   let next = 0;
   let sent = 0;
   const t0 = performance.now();
@@ -41,7 +50,7 @@ async function guesses(s: Extract<AttackSpec, { kind: 'guesses' }>): Promise<unk
     while (more()) {
       const i = next++;
       sent++;
-      const r = await rawConnect({ port: s.port, username: s.user, password: `wrong-${i}-guess`, clientId: `guess-${i}`, localAddress: s.addresses[i % s.addresses.length], timeoutMs: 30_000 });
+      const r = await rawConnect({ port: s.port, username: s.user, password: `wrong-${i}-guess`, clientId: `guess-${i}`, localAddress: s.addresses[i % s.addresses.length], timeoutMs: 120_000, onSent: i < s.concurrency ? sentOne : undefined });
       if (r.socket) {
         count(codes, 0);
         await rawEnd(r.socket);
@@ -52,13 +61,14 @@ async function guesses(s: Extract<AttackSpec, { kind: 'guesses' }>): Promise<unk
   return { sent, codes, seconds: (performance.now() - t0) / 1000 };
 }
 
-async function storm(s: Extract<AttackSpec, { kind: 'storm' }>): Promise<unknown> {
+async function storm(s: Extract<AttackSpec, { kind: 'storm' }>, ready: () => void): Promise<unknown> {
   const codes: Codes = {};
+  const sent = afterN(s.n, ready);
   const t0 = performance.now();
   const ms: number[] = [];
   await Promise.all(
     Array.from({ length: s.n }, async (_, i) => {
-      const r = await rawConnect({ port: s.port, username: s.user, password: s.secret, clientId: `storm-${i}`, timeoutMs: 120_000 });
+      const r = await rawConnect({ port: s.port, username: s.user, password: s.secret, clientId: `storm-${i}`, timeoutMs: 120_000, onSent: sent });
       count(codes, r.code);
       if (r.socket) {
         ms.push(r.ms);
@@ -78,6 +88,7 @@ async function frozen(s: Extract<AttackSpec, { kind: 'frozen' }>, ready: () => v
   let first = true;
   while (performance.now() - t0 < s.durationMs) {
     const r = await rawConnect({ port: s.port, username: 'wang', password: s.secret, clientId: 'panel', timeoutMs: 10_000 });
+    if (r.code === 'error') break; // nothing listens: the box is gone, the attack is over
     if (!r.socket) {
       refused++;
       await sleep(1000);
@@ -144,7 +155,8 @@ async function flood(s: Extract<AttackSpec, { kind: 'flood' }>, ready: () => voi
   };
   const open = async (i: number): Promise<Socket | null> => {
     const r = await rawConnect({ port: s.port, username: 'flood', password: s.secret, clientId: `flood-${i}`, timeoutMs: 10_000 });
-    if (!r.socket) refused++;
+    if (r.code === 'error') running = false; // nothing listens: the box is gone, the attack is over
+    else if (!r.socket) refused++;
     return r.socket;
   };
   const socks: (Socket | null)[] = [];
@@ -221,11 +233,9 @@ async function flap(s: Extract<AttackSpec, { kind: 'flap' }>, ready: () => void)
 export async function runAttack(spec: AttackSpec, ready: () => void): Promise<unknown> {
   switch (spec.kind) {
     case 'guesses':
-      ready();
-      return guesses(spec);
+      return guesses(spec, ready);
     case 'storm':
-      ready();
-      return storm(spec);
+      return storm(spec, ready);
     case 'frozen':
       return frozen(spec, ready);
     case 'flood':

@@ -18,6 +18,8 @@ export interface ConnectOptions {
   /** Gives up (result 'timeout') after this long. */
   timeoutMs: number;
   keepalive?: number;
+  /** Called once the CONNECT is written (the attack is "in place" once all its CONNECTs are). */
+  onSent?: () => void;
 }
 
 /** CONNACK return code (MQTT 3.1.1 §3.2.2.3: 0 accepted, 3 unavailable, 4 bad user name or password, 5 not authorized), or why none came. */
@@ -62,6 +64,7 @@ export function rawConnect(o: ConnectOptions): Promise<ConnectResult> {
           password: Buffer.from(o.password),
         }),
       );
+      o.onSent?.();
     });
   });
 }

@@ -5,7 +5,7 @@
  *   until the siren command reaches the relay is one sample, then it publishes a normal level
  *   and waits before the next probe. Probes are sequential and each waits for its own siren
  *   (or times out), so a slow alarm is measured, not overwritten by the next probe as an
- *   interleaved loop would. The relay is a simulated MQTT relay client (`siren1`), or the coil
+ *   interleaved loop would. The relay is a simulated MQTT relay client (`siren1`), or the write
  *   log of a simulated Modbus relay (the dead-unit attack).
  * - The legitimate device (`gauge`): connected before the attack, then its socket dies (a power
  *   blip) and it reconnects as a device does, a new attempt 1 s after each refusal; its connect
@@ -75,10 +75,11 @@ export async function startProbes(box: AbuseBox, o: ProbeOptions): Promise<Probe
   const sirenAfter = (t0: number): Promise<number | null> => {
     if (o.modbusRelay) {
       const relayDev = o.modbusRelay;
-      const start = relayDev.coilWrites().length;
+      // Every write (coil or holding register: the R421A08 is commanded by FC06).
+      const start = relayDev.writes.length;
       return (async () => {
         while (performance.now() - t0 < o.timeoutMs) {
-          const w = relayDev.coilWrites().slice(start).find((x) => x.source === 'master' && (x.action === 'flash_on' || x.action === 'siren_on'));
+          const w = relayDev.writes.slice(start).find((x) => x.source === 'master' && (x.action === 'flash_on' || x.action === 'siren_on'));
           if (w) return w.mono;
           await sleep(2);
         }

@@ -146,7 +146,7 @@ export const ATTACKS: Record<string, () => Promise<Outcome>> = {
   /** 300 wrong guesses from 75 addresses (4 each, under the lockout), all at once. */
   spray: () =>
     underAttack('spray', {}, async (run) => {
-      const a = startAttacker([{ kind: 'guesses', port: run.box.port, user: 'gauge', addresses: addrs(50, 75), concurrency: 300, total: 300 }], 180_000);
+      const a = startAttacker([{ kind: 'guesses', port: run.box.port, user: 'gauge', addresses: addrs(50, 75), concurrency: 300, total: 300 }], 300_000);
       await a.ready;
       const legit = legitDuring(run, 200);
       const g = (await a.done)[0] as { codes: Record<string, number>; seconds: number };
