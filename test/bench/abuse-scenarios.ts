@@ -8,6 +8,7 @@
  * Sizes are the issue's; ABUSE_SHORT=1 shrinks durations and counts for a quick look on a
  * loaded machine (the figures are then not the issue's).
  */
+import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { SimulatedBus } from '../../simulators/modbus/bus.ts';
 import { profiles } from '../helpers/box-modbus-rig.ts';
@@ -177,8 +178,9 @@ export const ATTACKS: Record<string, () => Promise<Outcome>> = {
     underAttack('frozen', {}, async (run) => {
       const ms = Number(process.env.ABUSE_FROZEN_S ?? (SHORT ? 10 : 30)) * 1000;
       const port = run.box.port;
+      const refreeze = process.env.ABUSE_REFREEZE !== '0';
       const specs: AttackSpec[] = [
-        { kind: 'frozen', port, secret: secretOf('wang'), durationMs: ms, refreeze: process.env.ABUSE_REFREEZE !== '0' },
+        { kind: 'frozen', port, secret: secretOf('wang'), durationMs: ms, refreeze },
         { kind: 'flood', port, secret: secretOf('flood'), connections: 300, payloadBytes: 1000, durationMs: ms, hz: Number(process.env.ABUSE_FLOOD_HZ ?? 0) },
       ];
       const a = startAttacker(specs, ms + 120_000);
@@ -188,7 +190,7 @@ export const ATTACKS: Record<string, () => Promise<Outcome>> = {
       await legit;
       return {
         lines: [
-          `frozen officer (wang, subscribed to sb/v1/abuse/#, never reads${specs[0]!.kind === 'frozen' && (specs[0] as { refreeze: boolean }).refreeze ? ', frozen again 1 s after each drop' : ''}) + flooding device (300 connections × 1 KB status, ${process.env.ABUSE_FLOOD_HZ ? `${process.env.ABUSE_FLOOD_HZ} Hz each` : 'as fast as they take'}) for ${ms / 1000} s`,
+          `frozen officer (wang, subscribed to sb/v1/abuse/#, never reads${refreeze ? ', frozen again 1 s after each drop' : ''}) + flooding device (300 connections × 1 KB status, ${process.env.ABUSE_FLOOD_HZ ? `${process.env.ABUSE_FLOOD_HZ} Hz each` : 'as fast as they take'}) for ${ms / 1000} s`,
           `  officer: ${f.connects} connects, dropped by the box ${f.drops}×${f.error ? ` (${f.error})` : ''}; flood: ${fl.published} messages (${fl.per_s}/s), ${fl.drops} connections dropped, ${fl.refused} refused${fl.error ? ` (${fl.error})` : ''}`,
         ],
         figures: { frozen_s: ms / 1000, frozen_officer_drops: f.drops, frozen_flood_msgs_per_s: fl.per_s, frozen_survived: !run.box.exit },
@@ -252,7 +254,7 @@ export const ATTACKS: Record<string, () => Promise<Outcome>> = {
         const t0 = performance.now();
         await sleep(sec(30, 10));
         const interval = (performance.now() - t0) / Math.max(1, healthy.requests - r0);
-        const writes = (await import('node:fs')).readFileSync(run.box.logPath, 'utf8').split('\n').filter((l) => l.includes('"siren command sent to siren1"')).map((l) => (JSON.parse(l) as { bus_ms: number }).bus_ms).sort((a, b) => a - b);
+        const writes = readFileSync(run.box.logPath, 'utf8').split('\n').filter((l) => l.includes('"siren command sent to siren1"')).map((l) => (JSON.parse(l) as { bus_ms: number }).bus_ms).sort((a, b) => a - b);
         const p50 = writes.length ? Math.round(writes[Math.floor(writes.length / 2)]!) : null;
         const max = writes.length ? Math.round(writes.at(-1)!) : null;
         return {
