@@ -68,7 +68,7 @@ async function storm(s: Extract<AttackSpec, { kind: 'storm' }>, ready: () => voi
   const ms: number[] = [];
   await Promise.all(
     Array.from({ length: s.n }, async (_, i) => {
-      const r = await rawConnect({ port: s.port, username: s.user, password: s.secret, clientId: `storm-${i}`, timeoutMs: 120_000, onSent: sent });
+      const r = await rawConnect({ port: s.port, username: s.user, password: s.secret, clientId: `storm-${i}`, timeoutMs: 360_000, onSent: sent });
       count(codes, r.code);
       if (r.socket) {
         ms.push(r.ms);

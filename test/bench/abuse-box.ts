@@ -107,11 +107,13 @@ export interface AbuseBox {
   dbPath: string;
   logPath: string;
   /** Set once the process has exited by itself (a crash is a result). */
-  exit: { code: number | null; signal: string | null } | null;
+  exit: { code: number | null; signal: string | null; at: number } | null;
   rss(): { peak: number; now: number } | null;
   /** The last lines of the box's log that say why it died (fatal/error lines, or the tail). */
   crashReason(): string;
   logLines(): number;
+  /** The log's lines from line `n` on. */
+  logLinesFrom(n: number): string[];
   stop(): Promise<void>;
 }
 
@@ -147,6 +149,7 @@ export async function startAbuseBox(modbus: ModbusSite | null = null): Promise<A
       return (bad.length ? bad : lines.slice(-3)).map((l) => l.slice(0, 300)).join('\n');
     },
     logLines: () => readFileSync(logPath, 'utf8').split('\n').filter(Boolean).length,
+    logLinesFrom: (n) => readFileSync(logPath, 'utf8').split('\n').filter(Boolean).slice(n),
     stop: async () => {
       if (box.exit) return;
       proc.kill('SIGTERM');
@@ -156,7 +159,7 @@ export async function startAbuseBox(modbus: ModbusSite | null = null): Promise<A
       clearTimeout(t);
     },
   };
-  proc.once('exit', (code, signal) => (box.exit = { code, signal }));
+  proc.once('exit', (code, signal) => (box.exit = { code, signal, at: performance.now() }));
   // Up when it takes a login (the compiled box starts in a second or two; a loaded machine, longer).
   const deadline = Date.now() + 60_000;
   for (;;) {

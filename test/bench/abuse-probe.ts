@@ -132,6 +132,8 @@ export interface ConnectTime {
   attempts: number;
   /** What the refused attempts got: CONNACK codes, 'timeout', 'closed'. */
   refusals: Record<string, number>;
+  /** How long it kept trying. */
+  boundMs: number;
 }
 
 /** The legitimate device's standing connection, made before the attack. */
@@ -154,10 +156,10 @@ export async function reconnectLegit(box: AbuseBox, old: Socket | null, boundMs:
     if (r.socket) {
       const ms = performance.now() - t0;
       await rawEnd(r.socket);
-      return { ms: Math.round(ms), attempts, refusals };
+      return { ms: Math.round(ms), attempts, refusals, boundMs };
     }
     refusals[String(r.code)] = (refusals[String(r.code)] ?? 0) + 1;
-    if (performance.now() - t0 + 1000 > boundMs || box.exit) return { ms: null, attempts, refusals };
+    if (performance.now() - t0 + 1000 > boundMs || box.exit) return { ms: null, attempts, refusals, boundMs };
     await sleep(1000);
   }
 }
