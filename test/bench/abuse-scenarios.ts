@@ -9,6 +9,7 @@
  * loaded machine (the figures are then not the issue's).
  */
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import Database from 'better-sqlite3';
 import { SimulatedBus } from '../../simulators/modbus/bus.ts';
 import { profiles } from '../helpers/box-modbus-rig.ts';
@@ -38,6 +39,8 @@ const fmtConnect = (c: ConnectTime): string =>
 
 interface Run {
   box: AbuseBox;
+  /** The device's connection made before the attack; its socket dies at the "power blip". */
+  legitSocket: Socket | null;
   legit: ConnectTime | null;
 }
 
@@ -48,13 +51,13 @@ interface Run {
 async function underAttack(name: string, opts: { modbus?: ModbusSite; probes?: Partial<ProbeOptions>; legit?: boolean }, attack: (run: Run) => Promise<Outcome>): Promise<Outcome> {
   const box = await startAbuseBox(opts.modbus ?? null);
   const rss = rssSampler(box);
-  const run: Run = { box, legit: null };
+  const run: Run = { box, legitSocket: null, legit: null };
   try {
-    const legitSock = opts.legit === false ? null : await connectLegit(box);
+    run.legitSocket = opts.legit === false ? null : await connectLegit(box);
     const probes = await startProbes(box, { ...PROBES, ...opts.probes });
     const t0 = performance.now();
     const out = await attack(run);
-    legitSock?.destroy();
+    run.legitSocket?.destroy();
     const lat = await probes.stop();
     const r = rss.last();
     const crashed = box.exit ? box.crashReason() : null;
@@ -82,7 +85,7 @@ async function underAttack(name: string, opts: { modbus?: ModbusSite; probes?: P
 
 /** The legitimate device's socket dies `afterMs` into the attack and it reconnects. */
 const legitDuring = (run: Run, afterMs: number, boundMs = LEGIT_BOUND_MS): Promise<void> =>
-  sleep(afterMs).then(async () => void (run.legit = await reconnectLegit(run.box, null, boundMs)));
+  sleep(afterMs).then(async () => void (run.legit = await reconnectLegit(run.box, run.legitSocket, boundMs)));
 
 const perS = (n: number | undefined, s: number): number => Math.round(((n ?? 0) / s) * 10) / 10;
 const refusedUnchecked = (codes: Record<string, number>): number => (codes['3'] ?? 0) + (codes['5'] ?? 0);
@@ -92,7 +95,7 @@ export const ATTACKS: Record<string, () => Promise<Outcome>> = {
   baseline: () =>
     underAttack('baseline', {}, async (run) => {
       await sleep(sec(8, 4));
-      run.legit = await reconnectLegit(run.box, null, LEGIT_BOUND_MS);
+      run.legit = await reconnectLegit(run.box, run.legitSocket, LEGIT_BOUND_MS);
       await sleep(1000);
       return { lines: ['baseline: no attack'], figures: {} };
     }),
@@ -143,7 +146,7 @@ export const ATTACKS: Record<string, () => Promise<Outcome>> = {
   lockout: () =>
     underAttack('lockout', {}, async (run) => {
       const g = (await startAttacker([{ kind: 'guesses', port: run.box.port, user: 'gauge', addresses: ['127.0.0.1'], concurrency: 1, total: 5 }], 60_000).done)[0] as { codes: Record<string, number> };
-      run.legit = await reconnectLegit(run.box, null, LEGIT_BOUND_MS);
+      run.legit = await reconnectLegit(run.box, run.legitSocket, LEGIT_BOUND_MS);
       return { lines: [`lockout: 5 wrong guesses for gauge from its own address 127.0.0.1 ${JSON.stringify(g.codes)}, then the device reconnects from there`], figures: {} };
     }),
 
