@@ -201,7 +201,7 @@ export const ATTACKS: Record<string, () => Promise<Outcome>> = {
       return {
         lines: [
           `${officer ? `frozen officer (wang, subscribed to sb/v1/abuse/#, never reads${refreeze ? ', frozen again 1 s after each drop' : ''})` : 'NO frozen officer (ABUSE_OFFICER=0)'} + flooding device (300 connections × 1 KB status, ${process.env.ABUSE_FLOOD_HZ ? `${process.env.ABUSE_FLOOD_HZ} Hz each` : 'as fast as they take'}) for ${ms / 1000} s`,
-          `  officer: ${f.connects} connects, dropped by the box ${f.drops}×${f.error ? ` (${f.error})` : ''}; flood: ${fl.published} messages (${fl.per_s}/s), ${fl.drops} connections dropped, ${fl.refused} refused${fl.error ? ` (${fl.error})` : ''}`,
+          `  officer: ${f.connects} connects, dropped by the box ${f.drops}×${f.error ? ` (${f.error})` : ''}; flood: ${fl.published} messages written to its sockets (${fl.per_s}/s; not all read by the box), ${fl.drops} connections dropped, ${fl.refused} refused${fl.error ? ` (${fl.error})` : ''}`,
         ],
         figures: { frozen_s: ms / 1000, frozen_officer_drops: f.drops, frozen_flood_msgs_per_s: fl.per_s, frozen_survived: !run.box.exit },
       };
@@ -275,7 +275,8 @@ export const ATTACKS: Record<string, () => Promise<Outcome>> = {
             `dead unit: Modbus TCP bus with unit 5 never answering (polled every 1 s), healthy QDY30A at unit 3 (poll_s 1), R421A08 siren relay at unit 1`,
             `  siren write on the bus (box's bus_ms: queue + write + read-back): p50 ${p50} ms, max ${max} ms over ${writes.length}; healthy probe read every ${Math.round(interval)} ms (asked for 1000)`,
           ],
-          figures: { deadunit_siren_write_ms: p50, deadunit_siren_write_max_ms: max, deadunit_probe_poll_interval_ms: Math.round(interval) },
+          // The figure of the issue is the wait behind the dead unit: the worst write (most land between its polls).
+          figures: { deadunit_siren_write_ms: max, deadunit_siren_write_p50_ms: p50, deadunit_probe_poll_interval_ms: Math.round(interval) },
         };
       });
     } finally {
