@@ -144,7 +144,9 @@ async function flood(s: Extract<AttackSpec, { kind: 'flood' }>, ready: () => voi
         await sleep(1000 / s.hz);
       } else if (!sock.write(packet)) {
         published++;
-        await Promise.race([new Promise((r) => sock.once('drain', r)), closed, sleep(1000)]);
+        let onDrain: () => void = () => {};
+        await Promise.race([new Promise<void>((r) => sock.once('drain', (onDrain = r))), closed, sleep(1000)]);
+        sock.removeListener('drain', onDrain); // the 1 s bound won: no listener left behind
       } else {
         published++;
         if (published % 64 === 0) await new Promise((r) => setImmediate(r)); // let the others write
