@@ -24,7 +24,7 @@
  * `npm run bench -- abuse`. ABUSE_ONLY=frozen,flap runs those; ABUSE_SHORT=1 shrinks every
  * attack for a quick look; ABUSE_FROZEN_S=600 soaks the frozen-officer attack for 10 minutes;
  * ABUSE_FLOOD_HZ=N paces each flooding connection (default: as fast as it takes);
- * ABUSE_REFREEZE=0 lets the frozen officer stay dropped; ABUSE_FLAP_HZ (default 500);
+ * ABUSE_REFREEZE=0 lets the frozen officer stay dropped; ABUSE_OFFICER=0 floods without it; ABUSE_FLAP_HZ (default 500);
  * ABUSE_LEGIT_BOUND_S (default 75): how long the legitimate device keeps trying.
  */
 import { ATTACKS, type Figures } from './abuse-scenarios.ts';
