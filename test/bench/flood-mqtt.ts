@@ -77,8 +77,26 @@ function readBytes(sock: Socket, n: number, ms: number, what: string): Promise<B
   });
 }
 
-/** Connects and authenticates; resolves with the socket after CONNACK 0, else rejects (bounded). */
+/**
+ * Connects and authenticates; resolves with the socket after CONNACK 0, else rejects (bounded
+ * by `ms` in all). As a field device does, it tries again after a short jittered pause when the
+ * box says "not now": CONNACK 3 (its secret-check lanes are full while a thousand devices
+ * connect at once) or a socket closed before CONNACK (its limit of unauthenticated connections).
+ */
 export async function rawConnect(port: number, clientId: string, username: string, password: string, ms = 10_000): Promise<Socket> {
+  const until = performance.now() + ms;
+  for (;;) {
+    try {
+      return await connectOnce(port, clientId, username, password, Math.max(1, until - performance.now()));
+    } catch (err) {
+      const notNow = /CONNACK return code 3$|connection refused or closed|CONNACK: connection closed$/.test((err as Error).message);
+      if (!notNow || performance.now() + 500 > until) throw err;
+      await new Promise((r) => setTimeout(r, 100 + Math.random() * 300));
+    }
+  }
+}
+
+async function connectOnce(port: number, clientId: string, username: string, password: string, ms: number): Promise<Socket> {
   const sock = connect({ host: '127.0.0.1', port, noDelay: true });
   sock.on('error', () => {}); // a reset shows as 'close'; callers watch that
   await new Promise<void>((resolve, reject) => {
