@@ -115,6 +115,10 @@ export class BrokerModule implements Module {
   private readonly urgent = new WeakSet<Buffer>();
   private readonly outputs: ClientOutputs;
   private readonly readingRate: ReadingRate;
+  /** People's clients that may read readings and have subscribed to something (reading-rate.ts). */
+  private readonly readingSubscribers = new Set<Client>();
+  /** Publishes the broker delivered itself (readings): mq-schedule.ts completes them unqueued. */
+  private readonly direct = new WeakSet<Buffer>();
   private readonly connections: Connections;
   private readonly counts = { authFailures: 0, aclDenials: 0, rejectedReadings: 0, rejectedCommands: 0, rejectedOther: 0, refusedConnections: 0 };
   private readonly drainTimeoutMs: number;
@@ -181,11 +185,12 @@ export class BrokerModule implements Module {
       authorizeSubscribe: (client, sub, cb) => this.authorizeSubscribe(client, sub, cb),
       authorizeForward: (client, packet) => this.authorizeForward(client, packet),
     });
-    scheduleDeliveries(aedes, (p) => Buffer.isBuffer(p.payload) && this.urgent.has(p.payload));
+    scheduleDeliveries(aedes, (p) => Buffer.isBuffer(p.payload) && this.urgent.has(p.payload), (p) => Buffer.isBuffer(p.payload) && this.direct.has(p.payload));
     this.aedes = aedes;
     logClients(aedes, this.log, (c) => this.principals.get(c), (c) => this.outputs.droppedOf(c));
     aedes.on('clientDisconnect', (c) => {
       this.readingRate.forget(c);
+      this.readingSubscribers.delete(c);
       const p = this.principals.get(c);
       if (p) this.auth.sessionEnded(p.username, remoteOf(c));
     });
@@ -360,6 +365,11 @@ export class BrokerModule implements Module {
           const r = checkReading(this.sensors.get(p.username), payload, max, this.ctx.clock.mono());
           if (!r.ok) return this.reject('rejectedReadings', { sensor: p.username }, r, packet, cb);
           this.ctx.bus.emit('reading', r.value);
+          // People's clients get it from here, rate-limited; it never enters aedes' emitter.
+          this.readingRate.offer(t!.sensor, packet as AedesPublishPacket, this.readingSubscribers);
+          // aedes emits a packet object of its own, with the same payload buffer: mark that.
+          this.direct.add(payload);
+          packet.payload = payload;
           break;
         }
         case 'actuatorReport': {
@@ -419,7 +429,10 @@ export class BrokerModule implements Module {
   private authorizeSubscribe(client: Client, sub: Subscription, cb: (err: Error | null, sub?: Subscription | null) => void): void {
     if (!wellFormed(sub.topic)) return this.illFormed(client, cb);
     const p = this.principals.get(client);
-    if (p && maySubscribe(this.site, p, sub.topic)) return cb(null, sub);
+    if (p && maySubscribe(this.site, p, sub.topic)) {
+      if (p.role !== 'device' && mayRead(p, { kind: 'sensorReading', sensor: '' })) this.readingSubscribers.add(client);
+      return cb(null, sub);
+    }
     this.counts.aclDenials++;
     this.warn(`sub:${p?.username ?? client.id}:${sub.topic}`, { username: p?.username ?? null, topic: sub.topic }, 'subscription denied');
     cb(null, null); // SUBACK 0x80 for this filter; the connection stays

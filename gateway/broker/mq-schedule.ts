@@ -32,6 +32,9 @@
  *    marks its own publishes, so a client cannot jump the queue. Deliveries themselves never
  *    wait on a socket (client-output.ts), so a queue is rare; this is for the one that forms
  *    in a burst.
+ * 4. **Readings bypass it.** A message `isDirect` says was delivered by the broker itself
+ *    (device readings, reading-rate.ts) completes on the next turn without entering the
+ *    emitter: no slot, no queue, and the device's next packets are read after it.
  */
 import type { Aedes, AedesPublishPacket } from 'aedes';
 
@@ -58,7 +61,7 @@ function emitterOf(aedes: Aedes): MqEmitter {
 }
 
 /** Call once after `new Aedes()` and before `listen()`. */
-export function scheduleDeliveries(aedes: Aedes, isUrgent: (packet: AedesPublishPacket) => boolean): void {
+export function scheduleDeliveries(aedes: Aedes, isUrgent: (packet: AedesPublishPacket) => boolean, isDirect: (packet: AedesPublishPacket) => boolean = () => false): void {
   const mq = emitterOf(aedes);
   const start = mq._do.bind(mq);
   let counter = 0;
@@ -82,6 +85,10 @@ export function scheduleDeliveries(aedes: Aedes, isUrgent: (packet: AedesPublish
   const emit = mq.emit.bind(mq);
   const urgentQueued = new WeakSet<AedesPublishPacket>();
   mq.emit = (packet, cb) => {
+    if (isDirect(packet)) {
+      if (cb) setImmediate(cb);
+      return mq;
+    }
     if (!isUrgent(packet) || mq.concurrency === 0 || mq.current < mq.concurrency || !mq._doing) return emit(packet, cb);
     let at = 0;
     while (at < mq._messageQueue.length && urgentQueued.has(mq._messageQueue[at]!)) at++;

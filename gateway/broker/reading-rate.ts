@@ -16,6 +16,13 @@
  * sensor that goes quiet is seen at its last value, never one second stale forever. The
  * latest goes out at QoS 0 (the next reading supersedes it), and only if the client is still
  * subscribed to it.
+ *
+ * Readings never pass through aedes' emitter (`offer`, called from authorizePublish): broker.ts
+ * hands each one here for the people's clients subscribed now, and mq-schedule.ts completes
+ * its publish without queueing it. Through the emitter, every reading took one of its 256
+ * slots for an event-loop turn, whether anyone would get it or not: at 48,000 readings/s its
+ * queue held 60,000 messages (+50 MB of heap), the devices' next packets waited behind it (the
+ * box stored 12,000 readings/s), and the box died of heap exhaustion (e2e bench, issue 15).
  */
 import type { AedesPublishPacket, Client } from 'aedes';
 import { filterWithin } from './acl.ts';
@@ -60,6 +67,20 @@ export class ReadingRate {
     return false;
   }
 
+  /**
+   * A device's reading, for the people's clients in `subscribers`: each gets it now if its
+   * window allows and it is subscribed to it, else it is held as the latest (see the header).
+   */
+  offer(sensor: string, packet: AedesPublishPacket, subscribers: Iterable<Client>): void {
+    for (const client of subscribers) {
+      if (client.closed || !subscribedTo(client, packet.topic)) continue;
+      if (!this.admit(client, sensor, packet)) continue;
+      const now = { cmd: 'publish', topic: packet.topic, payload: packet.payload, qos: 0, retain: false, dup: false } as AedesPublishPacket;
+      this.released.add(now);
+      this.deliver(client, now);
+    }
+  }
+
   /** When the client goes. */
   forget(client: Client): void {
     const c = this.clients.get(client);
@@ -88,13 +109,18 @@ export class ReadingRate {
       const held = w.held;
       w.held = null;
       w.sentAt = now;
-      // Still subscribed to it? (aedes keeps the client's filters in `subscriptions`.)
-      const filters = Object.keys((client as Client & { subscriptions: Record<string, unknown> }).subscriptions);
-      if (!filters.some((filter) => filterWithin(held.topic, filter))) continue;
+      if (!subscribedTo(client, held.topic)) continue;
       const latest = { cmd: 'publish', topic: held.topic, payload: held.payload, qos: 0, retain: false, dup: false } as AedesPublishPacket;
       this.released.add(latest);
       this.deliver(client, latest);
     }
     if (next !== Infinity) this.schedule(client, c, next);
   }
+}
+
+/** Is `client` subscribed to `topic` now? (aedes keeps the client's filters in `subscriptions`.) */
+function subscribedTo(client: Client, topic: string): boolean {
+  const subs = (client as Client & { subscriptions: Record<string, unknown> }).subscriptions;
+  for (const filter in subs) if (filterWithin(topic, filter)) return true;
+  return false;
 }
