@@ -71,6 +71,7 @@ import { Listeners } from './listeners.ts';
 import { LogThrottle } from './log-throttle.ts';
 import { scheduleDeliveries } from './mq-schedule.ts';
 import { ReadingRate } from './reading-rate.ts';
+import { takeInputInTurns } from './read-turns.ts';
 import { checkCommand, checkDeviceStatus, checkReading, checkReport, type Checked } from './payloads.ts';
 import { BOX_TARGET, parseTopic, topics } from './topics.ts';
 
@@ -302,6 +303,7 @@ export class BrokerModule implements Module {
     }
     packet.clean = true;
     this.outputs.install(client);
+    takeInputInTurns(client);
     if (packet.clientId && typeof packet.username === 'string' && packet.username !== '') packet.clientId = `${packet.username}:${packet.clientId}`;
     this.wills.set(client, packet.will);
     cb(null, true);
