@@ -324,6 +324,12 @@ const load = await runLoad(url, SENSORS, 1, SECONDS, false, () => setTimeout(() 
 measuring = false;
 const latencyFig = { p50_ms: round(pct(latencies, 0.5), 3), p99_ms: round(pct(latencies, 0.99), 3), max_ms: round(Math.max(...latencies), 3), samples: latencies.length };
 console.log(`  publish → siren command received by the relay: p50 ${latencyFig.p50_ms} ms, p99 ${latencyFig.p99_ms} ms, max ${latencyFig.max_ms} ms (${latencies.length} samples; ${load.published} readings published)`);
+{
+  // The slowest few, with when they were sent (s into the measured window): one outlier and a steady tail read alike as p99.
+  const t0 = sentAt[0] ?? 0;
+  const slow = latencies.map((l, i) => [l, (sentAt[i]! - t0) / 1000] as const).sort((a, b) => b[0] - a[0]).slice(0, 5);
+  console.log(`  slowest: ${slow.map(([l, at]) => `${round(l, 1)} ms at +${round(at, 1)} s`).join(', ')}`);
+}
 
 console.log(`box: flood ${FLOOD.clients} clients × ${FLOOD.hz} Hz for ${FLOOD.seconds} s …`);
 let r0 = 0;

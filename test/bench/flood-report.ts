@@ -28,7 +28,8 @@ export interface FloodSetup {
 export function floodReport(floods: { rate: number; r: FloodResult }[], o: FloodSetup): Record<string, unknown> {
   const out: Record<string, unknown> = { flood_rates_offered: o.rates.join(','), flood_seconds: o.seconds, flood_frozen_subscriber: o.frozen, flood_generator_processes: o.procs, flood_connections: o.conns };
   const top = Math.max(...o.rates);
-  let worst: Record<string, unknown> = { flood_issued_p99_ms: null, flood_relay_p99_ms: null, flood_lost_triggers: o.probesPerFlood };
+  // A flood that was meant to run and did not (the box died first) lost all its probes; none meant, none lost.
+  let worst: Record<string, unknown> = { flood_issued_p99_ms: null, flood_relay_p99_ms: null, flood_lost_triggers: o.rates.length ? o.probesPerFlood : null };
   for (const { rate, r } of floods) {
     const iss = issuedFor(o.logFile, r.sent);
     console.log(`  flood ${rate}/s: publish → siren command issued by the box: p50 ${iss.p50_ms} ms, p99 ${iss.p99_ms} ms, max ${iss.max_ms} ms (${iss.samples} of ${r.probes} probes; ${iss.missing} never logged)`);
