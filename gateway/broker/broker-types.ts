@@ -1,6 +1,8 @@
 /** The broker module's public types: its options, its counters and its one error class. */
 import type { AuthStats, GatePolicy, LockoutPolicy, Verifier } from './auth.ts';
 import type { OutputLimits } from './client-output.ts';
+import type { Budget } from './input-budget.ts';
+import type { AccountRole } from '../config/types.ts';
 import type { ConnectionLimitOptions } from './connection-limits.ts';
 
 export interface BrokerStats {
@@ -25,6 +27,8 @@ export interface BrokerStats {
 }
 
 export interface BrokerOptions {
+  /** Bytes per second each account may send, by role (input-budget.ts; tests lower them). */
+  inputBudgets?: Partial<Record<AccountRole, Budget>>;
   /** Overrides `mqtt.port` (0 = ephemeral). */
   tcpPort?: number | undefined;
   /** Overrides `mqtt.ws_port`; here 0 means ephemeral, not off. */

@@ -72,6 +72,7 @@ import { LogThrottle } from './log-throttle.ts';
 import { scheduleDeliveries } from './mq-schedule.ts';
 import { ReadingRate } from './reading-rate.ts';
 import { takeInputInTurns } from './read-turns.ts';
+import { DEFAULT_BUDGETS, InputBudgets } from './input-budget.ts';
 import { checkCommand, checkDeviceStatus, checkReading, checkReport, type Checked } from './payloads.ts';
 import { BOX_TARGET, parseTopic, topics } from './topics.ts';
 
@@ -116,6 +117,8 @@ export class BrokerModule implements Module {
   private readonly urgent = new WeakSet<Buffer>();
   private readonly outputs: ClientOutputs;
   private readonly readingRate: ReadingRate;
+  /** Each account's input budget (input-budget.ts). */
+  private readonly inputBudgets: InputBudgets;
   /** People's clients that may read readings and have subscribed to something (reading-rate.ts). */
   private readonly readingSubscribers = new Set<Client>();
   /** Publishes the broker delivered itself (readings): mq-schedule.ts completes them unqueued. */
@@ -144,6 +147,7 @@ export class BrokerModule implements Module {
     this.readingRate = new ReadingRate(opts.peopleReadingIntervalMs ?? 1000, () => ctx.clock.mono(), (client, packet) => {
       (client as unknown as { deliver0: (p: AedesPublishPacket, cb: () => void) => void }).deliver0(packet, () => undefined);
     });
+    this.inputBudgets = new InputBudgets({ ...DEFAULT_BUDGETS, ...opts.inputBudgets }, () => performance.now());
     this.outputs = new ClientOutputs({ ...DEFAULT_OUTPUT_LIMITS, maxDroppingMs: this.drainTimeoutMs, ...opts.output }, () => ctx.clock.mono());
   }
 
@@ -303,7 +307,10 @@ export class BrokerModule implements Module {
     }
     packet.clean = true;
     this.outputs.install(client);
-    takeInputInTurns(client);
+    takeInputInTurns(client, () => {
+      const p = this.principals.get(client);
+      return p ? this.inputBudgets.bucket(p.username, p.role) : null;
+    });
     if (packet.clientId && typeof packet.username === 'string' && packet.username !== '') packet.clientId = `${packet.username}:${packet.clientId}`;
     this.wills.set(client, packet.will);
     cb(null, true);

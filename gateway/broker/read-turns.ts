@@ -18,6 +18,7 @@
  */
 import type { Client } from 'aedes';
 import type { Readable } from 'node:stream';
+import type { ByteBucket } from './input-budget.ts';
 
 /** About 40 readings of ~100 bytes: well under a millisecond of the box's work. */
 export const TURN_BYTES = 4096;
@@ -27,8 +28,12 @@ interface Parser {
   on(event: 'packet', listener: () => void): unknown;
 }
 
-/** Call from preConnect (the CONNECT itself is parsed already). */
-export function takeInputInTurns(client: Client, turnBytes = TURN_BYTES): void {
+/**
+ * Call from preConnect (the CONNECT itself is parsed already). `bucketOf` gives the account's
+ * input budget once the client is authenticated (input-budget.ts), null before; a client over
+ * its budget is not read until the budget allows, and then read again by itself.
+ */
+export function takeInputInTurns(client: Client, bucketOf: () => ByteBucket | null = () => null, turnBytes = TURN_BYTES): void {
   const c = client as Client & { _parser?: Parser; conn: Readable };
   const parser = c._parser;
   const conn = c.conn;
@@ -53,8 +58,29 @@ export function takeInputInTurns(client: Client, turnBytes = TURN_BYTES): void {
       wanted = true;
       return null;
     }
+    const bucket = bucketOf();
+    if (bucket) {
+      const now = performance.now();
+      const wait = bucket.waitMs(now);
+      if (wait > 0) {
+        // Nothing reads this socket meanwhile; 'readable' makes aedes ask again (its batch
+        // count is at zero here, as it only reads when a batch is done).
+        timer ??= setTimeout(() => {
+          timer = null;
+          if (!conn.destroyed) conn.emit('readable');
+        }, wait);
+        return null;
+      }
+      const buf = next();
+      if (buf) bucket.spend(buf.length, now);
+      return buf;
+    }
     return next();
   }) as Readable['read'];
+  let timer: NodeJS.Timeout | null = null;
+  conn.once('close', () => {
+    if (timer) clearTimeout(timer);
+  });
   const next = (): Buffer | null => {
     if (rest) {
       const r: Buffer = rest;
@@ -79,6 +105,7 @@ export function takeInputInTurns(client: Client, turnBytes = TURN_BYTES): void {
         // packet (no completion would ask); otherwise aedes reads again when this turn is done.
         if (!wanted && (packets !== before || !rest)) break;
         chunk = next();
+        if (chunk) bucketOf()?.spend(chunk.length, performance.now());
       }
     } finally {
       parsing = false;
