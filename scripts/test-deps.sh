@@ -45,6 +45,25 @@ from pymodbus.datastore import ModbusServerContext, ModbusSlaveContext, ModbusSp
 from pymodbus.server.async_io import ModbusTcpServer'
 }
 
+# The township broker as test/helpers/mosquitto.ts starts it: a password file made by
+# mosquitto_passwd, a loopback listener that accepts a connection.
+mosquitto_runs() {
+  local bin port pid ok=1
+  bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+  : >"$probe_dir/passwd" && mosquitto_passwd -b "$probe_dir/passwd" probe probe || return 1
+  port=$((20000 + RANDOM % 20000))
+  printf 'user root\nallow_anonymous false\npassword_file %s\nlistener %s 127.0.0.1\n' "$probe_dir/passwd" "$port" >"$probe_dir/mosq.conf"
+  [[ $(id -u) -eq 0 ]] || sed -i '/^user root$/d' "$probe_dir/mosq.conf"
+  "$bin" -c "$probe_dir/mosq.conf" 2>/dev/null &
+  pid=$!
+  for _ in $(seq 50); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then ok=0; break; fi
+    sleep 0.1
+  done
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  return $ok
+}
+
 # package → the check that proves the tests can use it
 declare -A CHECK=(
   [libxml2-utils]="printf '<a/>' | xmllint --noout -"            # CAP 1.2 schema validation
@@ -61,6 +80,8 @@ declare -A CHECK=(
   [python3-serial-asyncio]="pymodbus_imports"                     # but its server imports both
   [mbpoll]="mbpoll -h"                                            # a Modbus master nobody here wrote (libmodbus)
   [socat]="socat -V"                                              # pty pairs standing in for RS-485 lines
+  [mosquitto]="mosquitto_runs"                                    # the township broker in uplink tests
+  [openssl]="openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=probe -keyout $probe_dir/k.pem -out $probe_dir/c.pem"  # test CAs for TLS
 )
 
 failing() {
