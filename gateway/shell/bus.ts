@@ -52,6 +52,26 @@ export interface EffectMeta {
   since: number;
 }
 
+/**
+ * What became of a command, for whoever sent it: the township reads it on
+ * `sb/v1/<site>/cmd/box/result` (the uplink publishes those with `via: 'uplink'`), officers
+ * on the local broker. `commandId` is the sender's `command_id`, null if it gave none.
+ */
+export interface CommandResult {
+  commandId: string | null;
+  ok: boolean;
+  /** Why not, in words (`path: message` for a payload the schema refused). */
+  error?: string;
+  by: string;
+  via: string;
+}
+
+/** A message the township broker delivered to the uplink's subscriptions (its ACL vouches for the sender). */
+export interface TownshipMessage {
+  topic: string;
+  payload: Buffer;
+}
+
 export interface BoxEvents {
   /** A normalised reading from any driver or MQTT sensor, already validated. */
   reading: [Reading];
@@ -64,6 +84,10 @@ export interface BoxEvents {
   status: [BoxStatus];
   /** Written to the event log (emitted after the write returned). */
   logged: [LoggedEvent];
+  /** A command was carried out or refused (see CommandResult). */
+  commandResult: [CommandResult];
+  /** A CAP message from the township's warning tree (`sb/v1/cap/#`), for the CAP inbox. */
+  townshipCap: [TownshipMessage];
 }
 
 type Listener<A extends unknown[]> = (...args: A) => void;
