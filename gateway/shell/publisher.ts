@@ -1,6 +1,7 @@
 /**
  * What the box tells the local broker: each alert's current state (retained), every logged
- * event in seq order on `event`, and the box's own status (retained; `offline` when it stops).
+ * event in seq order on `event`, the box's own status (retained; `offline` when it stops), and
+ * what became of each command sent on this broker (`cmd/box/result`, not retained).
  *
  * None of this may delay a siren: the step that raises an alert also emits its effects, and
  * the siren command's delivery is still in aedes' promise chain when the step returns; that
@@ -101,6 +102,10 @@ export class Publisher implements Module {
     const { bus } = this.ctx;
     this.offs.push(
       bus.on('transition', (t) => this.alert(t)),
+      // Officers' and township accounts' commands on this broker hear what became of them (the uplink answers its own).
+      bus.on('commandResult', (r) => {
+        if (r.via === 'mqtt') this.send(this.topics.boxCommandResult(), () => ({ command_id: r.commandId, ok: r.ok, ...(r.error === undefined ? {} : { error: r.error }), by: r.by }), false);
+      }),
       bus.on('logged', (e) => this.send(this.topics.event(), () => ({ seq: e.seq, type: e.type, at: wallTime(e.atWall, this.ctx.config.site.utcOffset), payload: e.payload && typeof e.payload === 'object' ? toWire(e.payload) : e.payload }), false)),
     );
     this.running = true;

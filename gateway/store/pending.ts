@@ -18,6 +18,8 @@ export function keepRank(type: EventType): 0 | 1 | 2 {
     case 'transition':
     case 'effect':
     case 'command':
+    case 'threshold':
+    case 'escalation':
       return 2;
     default:
       return 1;
