@@ -210,11 +210,12 @@ export function checkCommand(payload: Buffer, maxBytes: number, by: string, role
     data[key] = v;
   }
   if ('by' in data || 'source' in data) return { ok: false, reason: 'identity_in_payload', detail: "'by' and 'source' come from the account, not the payload" };
+  // Before the schema, which would call 1e999 (Infinity) no number at all.
+  if (data.type === 'set_threshold' && typeof data.value === 'number' && !(Number.isFinite(data.value) && Math.abs(data.value) <= MAX_ABS_VALUE)) return { ok: false, reason: 'not_finite', detail: `/value must be a finite number within ±${MAX_ABS_VALUE}` };
   if (!validateCommand(data)) return { ok: false, reason: 'schema', detail: schemaDetail(validateCommand.errors) };
   const type = data.type as BoxCommand['type'];
   const only = ONLY[type];
   if (only && only !== role) return { ok: false, reason: 'not_allowed', detail: `'${type}' is for the ${only} account only; this is a${role === 'officer' ? 'n' : ''} ${role} account` };
-  if (type === 'set_threshold' && !(Number.isFinite(data.value) && Math.abs(data.value as number) <= MAX_ABS_VALUE)) return { ok: false, reason: 'not_finite', detail: `/value must be a finite number within ±${MAX_ABS_VALUE}` };
   const source = role === 'township' ? 'township' : 'officer';
   switch (data.type) {
     case 'ack':

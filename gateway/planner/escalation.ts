@@ -29,6 +29,10 @@ export interface ResponseClock {
 export interface Escalation {
   escalation: string;
   alert: string;
+  /** The alert as it was when escalated (it may have cleared by the township's answer). */
+  kind: string;
+  level: string;
+  zone: string;
   /** The officer who escalated. */
   by: string;
   text: string;
@@ -88,7 +92,7 @@ export function escalate(st: PlannerState, req: { alert: string; by: string; tex
   memo.escalations += 1;
   const id = `${req.alert}/e${memo.escalations}`;
   memo.clock.escalatedAt ??= now;
-  st.escalations.set(id, { escalation: id, alert: req.alert, by: req.by, text: req.text, at: now, ackBy: null, acknowledgedBy: null, ackText: null, ackAt: null });
+  st.escalations.set(id, { escalation: id, alert: req.alert, kind: alert.kind, level: alert.level, zone: alert.zone, by: req.by, text: req.text, at: now, ackBy: null, acknowledgedBy: null, ackText: null, ackAt: null });
   while (st.escalations.size > MAX_ESCALATIONS) st.escalations.delete(st.escalations.keys().next().value!);
   return { ok: true, event: { phase: 'sent', escalation: id, alert: req.alert, kind: alert.kind, level: alert.level, zone: alert.zone, by: req.by, text: req.text, textZh: alert.textZh, textEn: alert.textEn, at: now, responseClock: { ...memo.clock } } };
 }
@@ -109,9 +113,9 @@ export function ackEscalation(st: PlannerState, req: { escalation: string; by: s
       phase: 'acknowledged',
       escalation: e.escalation,
       alert: e.alert,
-      kind: alert?.kind ?? memo?.kind ?? '',
-      level: alert?.level ?? memo?.level ?? '',
-      zone: alert?.zone ?? '',
+      kind: alert?.kind ?? e.kind,
+      level: alert?.level ?? e.level,
+      zone: alert?.zone ?? e.zone,
       by: e.by,
       text: e.text,
       textZh: alert?.textZh ?? '',
