@@ -116,6 +116,8 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const actuators = new ActuatorRouter(ctx, publish);
   const publisher = new Publisher(ctx, publish, {
     activeAlerts: () => engine.active().length,
+    responseClock: (alert) => engine.responseClock(alert),
+    alertState: (alert) => engine.alertState(alert),
     problems: () => storageProblems(store.health()),
   });
   store.onHealthChange((h) => {

@@ -154,6 +154,17 @@ export class EngineRunner implements Module {
     return this.base + this.ctx.clock.mono();
   }
 
+  /** An active alert's response clock on the wire, null if it has none (not active, or unknown). */
+  responseClock(alert: string): Record<string, string | null> | null {
+    return clockOnWire(this.core?.planner.alerts.get(alert)?.clock ?? null, (t) => this.wall(t));
+  }
+
+  /** An active alert's current state, null if no alert of that id is active. */
+  alertState(alert: string): AlertTransition | null {
+    const slot = this.core?.engine.slots.find((s) => s.active?.id === alert);
+    return slot ? currentState(slot, this.now()) : null;
+  }
+
   /** Active alerts, for the status topic and the panel. */
   active(): ReturnType<typeof activeAlerts> {
     return this.core ? activeAlerts(this.core.engine) : [];

@@ -135,6 +135,13 @@ describe('township commands and 吹哨 escalation through the box', () => {
     const acked = await eventWhere('escalation acknowledged', (e) => e.type === 'escalation' && e.payload.phase === 'acknowledged');
     expect(acked.payload).toMatchObject({ escalation: `${alert}/e1`, ack_by: 'town', acknowledged_by: '张科长', by: 'wang' });
     expect(acked.payload.response_clock.township_ack_at).toMatch(/\+08:00$/);
+    // The alert's retained state carries the clock too, moved by the township's answer.
+    const viewer = await rig.connect('wang');
+    const retained: any[] = [];
+    viewer.on('message', (_t, p) => retained.push(JSON.parse(p.toString())));
+    await viewer.subscribeAsync(`${T}/alert/wl1/stage`, { qos: 1 });
+    const state = await until('retained clock with the township ack', () => retained.find((m) => m.alert === alert && m.response_clock?.township_ack_at));
+    expect(state).toMatchObject({ state: 'active', level: 'orange', response_clock: { acknowledged_by: 'wang', escalated_at: clock.escalated_at, raised_at: clock.raised_at } });
     await send(town, { type: 'escalation_ack', escalation: `${alert}/e1`, command_id: 't-11' });
     expect(await resultOf('t-11')).toMatchObject({ ok: false, error: `escalation '${alert}/e1' was already acknowledged by 张科长` });
     await send(wang, { type: 'escalate', alert: 'wl1/stage/0', text: 'x', command_id: 'o-12' });
