@@ -111,11 +111,13 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const store = new EventStore(ctx, { ...o.storeOptions, path: o.dbPath });
   const sink = guarded(store, o.log);
   const broker = new BrokerModule(ctx, { tcpPort: o.tcpPort, wsPort: o.wsPort });
-  const engine = new EngineRunner(ctx, sink, 1000, store);
+  const engine = new EngineRunner(ctx, sink, 1000, store, { problems: () => storageProblems(store.health()), store: () => store.health() });
   const publish = broker.publish.bind(broker);
   const actuators = new ActuatorRouter(ctx, publish);
   const publisher = new Publisher(ctx, publish, {
     activeAlerts: () => engine.active().length,
+    responseClock: (alert) => engine.responseClock(alert),
+    alertState: (alert) => engine.alertState(alert),
     problems: () => storageProblems(store.health()),
   });
   store.onHealthChange((h) => {

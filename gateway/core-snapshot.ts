@@ -12,6 +12,7 @@
  */
 import type { Core } from './core.ts';
 import type { AlertSlot } from './engine/alert-slot.ts';
+import { activeThresholds, type ThresholdOverride } from './engine/thresholds.ts';
 import type { PlannerState } from './planner/state.ts';
 import { apply, diff, SAME, StateDiffError, type Json } from './state-diff.ts';
 
@@ -37,6 +38,11 @@ export interface CoreSnapshot {
   /** Alert slots by key, each the slot's difference from its idle self. */
   slots: [string, Json][];
   planner: Json | null;
+  /**
+   * Threshold overrides in force (engine/thresholds.ts): absent when there are none (and in
+   * snapshots from before them, which read the same), so the format's version is unchanged.
+   */
+  thresholds?: ThresholdOverride[];
 }
 
 /** The core as its config starts it: what a snapshot is the difference from. */
@@ -70,7 +76,13 @@ export function takeSnapshot(core: Core, pristine: Pristine, engineNow: number, 
     if (d !== SAME) slots.push([s.key, d]);
   }
   const planner = diff(core.planner, pristine.planner, 'planner');
-  return { v: SNAPSHOT_VERSION, engineNow, wall, slots, planner: planner === SAME ? null : planner };
+  const thresholds = activeThresholds(core.engine);
+  return { v: SNAPSHOT_VERSION, engineNow, wall, slots, planner: planner === SAME ? null : planner, ...(thresholds.length ? { thresholds: thresholds.map((o) => ({ ...o })) } : {}) };
+}
+
+function isOverride(o: unknown): o is ThresholdOverride {
+  const t = o as Partial<ThresholdOverride> | null;
+  return !!t && typeof t.sensor === 'string' && typeof t.threshold === 'string' && typeof t.by === 'string' && typeof t.unit === 'string' && [t.value, t.original, t.setAt, t.until].every((n) => Number.isFinite(n));
 }
 
 /** Parses a stored snapshot; SnapshotError `unknown_version` or `corrupt`. */
@@ -88,6 +100,7 @@ export function parseSnapshot(version: number, body: string): CoreSnapshot {
   if (!Number.isFinite(o.engineNow) || !Number.isFinite(o.wall)) throw new SnapshotError('corrupt', 'snapshot has no engine time or wall time');
   if (!Array.isArray(o.slots) || !o.slots.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string')) throw new SnapshotError('corrupt', 'snapshot slots are not [key, state] pairs');
   if (o.planner === undefined) throw new SnapshotError('corrupt', 'snapshot has no planner state');
+  if (o.thresholds !== undefined && !(Array.isArray(o.thresholds) && o.thresholds.every(isOverride))) throw new SnapshotError('corrupt', 'snapshot thresholds are not overrides');
   return o as CoreSnapshot;
 }
 

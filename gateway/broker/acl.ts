@@ -7,7 +7,7 @@
  * |----------------------|------------------------------------------------------|-----------------------------------------------|
  * | device (sensor id)   | `sensor/<self>/reading`, `device/<self>/status`      | nothing                                       |
  * | device (actuator id) | `actuator/<self>/report`, `device/<self>/status`     | `cmd/<self>`                                  |
- * | officer, township    | `cmd/box`                                            | all of `sb/v1/<site>/` except `cmd/<actuator>` |
+ * | officer, township    | `cmd/box`                                            | all of `sb/v1/<site>/` except `cmd/<actuator>` (so `cmd/box/result` too) |
  * | observer             | nothing                                              | `alert/#`, `event`, `status`                  |
  * | the box (publish())  | anything of the site (no ACL)                        | —                                             |
  *

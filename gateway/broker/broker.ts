@@ -79,7 +79,7 @@ import { scheduleDeliveries } from './mq-schedule.ts';
 import { ReadingRate } from './reading-rate.ts';
 import { takeInputInTurns } from './read-turns.ts';
 import { DEFAULT_BUDGETS, InputBudgets } from './input-budget.ts';
-import { checkCommand, checkDeviceStatus, checkReading, checkReport, type Checked } from './payloads.ts';
+import { checkCommand, commandIdOf, checkDeviceStatus, checkReading, checkReport, type Checked } from './payloads.ts';
 import { BOX_TARGET, parseTopic, topics } from './topics.ts';
 
 export { BrokerError, type BrokerOptions, type BrokerStats } from './broker-types.ts';
@@ -399,7 +399,11 @@ export class BrokerModule implements Module {
             return this.drop(packet, cb);
           }
           const r = checkCommand(payload, max, p.username, p.role);
-          if (!r.ok) return this.reject('rejectedCommands', { username: p.username, role: p.role }, r, packet, cb);
+          if (!r.ok) {
+            // The sender hears why, on cmd/box/result (the publisher's), with its command_id if it gave one it can read.
+            this.ctx.bus.emit('commandResult', { commandId: commandIdOf(payload, max), ok: false, error: `${r.reason}: ${r.detail}`, by: p.username, via: 'mqtt' });
+            return this.reject('rejectedCommands', { username: p.username, role: p.role }, r, packet, cb);
+          }
           this.log.info({ username: p.username, role: p.role, command: r.value.type }, 'command received');
           this.ctx.bus.emit('command', r.value, { by: p.username, role: p.role, via: 'mqtt' });
           break;

@@ -35,7 +35,8 @@ export type RejectReason =
   | 'null_value'
   | 'identity_in_payload'
   | 'duplicate_key'
-  | 'unknown_sensor';
+  | 'unknown_sensor'
+  | 'not_allowed';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: RejectReason; detail: string };
 
@@ -45,6 +46,13 @@ const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false, dis
 const id = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' } as const;
 const zones = { type: 'array', items: id, minItems: 1, maxItems: 64, uniqueItems: true } as const;
 const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
+/** An alert or escalation id as the box made it (`rg1/rain/1733300000000`, `…/e1`): no control characters. */
+const ref = { type: 'string', minLength: 1, maxLength: 240, pattern: '^[^\\u0000-\\u001f]+$' } as const;
+/** The sender's own id for a command, echoed in its result: printable ASCII, no spaces (UUIDs, counters). */
+export const MAX_COMMAND_ID = 64;
+const commandId = { type: 'string', minLength: 1, maxLength: MAX_COMMAND_ID, pattern: '^[\\x21-\\x7e]+$' } as const;
+/** How long a threshold override may last: 1 s (a test) to 7 days (a typhoon's passage). */
+export const MAX_OVERRIDE_S = 7 * 24 * 3600;
 
 const readingSchema = {
   type: 'object',
@@ -59,7 +67,7 @@ const readingSchema = {
 } as const;
 
 function branch(type: string, properties: Record<string, unknown>, required: string[] = []): object {
-  return { type: 'object', additionalProperties: false, required: ['type', ...required], properties: { type: { const: type }, ...properties } };
+  return { type: 'object', additionalProperties: false, required: ['type', ...required], properties: { type: { const: type }, commandId, ...properties } };
 }
 
 /** planner/types.ts `Command` minus `by`/`source` (the broker sets them) and `broadcast_done` (actuators only), plus `ack`. */
@@ -76,8 +84,28 @@ const commandSchema = {
     branch('drill_end', {}),
     branch('test', { zones }),
     branch('ack', { alert: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f]+$' } }, ['alert']),
+    branch('report', {}),
+    branch('set_threshold', { sensor: id, threshold: { type: 'string', pattern: '^[a-z0-9_]{1,40}$' }, value: { type: 'number' }, forS: { type: 'integer', minimum: 1, maximum: MAX_OVERRIDE_S } }, ['sensor', 'threshold', 'value', 'forS']),
+    branch('clear_threshold', { sensor: id, threshold: { type: 'string', pattern: '^[a-z0-9_]{1,40}$' } }, ['sensor', 'threshold']),
+    branch('escalate', { alert: ref, text: text(280) }, ['alert', 'text']),
+    branch('escalation_ack', { escalation: ref, acknowledgedBy: text(64), text: text(280) }, ['escalation']),
   ],
 } as const;
+
+/**
+ * Who may send what (issue 16). The township's own commands (a status report, a threshold
+ * for a time, acknowledging an escalation) are the township's: a threshold is the site's
+ * rule, changed by the level that answers for it, and an officer changes it in the config.
+ * `escalate` (吹哨) is the officer calling the township: the township does not escalate to
+ * itself. Everything else both may send.
+ */
+const ONLY: Partial<Record<BoxCommand['type'], AccountRole>> = {
+  report: 'township',
+  set_threshold: 'township',
+  clear_threshold: 'township',
+  escalation_ack: 'township',
+  escalate: 'officer',
+};
 
 const reportSchema = {
   type: 'object',
@@ -182,17 +210,34 @@ export function checkCommand(payload: Buffer, maxBytes: number, by: string, role
     data[key] = v;
   }
   if ('by' in data || 'source' in data) return { ok: false, reason: 'identity_in_payload', detail: "'by' and 'source' come from the account, not the payload" };
+  // Before the schema, which would call 1e999 (Infinity) no number at all.
+  if (data.type === 'set_threshold' && typeof data.value === 'number' && !(Number.isFinite(data.value) && Math.abs(data.value) <= MAX_ABS_VALUE)) return { ok: false, reason: 'not_finite', detail: `/value must be a finite number within ±${MAX_ABS_VALUE}` };
   if (!validateCommand(data)) return { ok: false, reason: 'schema', detail: schemaDetail(validateCommand.errors) };
+  const type = data.type as BoxCommand['type'];
+  const only = ONLY[type];
+  if (only && only !== role) return { ok: false, reason: 'not_allowed', detail: `'${type}' is for the ${only} account only; this is a${role === 'officer' ? 'n' : ''} ${role} account` };
   const source = role === 'township' ? 'township' : 'officer';
   switch (data.type) {
     case 'ack':
-      return { ok: true, value: { type: 'ack', alert: data.alert as string, by } };
+      return { ok: true, value: { type: 'ack', alert: data.alert as string, by, ...(data.commandId === undefined ? {} : { commandId: data.commandId as string }) } };
     case 'broadcast':
     case 'siren':
       return { ok: true, value: { ...data, source, by } as Command };
     default:
       return { ok: true, value: { ...data, by } as Command };
   }
+}
+
+/**
+ * The `command_id` of a command payload, as far as it can be read: for the result of a command
+ * the check refused (a malformed one still names itself when it can). Null when there is none,
+ * or it is no valid id.
+ */
+export function commandIdOf(payload: Buffer, maxBytes: number): string | null {
+  const parsed = parseObject(payload, maxBytes);
+  if (!parsed.ok) return null;
+  const v = parsed.value.command_id ?? parsed.value.commandId;
+  return typeof v === 'string' && v.length <= MAX_COMMAND_ID && /^[\x21-\x7e]+$/.test(v) ? v : null;
 }
 
 /** A report from actuator device `actuator`. */

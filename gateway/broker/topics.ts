@@ -8,6 +8,7 @@
  * | `actuator/<id>/report`     | actuator device `<id>` | done / state / fault                   |
  * | `device/<id>/status`       | device `<id>`          | its own status and last will (retain ok) |
  * | `cmd/box`                  | officer, township      | a command for the box                  |
+ * | `cmd/box/result`           | the box only           | what became of each command (`{command_id, ok, error?, by}`) |
  * | `cmd/<actuator id>`        | the box only           | an effect for that actuator            |
  * | `alert/<alert key>`        | the box only, retained | an alert's current state               |
  * | `event`                    | the box only           | the event log, in seq order            |
@@ -31,6 +32,8 @@ export interface SiteTopics {
   deviceStatus(device: string): string;
   /** Commands for the box (officers, township). */
   boxCommand(): string;
+  /** What became of each officer's or township account's command on this broker. */
+  boxCommandResult(): string;
   /** Effects for one actuator (only the box publishes here). */
   actuatorCommand(actuator: string): string;
   /** An alert's retained state; the key may have several levels (`rg1/rain`). */
@@ -64,6 +67,7 @@ export function topics(site: string): SiteTopics {
     actuatorReport: (id) => `${root}/actuator/${level(id, 'actuator id')}/report`,
     deviceStatus: (id) => `${root}/device/${level(id, 'device id')}/status`,
     boxCommand: () => `${root}/cmd/${BOX_TARGET}`,
+    boxCommandResult: () => `${root}/cmd/${BOX_TARGET}/result`,
     actuatorCommand: (id) => {
       if (id === BOX_TARGET) throw new TopicError(`'${BOX_TARGET}' is reserved for commands to the box`);
       return `${root}/cmd/${level(id, 'actuator id')}`;
@@ -84,6 +88,7 @@ export type ParsedTopic =
   | { kind: 'actuatorReport'; actuator: string }
   | { kind: 'deviceStatus'; device: string }
   | { kind: 'boxCommand' }
+  | { kind: 'boxCommandResult' }
   | { kind: 'actuatorCommand'; actuator: string }
   | { kind: 'alert'; key: string }
   | { kind: 'event' }
@@ -119,6 +124,7 @@ export function parseTopic(site: string, topic: string): ParsedTopic | null {
       if (a === 'sensor' && c === 'reading') return { kind: 'sensorReading', sensor: b! };
       if (a === 'actuator' && c === 'report') return { kind: 'actuatorReport', actuator: b! };
       if (a === 'device' && c === 'status') return { kind: 'deviceStatus', device: b! };
+      if (a === 'cmd' && b === BOX_TARGET && c === 'result') return { kind: 'boxCommandResult' };
       if (a === 'alert') return { kind: 'alert', key: rest.slice(1).join('/') };
       return null;
     default:

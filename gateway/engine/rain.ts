@@ -190,6 +190,15 @@ export function rainReading(s: RainState, raw: number, at: number, out: AlertTra
   stepSlot(s.slot, candidate(s), at, out);
 }
 
+/**
+ * Judges the sums again against the rules as they are now (a threshold override was set or
+ * ended, thresholds.ts): a dry gauge sends readings that change nothing, so the next reading
+ * would not. Nothing before the first reading (no baseline, no sums).
+ */
+export function rainRejudge(s: RainState, now: number, out: AlertTransition[]): void {
+  if (s.lastRaw !== null) stepSlot(s.slot, candidate(s), now, out);
+}
+
 /** Current rolling sums in mm, for status displays and tests. */
 export function rainSums(s: RainState): Record<string, number> {
   return candidate(s).values as Record<string, number>;

@@ -13,6 +13,7 @@ import { newRainState } from './rain.ts';
 import type { DetectorState, ZoneFireState } from './smoke.ts';
 import { newDetector } from './smoke.ts';
 import { faultText, fireText, rainText, riseText, stageText, type Names } from './text.ts';
+import type { ThresholdOverride } from './thresholds.ts';
 import type { WaterState } from './water-level.ts';
 import { newWaterState } from './water-level.ts';
 
@@ -35,6 +36,8 @@ export interface EngineState {
   slots: AlertSlot[];
   /** Open observation windows: a flood of them is logged as counts (observation-gate.ts). */
   observed: ObservationGate;
+  /** Threshold overrides in force, by `<sensor>/<threshold>` (thresholds.ts). */
+  thresholds: Map<string, ThresholdOverride>;
 }
 
 export function createEngineState(config: SiteConfig, now: number): EngineState {
@@ -82,5 +85,5 @@ export function createEngineState(config: SiteConfig, now: number): EngineState 
       sensors.set(c.id, { kind: 'smoke', cfg: c, health, zone, detector });
     }
   }
-  return { config, sensors, zones, slots, observed: newObservationGate() };
+  return { config, sensors, zones, slots, observed: newObservationGate(), thresholds: new Map() };
 }

@@ -22,6 +22,8 @@ export interface WaterState {
   start: number;
   count: number;
   windowMs: number;
+  /** The last good level (m), to judge the stages again when a threshold override changes them (thresholds.ts). */
+  lastLevel: number | null;
 }
 
 export function newWaterState(cfg: WaterLevelSensor, stage: AlertSlot, rise: AlertSlot): WaterState {
@@ -35,6 +37,7 @@ export function newWaterState(cfg: WaterLevelSensor, stage: AlertSlot, rise: Ale
     start: 0,
     count: 0,
     windowMs: cfg.riseWindowMin * 60_000,
+    lastLevel: null,
   };
 }
 
@@ -97,8 +100,14 @@ function settled(slot: AlertSlot, level: Level | null): boolean {
   return slot.upSince === null && slot.downSince === null && (slot.active?.level ?? null) === level;
 }
 
+/** Judges the last level again against the stages as they are now (thresholds.ts); the rise waits for the next reading. */
+export function waterRejudge(s: WaterState, now: number, out: AlertTransition[]): void {
+  if (s.lastLevel !== null) stepSlot(s.stage, stageCandidate(s, s.lastLevel), now, out);
+}
+
 /** Feeds one good, in-range level (m) taken at `now`. */
 export function waterReading(s: WaterState, value: number, now: number, out: AlertTransition[]): void {
+  s.lastLevel = value;
   // Most readings change nothing: skip building the values for them (a hot path at 1 Hz × 1,000).
   const held = s.stage.active?.level ?? null;
   const t = highest(s.cfg.stages, value, held, s.cfg.hysteresisM);

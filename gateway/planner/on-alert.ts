@@ -12,6 +12,7 @@
 import type { AlertTransition, Level } from '../engine/types.ts';
 import { levelRank } from '../engine/types.ts';
 import { alertSubject } from '../engine/alert-slot.ts';
+import { newResponseClock } from './escalation.ts';
 import { stopWhere } from './channels.ts';
 import type { AlertMemo, Ctx } from './state.ts';
 import { channelKeys, sound } from './state.ts';
@@ -78,7 +79,7 @@ export function onTransition(ctx: Ctx, t: AlertTransition): void {
   switch (t.transition) {
     case 'raised':
     case 'escalated': {
-      const m = memo ?? { level: t.level, kind: t.kind, zones, acked: false, silencedAt: null, sounded: false, broadcast: false };
+      const m = memo ?? { level: t.level, kind: t.kind, zones, acked: false, silencedAt: null, sounded: false, broadcast: false, clock: newResponseClock(t.at), escalations: 0 };
       m.level = t.level;
       // A second detector may bring more sound zones: silence and all-clears must know them all.
       for (const z of zones) if (!m.zones.includes(z)) m.zones.push(z);
@@ -110,7 +111,10 @@ export function onTransition(ctx: Ctx, t: AlertTransition): void {
       return;
     }
     case 'acknowledged':
-      if (memo) memo.acked = true;
+      if (!memo) return;
+      memo.acked = true;
+      memo.clock.acknowledgedAt ??= t.at;
+      memo.clock.acknowledgedBy ??= t.acknowledgedBy ?? null;
       return;
   }
 }

@@ -5,6 +5,7 @@
  */
 import { levelRank } from '../engine/types.ts';
 import { advanceChannel, stopWhere } from './channels.ts';
+import { clockOnEffects } from './escalation.ts';
 import { onTransition } from './on-alert.ts';
 import { onCommand } from './on-command.ts';
 import type { Ctx, PlannerState } from './state.ts';
@@ -39,6 +40,7 @@ export function plan(state: PlannerState, input: PlannerInput, now: number): Pla
   if (input.type === 'transition') onTransition(ctx, input.transition);
   else if (input.type === 'command') onCommand(ctx, input.command);
   indicators(ctx);
+  clockOnEffects(state, ctx.effects);
   return { state, effects: ctx.effects, notes: ctx.notes };
 }
 

@@ -7,6 +7,7 @@ import type { AlertKind, Level } from '../engine/types.ts';
 import type { Channel, Item } from './channels.ts';
 import { newChannel, request } from './channels.ts';
 import { channelTargets, type ChannelKind } from './targets.ts';
+import type { Escalation, ResponseClock } from './escalation.ts';
 import type { Effect, Indicator, IndicatorState, PlanNote, Priority, Source } from './types.ts';
 
 export interface AlertMemo {
@@ -18,6 +19,10 @@ export interface AlertMemo {
   silencedAt: Level | null;
   sounded: boolean;
   broadcast: boolean;
+  /** Raised → acknowledged → broadcast → escalated → township ack (escalation.ts). */
+  clock: ResponseClock;
+  /** Escalations sent for it so far (their ids count on from this). */
+  escalations: number;
 }
 
 /** Owned state, updated in place like the engine's (see engine/state.ts). */
@@ -33,12 +38,14 @@ export interface PlannerState {
   indicators: Record<Indicator, IndicatorState>;
   drill: { by: string; since: number; activity: string } | null;
   seq: number;
+  /** 吹哨 escalations by id, oldest first, at most MAX_ESCALATIONS (escalation.ts). */
+  escalations: Map<string, Escalation>;
 }
 
 export function createPlannerState(config: SiteConfig): PlannerState {
   const { targets, byZone } = channelTargets(config);
   const channels = new Map<string, Channel>(targets.map((t) => [t.key, newChannel(t.kind, t.actuator)]));
-  return { config, soundZones: new Map(config.sensors.map((s) => [s.id, s.soundZones])), channels, zoneChannels: byZone, alerts: new Map(), indicators: { alarm: 'off', fault: 'off', drill: 'off', buzzer: 'off' }, drill: null, seq: 0 };
+  return { config, soundZones: new Map(config.sensors.map((s) => [s.id, s.soundZones])), channels, zoneChannels: byZone, alerts: new Map(), indicators: { alarm: 'off', fault: 'off', drill: 'off', buzzer: 'off' }, drill: null, seq: 0, escalations: new Map() };
 }
 
 export interface Ctx {

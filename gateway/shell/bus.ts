@@ -17,8 +17,24 @@ export interface CommandMeta {
 
 export type Role = AccountRole;
 
-/** An officer's acknowledgement goes to the engine; every other command to the planner. */
-export type BoxCommand = Command | { type: 'ack'; alert: string; by: string };
+/**
+ * The township's own commands and 吹哨 escalation (issue 16; who may send which: payloads.ts).
+ * `set_threshold` overrides one rule's threshold of one sensor for `forS` seconds
+ * (engine/thresholds.ts names them); `escalate` calls the township about an alert;
+ * `escalation_ack` is the township's answer, `acknowledgedBy` the person there, if it says.
+ */
+export type TownshipCommand =
+  | { type: 'report'; by: string }
+  | { type: 'set_threshold'; by: string; sensor: string; threshold: string; value: number; forS: number }
+  | { type: 'clear_threshold'; by: string; sensor: string; threshold: string }
+  | { type: 'escalate'; by: string; alert: string; text: string }
+  | { type: 'escalation_ack'; by: string; escalation: string; acknowledgedBy?: string; text?: string };
+
+/**
+ * An officer's acknowledgement goes to the engine; every other command to the planner, or to
+ * the township handling. `commandId` is the sender's `command_id`, echoed in the result.
+ */
+export type BoxCommand = (Command | { type: 'ack'; alert: string; by: string } | TownshipCommand) & { commandId?: string };
 
 /** What an actuator (siren relay, speaker) reports back. */
 export interface ActuatorReport {

@@ -12,12 +12,21 @@ import { activeAlerts } from '../engine/evaluate.ts';
 import type { AlertTransition, Reading } from '../engine/types.ts';
 import { plan, windDown } from '../planner/plan.ts';
 import { resumeAfterRestart } from '../planner/resume.ts';
+import type { StoreHealth } from '../store/types.ts';
+import { wallTime } from '../wire.ts';
 import type { BoxCommand, CommandMeta } from './bus.ts';
 import type { BoxContext, Module } from './module.ts';
 import { afterCommands } from './after-commands.ts';
 import { ReadingCap, READINGS_PER_S } from './reading-cap.ts';
 import { record, recordAll, type EventSink, type EventTypeName } from './record.ts';
 import { restoreCore, type RestoreSource } from './restore.ts';
+import { clockOnWire, statusReport } from './status-report.ts';
+
+/** What a `report` says of the box beyond the core: its problems and the store's health (box.ts). */
+export interface ReportSource {
+  problems(): string[];
+  store(): StoreHealth | null;
+}
 
 type LogEvent = { type: EventTypeName; payload: unknown };
 
@@ -50,6 +59,7 @@ export class EngineRunner implements Module {
     private readonly tickMs = 1000,
     /** The log's snapshot and readings, to rebuild the core after a restart (restore.ts). */
     private readonly source?: RestoreSource,
+    private readonly reportSource?: ReportSource,
   ) {
     this.log = ctx.log.child({ module: 'engine' });
     this.cap = new ReadingCap(new Map(ctx.config.sensors.map((s) => [s.id, s])));
@@ -119,7 +129,7 @@ export class EngineRunner implements Module {
     // The readings since the snapshot may have cleared an alert: no siren for it, but its memo stays for the clear.
     const active = new Set(activeAlerts(engine).map((a) => a.alert));
     const keep = new Set([...active, ...this.restored.map((t) => t.alert)]);
-    const out: CoreOutput = { transitions: this.restored, observations: [], effects: resumeAfterRestart(planner, active, now, keep), notes: [] };
+    const out: CoreOutput = { transitions: this.restored, observations: [], effects: resumeAfterRestart(planner, active, now, keep), notes: [], thresholds: [], escalations: [] };
     this.restored = null;
     for (const t of out.transitions) {
       const p = plan(planner, { type: 'transition', transition: t }, now);
@@ -144,17 +154,77 @@ export class EngineRunner implements Module {
     return this.base + this.ctx.clock.mono();
   }
 
+  /** An active alert's response clock on the wire, null if it has none (not active, or unknown). */
+  responseClock(alert: string): Record<string, string | null> | null {
+    return clockOnWire(this.core?.planner.alerts.get(alert)?.clock ?? null, (t) => this.wall(t));
+  }
+
+  /** An active alert's current state, null if no alert of that id is active. */
+  alertState(alert: string): AlertTransition | null {
+    const slot = this.core?.engine.slots.find((s) => s.active?.id === alert);
+    return slot ? currentState(slot, this.now()) : null;
+  }
+
   /** Active alerts, for the status topic and the panel. */
   active(): ReturnType<typeof activeAlerts> {
     return this.core ? activeAlerts(this.core.engine) : [];
   }
 
+  /** An engine time as a wall time with the site's offset (the engine clock runs at the wall clock's offset at start). */
+  private wall(engineMs: number): string {
+    return wallTime(engineMs - this.now() + this.ctx.clock.wall(), this.ctx.config.site.utcOffset);
+  }
+
+  /**
+   * Every command ends in exactly one `commandResult` (issue 16): ok when carried out, else the
+   * reason in words. The command is on record with who sent it before it can cause anything
+   * (in the commit of what it causes, or alone if the step fails), and the record says what
+   * became of it (`result`).
+   */
   private command(c: BoxCommand, meta: CommandMeta): void {
-    // The command is on record, with who sent it, before it can cause anything: in the commit
-    // of what it causes, or alone if the step fails.
-    const logged: LogEvent = { type: 'command', payload: { command: c, by: meta.by, role: meta.role, via: meta.via } };
-    if (c.type === 'ack') this.run({ type: 'ack', alert: c.alert, by: meta.by }, performance.now(), logged);
-    else this.run({ type: 'command', command: c }, performance.now(), logged);
+    const { commandId, ...cmd } = c;
+    const payload: Record<string, unknown> = { command: cmd, by: meta.by, role: meta.role, via: meta.via, ...(commandId === undefined ? {} : { commandId }) };
+    const logged: LogEvent = { type: 'command', payload };
+    let r: { ok: boolean; error?: string };
+    switch (cmd.type) {
+      case 'ack':
+        r = this.run({ type: 'ack', alert: cmd.alert, by: meta.by }, performance.now(), logged);
+        break;
+      case 'report':
+        r = this.report(meta, logged);
+        break;
+      case 'set_threshold':
+      case 'clear_threshold':
+      case 'escalate':
+      case 'escalation_ack':
+        r = this.run({ type: 'township', command: { ...cmd, by: meta.by } }, performance.now(), logged);
+        break;
+      default:
+        r = this.run({ type: 'command', command: cmd }, performance.now(), logged);
+    }
+    this.ctx.bus.emit('commandResult', { commandId: commandId ?? null, ok: r.ok, ...(r.error === undefined ? {} : { error: r.error }), by: meta.by, via: meta.via });
+  }
+
+  /** `report`: the box's state now, as a `report` event (status-report.ts), logged with the command. */
+  private report(meta: CommandMeta, logged: LogEvent): { ok: boolean; error?: string } {
+    if (!this.core) return this.refuse(logged, 'the engine is not running');
+    let body: Record<string, unknown>;
+    try {
+      body = statusReport(this.core, this.now(), (t) => this.wall(t), meta.by, this.reportSource?.problems() ?? [], this.reportSource?.store() ?? null);
+    } catch (err) {
+      this.log.error({ err }, 'status report could not be built');
+      return this.refuse(logged, 'the status report could not be built (see the box log)');
+    }
+    (logged.payload as Record<string, unknown>).result = { ok: true };
+    recordAll(this.ctx, this.sink, [logged, { type: 'report', payload: body }]);
+    return { ok: true };
+  }
+
+  /** A command that could not be carried out at all: on record with why. */
+  private refuse(logged: LogEvent, error: string): { ok: false; error: string } {
+    (logged.payload as Record<string, unknown>).result = { ok: false, error };
+    record(this.ctx, this.sink, logged.type, logged.payload);
+    return { ok: false, error };
   }
 
   /**
@@ -172,19 +242,22 @@ export class EngineRunner implements Module {
     }
   }
 
-  private run(input: CoreInput, since = performance.now(), command?: LogEvent): void {
-    if (!this.core) return;
+  /** One step of the core; for a command's step, what became of the command. */
+  private run(input: CoreInput, since = performance.now(), command?: LogEvent): { ok: boolean; error?: string } {
+    if (!this.core) return command ? this.refuse(command, 'the engine is not running') : { ok: false };
     let out: CoreOutput;
     try {
       out = step(this.core, input, this.now());
     } catch (err) {
       // A bug in one rule must not silence the box: log it and keep going with the next input.
       this.log.error({ err, input: input.type }, 'engine step failed');
-      if (command) record(this.ctx, this.sink, command.type, command.payload);
-      return;
+      return command ? this.refuse(command, 'the box failed carrying it out (see the box log); nothing of it was done') : { ok: false };
     }
-    if (!command && !out.transitions.length && !out.effects.length && !out.observations.length && !out.notes.length) return;
+    const result = out.refused === undefined ? { ok: true } : { ok: false, error: out.refused };
+    if (command) (command.payload as Record<string, unknown>).result = result;
+    if (!command && !out.transitions.length && !out.effects.length && !out.observations.length && !out.notes.length && !out.thresholds.length) return result;
     this.emit(out, command ? [command] : [], since);
+    return result;
   }
 
   private emit(out: CoreOutput, first: LogEvent[], since: number): void {
@@ -198,6 +271,8 @@ export class EngineRunner implements Module {
       ...out.notes.map((n) => ({ type: 'note' as const, payload: n })),
       ...out.transitions.map((t) => ({ type: t.kind === 'fault' ? ('fault' as const) : ('transition' as const), payload: t })),
       ...out.effects.map((e) => ({ type: 'effect' as const, payload: e })),
+      ...out.thresholds.map((t) => ({ type: 'threshold' as const, payload: { ...t, setAt: this.wall(t.setAt), until: this.wall(t.until) } })),
+      ...out.escalations.map((e) => ({ type: 'escalation' as const, payload: { ...e, responseClock: clockOnWire(e.responseClock, (t) => this.wall(t)) } })),
     ];
     // A command's snapshot is in its own commit: what an officer did (a silence, an ack, a drill)
     // is kept with what it caused, or not at all. An automatic step's is taken after the siren
@@ -205,7 +280,8 @@ export class EngineRunner implements Module {
     // slot); a kill -9 in between leaves the one before, and the restart rebuilds the rest from
     // the readings (restore.ts), which is what the step itself was made of.
     const byOfficer = first.length > 0;
-    const changed = out.transitions.length > 0 || out.effects.length > 0;
+    // An expired threshold override changes the snapshot too: without it a restart would put it back and expire it again.
+    const changed = out.transitions.length > 0 || out.effects.length > 0 || out.thresholds.length > 0;
     recordAll(this.ctx, this.sink, events, () => {
       for (const e of out.effects) this.ctx.bus.emit('effect', e, { since });
       for (const t of out.transitions) this.ctx.bus.emit('transition', t);

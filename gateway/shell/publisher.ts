@@ -1,6 +1,7 @@
 /**
  * What the box tells the local broker: each alert's current state (retained), every logged
- * event in seq order on `event`, and the box's own status (retained; `offline` when it stops).
+ * event in seq order on `event`, the box's own status (retained; `offline` when it stops), and
+ * what became of each command sent on this broker (`cmd/box/result`, not retained).
  *
  * None of this may delay a siren: the step that raises an alert also emits its effects, and
  * the siren command's delivery is still in aedes' promise chain when the step returns; that
@@ -39,6 +40,10 @@ export interface StatusSource {
   activeAlerts(): number;
   /** Problems officers must know about (e.g. `storage_degraded:disk_full`). */
   problems(): string[];
+  /** An active alert's response clock on the wire (status-report.ts `clockOnWire`), null if none. */
+  responseClock?(alert: string): unknown;
+  /** An active alert's current state, null if it is not active (to publish its clock again after an escalation). */
+  alertState?(alert: string): AlertTransition | null;
 }
 
 export class Publisher implements Module {
@@ -101,6 +106,16 @@ export class Publisher implements Module {
     const { bus } = this.ctx;
     this.offs.push(
       bus.on('transition', (t) => this.alert(t)),
+      // Officers' and township accounts' commands on this broker hear what became of them (the uplink answers its own).
+      bus.on('commandResult', (r) => {
+        if (r.via === 'mqtt') this.send(this.topics.boxCommandResult(), () => ({ command_id: r.commandId, ok: r.ok, ...(r.error === undefined ? {} : { error: r.error }), by: r.by }), false);
+      }),
+      // An escalation or the township's answer moves the alert's response clock: its retained state says so.
+      bus.on('logged', (e) => {
+        if (e.type !== 'escalation' || !this.source.alertState) return;
+        const state = this.source.alertState((e.payload as { alert: string }).alert);
+        if (state) this.alert(state);
+      }),
       bus.on('logged', (e) => this.send(this.topics.event(), () => ({ seq: e.seq, type: e.type, at: wallTime(e.atWall, this.ctx.config.site.utcOffset), payload: e.payload && typeof e.payload === 'object' ? toWire(e.payload) : e.payload }), false)),
     );
     this.running = true;
@@ -137,7 +152,10 @@ export class Publisher implements Module {
     // The retained topic is the alert's subject (`rg1/rain`), so the next occurrence replaces it.
     this.send(this.topics.alert(alertSubject(t.alert)), () => {
       const { at: _at, ...rest } = t;
-      return { ...toWire(rest), state: t.transition === 'cleared' ? 'cleared' : 'active', at };
+      const active = t.transition !== 'cleared';
+      // Read when the message is built: the broadcast planned in the alert's own step is on it.
+      const clock = active && this.source.responseClock ? { response_clock: this.source.responseClock(t.alert) } : {};
+      return { ...toWire(rest), state: active ? 'active' : 'cleared', at, ...clock };
     }, true);
     this.statusDue = true;
   }

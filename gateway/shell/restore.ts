@@ -24,6 +24,7 @@ import type { SiteConfig } from '../config/types.ts';
 import type { Core } from '../core.ts';
 import { parseSnapshot, restorePlanner, restoreSlots, type CoreSnapshot, type Pristine } from '../core-snapshot.ts';
 import { evaluate, resumeAfterDowntime } from '../engine/evaluate.ts';
+import { restoreThresholds } from '../engine/thresholds.ts';
 import type { AlertTransition, Quality } from '../engine/types.ts';
 import { createPlannerState } from '../planner/state.ts';
 import { resetTo } from '../state-diff.ts';
@@ -122,6 +123,11 @@ export function restoreCore(core: Core, pristine: Pristine, config: SiteConfig, 
       // Readings between an older snapshot and the boundary were not replayed: what it said was pending is stale.
       if (boundary > snap.wall) for (const s of core.engine.slots) s.upSince = s.downSince = null;
       skipped.push(...restorePlanner(core, snap));
+      // Overrides survive a restart (the township set them for a time, and that time goes on);
+      // one the current config has no place for is dropped, and said so.
+      for (const d of restoreThresholds(core.engine, snap.thresholds ?? [], snap.engineNow)) {
+        log.warn({ sensor: d.sensor, threshold: d.threshold, value: d.value, by: d.by, reason: d.reason }, 'threshold override from before the restart dropped');
+      }
       if (skipped.length) log.warn({ skipped: skipped.slice(0, 20), count: skipped.length }, 'snapshot parts the current config has no place for were left out');
     } catch (err) {
       log.error({ err }, 'snapshot could not be applied; starting without it (alerts are raised again by the readings)');

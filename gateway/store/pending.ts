@@ -1,7 +1,7 @@
 /**
  * Events held in memory while the disk refuses writes. Bounded; when full, what goes first is
  * decided by type: observations and notes first, then faults/config/start/stop/storage, and
- * alert transitions, effects and commands last — within a class the oldest goes first. The
+ * alert transitions, effects, commands, threshold changes and escalations last — within a class the oldest goes first. The
  * queue stays in seq order so it is written back in the order the events happened.
  */
 import type { EventRecord } from './database.ts';
@@ -18,6 +18,8 @@ export function keepRank(type: EventType): 0 | 1 | 2 {
     case 'transition':
     case 'effect':
     case 'command':
+    case 'threshold':
+    case 'escalation':
       return 2;
     default:
       return 1;

@@ -5,7 +5,7 @@
  */
 import type { SyncFn } from './wal-sync.ts';
 
-export const EVENT_TYPES = ['transition', 'effect', 'command', 'fault', 'config', 'start', 'stop', 'observation', 'note', 'storage'] as const;
+export const EVENT_TYPES = ['transition', 'effect', 'command', 'fault', 'config', 'start', 'stop', 'observation', 'note', 'storage', 'threshold', 'escalation', 'report'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface StoredEvent {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FailureLockout } from '../../gateway/broker/auth.ts';
 import { FrameGuard } from '../../gateway/broker/frame-guard.ts';
 import { LogThrottle } from '../../gateway/broker/log-throttle.ts';
-import { checkCommand, checkDeviceStatus, checkReading, checkReport, type RejectReason } from '../../gateway/broker/payloads.ts';
+import { checkCommand, commandIdOf, checkDeviceStatus, checkReading, checkReport, type RejectReason } from '../../gateway/broker/payloads.ts';
 import type { SensorConfig } from '../../gateway/config/types.ts';
 
 const sensor = (kind: SensorConfig['kind'], mode?: 'state' | 'analog'): SensorConfig => ({ id: `${kind}1`, kind, ...(mode ? { mode } : {}) }) as SensorConfig;
@@ -108,6 +108,63 @@ describe('checkCommand', () => {
     ['stop', 'not_json'],
   ])('%s → %s', (payload, reason) => {
     expect(checkCommand(buf(payload), 512, 'li', 'officer')).toMatchObject({ ok: false, reason });
+  });
+});
+
+describe('checkCommand: command_id, township commands, escalation, roles', () => {
+  it('carries command_id (either spelling) on every command, bounded', () => {
+    expect(checkCommand(buf('{"type":"stop","command_id":"c-1"}'), 512, 'li', 'officer')).toEqual({ ok: true, value: { type: 'stop', by: 'li', commandId: 'c-1' } });
+    expect(checkCommand(buf('{"type":"ack","alert":"a/b/1","commandId":"c-2"}'), 512, 'li', 'officer')).toEqual({ ok: true, value: { type: 'ack', alert: 'a/b/1', by: 'li', commandId: 'c-2' } });
+    expect(checkCommand(buf('{"type":"report","command_id":"r1"}'), 512, 'zhen', 'township')).toEqual({ ok: true, value: { type: 'report', by: 'zhen', commandId: 'r1' } });
+    expect(checkCommand(buf(`{"type":"stop","command_id":"${'x'.repeat(65)}"}`), 512, 'li', 'officer')).toMatchObject({ ok: false, reason: 'schema', detail: '/commandId must NOT have more than 64 characters' });
+    expect(checkCommand(buf('{"type":"stop","command_id":"a b"}'), 512, 'li', 'officer')).toMatchObject({ ok: false, reason: 'schema' });
+    expect(checkCommand(buf('{"type":"stop","command_id":7}'), 512, 'li', 'officer')).toMatchObject({ ok: false, reason: 'schema' });
+  });
+
+  it('reads the township commands and escalation', () => {
+    expect(checkCommand(buf('{"type":"set_threshold","sensor":"rg1","threshold":"rain_3h_orange","value":30,"for_s":3600}'), 512, 'zhen', 'township')).toEqual({ ok: true, value: { type: 'set_threshold', sensor: 'rg1', threshold: 'rain_3h_orange', value: 30, forS: 3600, by: 'zhen' } });
+    expect(checkCommand(buf('{"type":"clear_threshold","sensor":"rg1","threshold":"rain_3h_orange"}'), 512, 'zhen', 'township')).toMatchObject({ ok: true, value: { type: 'clear_threshold' } });
+    expect(checkCommand(buf('{"type":"escalate","alert":"wl1/stage/1","text":"请求支援"}'), 512, 'li', 'officer')).toEqual({ ok: true, value: { type: 'escalate', alert: 'wl1/stage/1', text: '请求支援', by: 'li' } });
+    expect(checkCommand(buf('{"type":"escalation_ack","escalation":"wl1/stage/1/e1","acknowledged_by":"张科长"}'), 512, 'zhen', 'township')).toEqual({ ok: true, value: { type: 'escalation_ack', escalation: 'wl1/stage/1/e1', acknowledgedBy: '张科长', by: 'zhen' } });
+  });
+
+  it.each([
+    ['{"type":"set_threshold","sensor":"rg1","threshold":"rain_3h_orange","value":30}', 'schema', "(top) must have required property 'forS'"],
+    ['{"type":"set_threshold","sensor":"rg1","threshold":"rain_3h_orange","value":30,"for_s":0}', 'schema', '/forS must be >= 1'],
+    ['{"type":"set_threshold","sensor":"rg1","threshold":"rain_3h_orange","value":30,"for_s":604801}', 'schema', '/forS must be <= 604800'],
+    ['{"type":"set_threshold","sensor":"rg1","threshold":"rain_3h_orange","value":"30","for_s":60}', 'schema', '/value must be number'],
+    ['{"type":"set_threshold","sensor":"rg1","threshold":"rain_3h_orange","value":1e999,"for_s":60}', 'not_finite', '/value must be a finite number within ±1000000000'],
+    ['{"type":"set_threshold","sensor":"RG1","threshold":"x","value":1,"for_s":60}', 'schema', '/sensor must match pattern "^[a-z0-9][a-z0-9_-]{0,31}$"'],
+    ['{"type":"escalate","alert":"wl1/stage/1"}', 'schema', "(top) must have required property 'text'"],
+    [`{"type":"escalate","alert":"a","text":"${'长'.repeat(281)}"}`, 'schema', '/text must NOT have more than 280 characters'],
+    ['{"type":"escalation_ack","escalation":"a\\u0001"}', 'schema', '/escalation must match pattern "^[^\\u0000-\\u001f]+$"'],
+    ['{"type":"report","extra":1}', 'schema', "(top) must NOT have additional properties 'extra'"],
+  ])('%s → %s', (payload, reason, detail) => {
+    expect(checkCommand(buf(payload), 1024, 'zhen', 'township')).toEqual({ ok: false, reason, detail });
+  });
+
+  it('refuses by role as clearly as by schema', () => {
+    const officer = (p: string) => checkCommand(buf(p), 512, 'li', 'officer');
+    const town = (p: string) => checkCommand(buf(p), 512, 'zhen', 'township');
+    expect(officer('{"type":"report"}')).toEqual({ ok: false, reason: 'not_allowed', detail: "'report' is for the township account only; this is an officer account" });
+    expect(officer('{"type":"set_threshold","sensor":"rg1","threshold":"rain_3h_orange","value":30,"for_s":60}')).toMatchObject({ ok: false, reason: 'not_allowed' });
+    expect(officer('{"type":"clear_threshold","sensor":"rg1","threshold":"rain_3h_orange"}')).toMatchObject({ ok: false, reason: 'not_allowed' });
+    expect(officer('{"type":"escalation_ack","escalation":"a/e1"}')).toMatchObject({ ok: false, reason: 'not_allowed' });
+    expect(town('{"type":"escalate","alert":"a","text":"t"}')).toEqual({ ok: false, reason: 'not_allowed', detail: "'escalate' is for the officer account only; this is a township account" });
+    // The rest both may send.
+    for (const p of ['{"type":"stop"}', '{"type":"drill"}', '{"type":"test"}', '{"type":"ack","alert":"a"}']) {
+      expect(officer(p).ok && town(p).ok, p).toBe(true);
+    }
+  });
+
+  it('finds the command_id of a refused command when it can', () => {
+    expect(commandIdOf(buf('{"type":"nuke","command_id":"c-9"}'), 512)).toBe('c-9');
+    expect(commandIdOf(buf('{"commandId":"c-8"}'), 512)).toBe('c-8');
+    expect(commandIdOf(buf('{"command_id":"has space"}'), 512)).toBeNull();
+    expect(commandIdOf(buf('{"command_id":5}'), 512)).toBeNull();
+    expect(commandIdOf(buf('not json'), 512)).toBeNull();
+    expect(commandIdOf(buf(`{"command_id":"${'x'.repeat(65)}"}`), 512)).toBeNull();
+    expect(commandIdOf(Buffer.alloc(600, 32), 512)).toBeNull();
   });
 });
 

@@ -131,6 +131,16 @@ describe('publish ACL', () => {
       }
     }
   });
+  it('lets nobody but the box write cmd/box/result; officers and the township read it, observers and devices not', () => {
+    const result = t.boxCommandResult();
+    expect(result).toBe('sb/v1/s1/cmd/box/result');
+    expect(parse(result)).toEqual({ kind: 'boxCommandResult' });
+    for (const p of [rg1, siren1, li, zhen, obs]) expect(mayPublish(p, parse(result)), p.username).toBe(false);
+    expect([rg1, siren1, li, zhen, obs].map((p) => mayRead(p, parse(result)))).toEqual([false, false, true, true, false]);
+    expect(maySubscribe('s1', li, result)).toBe(true);
+    expect(maySubscribe('s1', obs, result)).toBe(false);
+    expect(parse('sb/v1/s1/cmd/box/other')).toBeNull();
+  });
   it('allows a last will only on the device’s own status topic', () => {
     expect(mayWill(rg1, parse(t.deviceStatus('rg1')))).toBe(true);
     expect(mayWill(rg1, parse(t.deviceStatus('wl1')))).toBe(false);
