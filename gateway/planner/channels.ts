@@ -25,6 +25,8 @@ export interface Item {
   /** An all-clear carries the subject of the alert it ends (alertSubject): see `request`. */
   clears?: string;
   drill: boolean;
+  /** The broadcast command's `key`, if it had one: `broadcast_cancel` and a later broadcast of that key find it by this. */
+  key?: string;
   /** Pre-empted items start again later; drills and tests are dropped instead. */
   resumable: boolean;
   pattern?: string;

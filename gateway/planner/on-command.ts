@@ -35,6 +35,13 @@ function stopIn(ctx: Ctx, zones: string[], kinds: ('siren' | 'speaker')[], match
   return removed;
 }
 
+/** Stops what a keyed broadcast put anywhere: every channel, whatever zones it was asked for. */
+function stopKey(ctx: Ctx, key: string, reason: StopReason, by: string): Item[] {
+  const removed: Item[] = [];
+  for (const ch of ctx.st.channels.values()) removed.push(...stopWhere(ch, (i) => i.key === key, ctx.now, reason, by, ctx.st.config.actions, ctx.effects));
+  return removed;
+}
+
 /** Silencing holds at its level every active alert sounding in those zones or on the actuators stopped. */
 function silenceAlerts(ctx: Ctx, zones: string[], stopped: Item[]): void {
   const alerts = new Set(stopped.map((i) => i.alert));
@@ -48,9 +55,18 @@ export function onCommand(ctx: Ctx, c: Command): void {
   const a = st.config.actions;
   switch (c.type) {
     case 'broadcast': {
-      const priority = priorityOf(c.source, c.emergency);
+      const priority = c.priority ?? priorityOf(c.source, c.emergency);
       const text = { textZh: c.textZh, textEn: c.textEn ?? c.textZh };
-      sound(ctx, { zones: allZones(ctx, c.zones), priority, source: c.source, by: c.by, alert: null, drill: false, resumable: true, pattern: c.pattern ?? null, speech: () => text, repeat: c.repeat ?? 1 });
+      const drill = c.drill === true;
+      // A keyed broadcast replaces its own earlier one everywhere it plays or waits (a CAP
+      // Update), even on zones the new one no longer names: the old words are superseded.
+      if (c.key !== undefined) stopKey(ctx, c.key, 'replaced', c.by);
+      sound(ctx, { zones: allZones(ctx, c.zones), priority, source: c.source, by: c.by, alert: null, drill, resumable: !drill, ...(c.key === undefined ? {} : { key: c.key }), pattern: c.pattern ?? null, speech: () => text, repeat: c.repeat ?? 1 });
+      return;
+    }
+    case 'broadcast_cancel': {
+      const stopped = stopKey(ctx, c.key, 'cancelled', c.by);
+      if (!stopped.length) ctx.notes.push({ at: now, note: 'cancelled', detail: { key: c.key, stopped: 0 } });
       return;
     }
     case 'siren':
