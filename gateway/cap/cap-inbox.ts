@@ -38,7 +38,6 @@ export interface CapInboxState {
 }
 
 export interface CapInboxOptions {
-  cap: CapConfig;
   /** The siren pattern an Extreme/Immediate warning sounds (actions.level_patterns.red); null: none. */
   sirenPattern: string | null;
   /** How many times a warning is spoken (actions.broadcast_repeat). */

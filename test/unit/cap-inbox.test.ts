@@ -7,7 +7,7 @@ import type { Command } from '../../gateway/planner/types.ts';
 import { BAODING, BAODING_NOW, BAODING_SITE_GEOCODE, SENDER, T_NOW, capXml, ref } from '../helpers/cap-messages.ts';
 
 const CAP: CapConfig = { areaCode: '410102', agencyCode: '0', sender: 'shaobing.t', geocode: '410102001203', circle: { lat: 34.75, lon: 113.65, radiusKm: 1 } };
-const OPTS: CapInboxOptions = { cap: CAP, sirenPattern: 'air_raid_alarm', repeat: 3 };
+const OPTS: CapInboxOptions = { sirenPattern: 'air_raid_alarm', repeat: 3 };
 const clock = { now: T_NOW, clockTrusted: true };
 
 class Inbox {
