@@ -35,10 +35,11 @@ function stopIn(ctx: Ctx, zones: string[], kinds: ('siren' | 'speaker')[], match
   return removed;
 }
 
-/** Stops what a keyed broadcast put anywhere: every channel, whatever zones it was asked for. */
-function stopKey(ctx: Ctx, key: string, reason: StopReason, by: string): Item[] {
+/** Stops what a keyed broadcast put anywhere (but activity `except`): every channel, whatever zones it was asked for. */
+function stopKey(ctx: Ctx, key: string, reason: StopReason, by: string, except?: string): Item[] {
   const removed: Item[] = [];
-  for (const ch of ctx.st.channels.values()) removed.push(...stopWhere(ch, (i) => i.key === key, ctx.now, reason, by, ctx.st.config.actions, ctx.effects));
+  const match = (i: Item): boolean => i.key === key && i.activity !== except;
+  for (const ch of ctx.st.channels.values()) removed.push(...stopWhere(ch, match, ctx.now, reason, by, ctx.st.config.actions, ctx.effects));
   return removed;
 }
 
@@ -58,10 +59,12 @@ export function onCommand(ctx: Ctx, c: Command): void {
       const priority = c.priority ?? priorityOf(c.source, c.emergency);
       const text = { textZh: c.textZh, textEn: c.textEn ?? c.textZh };
       const drill = c.drill === true;
-      // A keyed broadcast replaces its own earlier one everywhere it plays or waits (a CAP
-      // Update), even on zones the new one no longer names: the old words are superseded.
-      if (c.key !== undefined) stopKey(ctx, c.key, 'replaced', c.by);
-      sound(ctx, { zones: allZones(ctx, c.zones), priority, source: c.source, by: c.by, alert: null, drill, resumable: !drill, ...(c.key === undefined ? {} : { key: c.key }), pattern: c.pattern ?? null, speech: () => text, repeat: c.repeat ?? 1 });
+      const activity = sound(ctx, { zones: allZones(ctx, c.zones), priority, source: c.source, by: c.by, alert: null, drill, resumable: !drill, ...(c.key === undefined ? {} : { key: c.key }), pattern: c.pattern ?? null, speech: () => text, repeat: c.repeat ?? 1 });
+      // A keyed broadcast replaces its own earlier one (a CAP Update): where the new one lands,
+      // the channel swaps them at once (a siren pattern straight to the next, no off write
+      // between: channels.ts `request`); wherever else the old one plays or waits (a siren the
+      // new one does not sound, a zone it no longer names), it stops.
+      if (c.key !== undefined) stopKey(ctx, c.key, 'replaced', c.by, activity);
       return;
     }
     case 'broadcast_cancel': {

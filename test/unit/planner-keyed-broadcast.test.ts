@@ -23,14 +23,26 @@ const audible = (effects: Effect[]): string[] =>
 const township = { type: 'broadcast' as const, source: 'township' as const, by: 'cap:county' };
 
 describe('planner: keyed broadcasts', () => {
-  it('a broadcast with the same key replaces the one still playing; another key waits its turn', () => {
+  it('a broadcast with the same key takes the place of the one still playing, whatever its priority; another key waits its turn', () => {
     const rig = new PlannerRig(cfg);
-    expect(audible(rig.c({ ...township, textZh: '第一版', key: 'k1' }))).toEqual(['broadcast:第一版']);
-    expect(audible(rig.c({ ...township, textZh: '别的', key: 'k2' }, T0 + 1000))).toEqual([]); // same priority: waits
-    expect(audible(rig.c({ ...township, textZh: '第二版', key: 'k1' }, T0 + 2000))).toEqual(['broadcast_stop:replaced', 'broadcast:别的']);
-    // 第二版 waits behind 别的 (equal priority), and the old 第一版 is nowhere any more.
+    expect(audible(rig.c({ ...township, textZh: '第一版', key: 'k1', priority: 'emergency' }))).toEqual(['broadcast:第一版']);
+    expect(audible(rig.c({ ...township, textZh: '别的', key: 'k2' }, T0 + 1000))).toEqual([]); // lower priority: waits
+    // The update is routine now, yet replaces its own first version at once, where it played.
+    expect(audible(rig.c({ ...township, textZh: '第二版', key: 'k1', priority: 'routine' }, T0 + 2000))).toEqual(['broadcast_stop:replaced', 'broadcast:第二版']);
     const spk = rig.state.channels.get('spk1')!;
-    expect(spk.queue.map((i) => i.textZh)).toEqual(['第二版']);
+    expect(spk.queue.map((i) => i.textZh)).toEqual(['别的']);
+  });
+
+  it('an update that still sounds the siren swaps patterns with no off write between (no relay blip); one without a siren stops it', () => {
+    const rig = new PlannerRig(cfg);
+    const first = rig.c({ ...township, textZh: '红色', key: 'k1', priority: 'emergency', pattern: 'air_raid_alarm' });
+    const s1 = first.find((e) => e.type === 'siren')!;
+    const again = rig.c({ ...township, textZh: '仍为红色', key: 'k1', priority: 'emergency', pattern: 'air_raid_alarm' }, T0 + 1000);
+    expect(audible(again)).toEqual(['siren:air_raid_alarm', 'broadcast_stop:replaced', 'broadcast:仍为红色']);
+    expect(again.find((e) => e.type === 'siren')).toMatchObject({ replaces: { activity: s1.activity, reason: 'replaced' } });
+    const lower = rig.c({ ...township, textZh: '降为黄色', key: 'k1' }, T0 + 2000);
+    expect(audible(lower)).toEqual(['broadcast_stop:replaced', 'broadcast:降为黄色', 'siren_off:replaced']);
+    expect(rig.state.channels.get('siren1')!.current).toBeNull();
   });
 
   it('broadcast_cancel stops the keyed broadcast and its siren, and drops it from the queues', () => {
