@@ -7,7 +7,8 @@
  * - An in-area Alert (or an Update of nothing the box knows) becomes a broadcast keyed by its
  *   chain, `cap:<sender>:<identifier of the first message>`. An Update whose `references`
  *   name a message the box acted on replaces that broadcast (same key); if the Update no
- *   longer covers the site, it stops it. A Cancel stops it, whatever its area.
+ *   longer covers the site, it stops it. A Cancel stops it, whatever its area. A chain the box
+ *   does not remember (it restarted) is found by the key its references imply.
  * - Priority from severity and urgency (PRIORITY below). Only status Actual, Extreme and
  *   Immediate sounds a siren (the site's red pattern).
  * - Test and Draft are logged and never sound (no siren, no broadcast): a test message spoken
@@ -174,6 +175,11 @@ function keepUntil(a: CapAlert, now: number): number {
   return ends.length ? Math.max(now, ...ends) + KEEP_AFTER_EXPIRY_MS : now + KEEP_NO_EXPIRY_MS;
 }
 
+/** A chain's key: that of its first message. */
+function keyOf(m: { sender: string; identifier: string }): string {
+  return `cap:${m.sender}:${m.identifier}`;
+}
+
 /** The key of the first referenced message the box acted on. */
 function chainOf(st: CapInboxState, a: CapAlert): string | null {
   for (const r of a.references) {
@@ -213,13 +219,6 @@ export function onCap(st: CapInboxState, payload: Buffer | string, clock: CapNow
   if (a.msgType === 'Ack' || a.msgType === 'Error') return ignored('not_a_warning', `msgType ${a.msgType} is about another message, not a warning`);
 
   const known = chainOf(st, a);
-  if (a.msgType === 'Cancel') {
-    if (!known) return ignored('unknown_reference', a.references.length ? 'cancels nothing this box played' : 'a Cancel without references');
-    dropChain(st, known);
-    return { state: st, commands: [{ type: 'broadcast_cancel', by, key: known }], log: { ...base, outcome: 'cancelled', reason: 'cancel', detail: `stops ${known}`, key: known } };
-  }
-
-  if (!a.infos.length) return ignored('no_info', 'an Alert or Update without info says nothing to broadcast');
   const matches = new Map<CapInfo, AreaMatch & { covered: true }>();
   for (const i of a.infos) {
     for (const area of i.areas) {
@@ -230,13 +229,39 @@ export function onCap(st: CapInboxState, payload: Buffer | string, clock: CapNow
       }
     }
   }
+  const outOfArea = (): CapDecision => {
+    const codes = st.place.codes.join(' ') || 'none';
+    return ignored('out_of_area', `no area covers this site (codes ${codes}, point ${st.place.point ? `${st.place.point.lat},${st.place.point.lon}` : 'none'})`);
+  };
+
+  if (a.msgType === 'Cancel') {
+    if (known) {
+      dropChain(st, known);
+      return { state: st, commands: [{ type: 'broadcast_cancel', by, key: known }], log: { ...base, outcome: 'cancelled', reason: 'cancel', detail: `stops ${known}`, key: known } };
+    }
+    if (!a.references.length) return ignored('unknown_reference', 'a Cancel without references');
+    // A chain this box does not remember (it restarted, or forgot it) may still be playing or
+    // queued: the planner keeps its items across a restart. Its key follows from the
+    // references (the first message's identifier), so the Cancel still reaches it; only a
+    // Cancel for this site (or with no area at all) is acted on, or every box would record
+    // every Cancel of the county.
+    const hasArea = a.infos.some((i) => i.areas.length > 0);
+    if (hasArea && !matches.size) return outOfArea();
+    const keys = [...new Set(a.references.map(keyOf))];
+    return {
+      state: st,
+      commands: keys.map((key) => ({ type: 'broadcast_cancel' as const, by, key })),
+      log: { ...base, outcome: 'cancelled', reason: 'cancel', detail: `chain not in memory: stops ${keys.join(' ')} wherever they still play`, key: keys[0]! },
+    };
+  }
+
+  if (!a.infos.length) return ignored('no_info', 'an Alert or Update without info says nothing to broadcast');
   if (!matches.size) {
     if (known) {
       dropChain(st, known);
       return { state: st, commands: [{ type: 'broadcast_cancel', by, key: known }], log: { ...base, outcome: 'cancelled', reason: 'update_out_of_area', detail: `the update no longer covers this site; stops ${known}`, key: known } };
     }
-    const codes = st.place.codes.join(' ') || 'none';
-    return ignored('out_of_area', `no area covers this site (codes ${codes}, point ${st.place.point ? `${st.place.point.lat},${st.place.point.lon}` : 'none'})`);
+    return outOfArea();
   }
   const inArea = [...matches.keys()];
   const live = clock.clockTrusted ? inArea.filter((i) => i.expires === null || i.expires > now) : inArea;
@@ -250,7 +275,9 @@ export function onCap(st: CapInboxState, payload: Buffer | string, clock: CapNow
   const priority: BroadcastPriority = drill ? 'drill' : grade.priority;
   const siren = !drill && a.status === 'Actual' && grade.siren && o.sirenPattern !== null;
   const text = words(live, a, drill);
-  const key = known ?? `cap:${a.sender}:${a.identifier}`;
+  // An Update of a chain the box does not remember takes the key its first message would have
+  // had, so it replaces that message's broadcast if the planner still holds it (after a restart).
+  const key = known ?? (a.msgType === 'Update' && a.references.length ? keyOf(a.references[0]!) : keyOf(a));
   const until = keepUntil(a, now);
   st.chains.set(id, { key, until });
   const command: Command = {

@@ -59,7 +59,7 @@ describe('CAP warnings from the township, in the running box', () => {
     const note = logged.find((e) => e.type === 'note' && (e.payload as any).identifier === BAODING_ID)!;
     const command = logged.find((e) => e.type === 'command' && (e.payload as any).via === 'cap')!;
     expect(note.payload).toMatchObject({ note: 'cap_in', outcome: 'broadcast', reason: 'in_area', sender: BAODING_SENDER, msg_type: 'Update', priority: 'township', siren: false });
-    expect(command.payload).toMatchObject({ by: `cap:${BAODING_SENDER}`, role: 'township', via: 'cap', command: { type: 'broadcast', key: `cap:${BAODING_SENDER}:${BAODING_ID}` } });
+    expect(command.payload).toMatchObject({ by: `cap:${BAODING_SENDER}`, role: 'township', via: 'cap', command: { type: 'broadcast', key: `cap:${BAODING_SENDER}:13060041600000_20240712073642` } });
     expect(note.seq).toBeLessThan(command.seq);
 
     cap(capXml({ sender: BAODING_SENDER, identifier: 'cancel-1', sent: '2024-07-12T21:55:00+08:00', msgType: 'Cancel', references: `${BAODING_SENDER},${BAODING_ID},2024-07-12T21:31:38+08:00`, infos: [] }));

@@ -31,7 +31,8 @@ describe('CAP inbox: what becomes a broadcast', () => {
     const box = new Inbox({ ...CAP, areaCode: '130602', geocode: BAODING_SITE_GEOCODE, circle: null });
     const d = box.send(BAODING, { now: BAODING_NOW, clockTrusted: true });
     const c = bc(d);
-    expect(c).toMatchObject({ source: 'township', by: 'cap:Baoding_Meteorological_Observatory', priority: 'township', repeat: 3, key: 'cap:Baoding_Meteorological_Observatory:13060041600000_20240712213138' });
+    expect(c).toMatchObject({ source: 'township', by: 'cap:Baoding_Meteorological_Observatory', priority: 'township', repeat: 3, key: 'cap:Baoding_Meteorological_Observatory:13060041600000_20240712073642' });
+    // The key is that of the message it updates (its first reference), which this box never saw.
     expect(c.pattern).toBeUndefined(); // Moderate/Unknown: no siren
     expect(c.textZh).toBe('保定市气象台更新雷电黄色预警[Ⅲ级/较重]。保定市气象台2024年07月12日21时29分继续发布雷电黄色预警信号：预计今天夜间到明天早晨，保定市全部县区仍有雷阵雨天气，雷雨时局地伴有短时强降水、短时大风等强对流天气，请注意防范。1.政府及相关部门按照职责做好防雷工作； 2.密切关注天气，尽量避免户外活动。');
     expect(c.textEn).toMatch(/^Baoding Meteorological Observatory updates lightning yellow warning/);
@@ -138,12 +139,30 @@ describe('CAP inbox: Update, Cancel, duplicates, expiry', () => {
     const cancel = box.send(capXml({ identifier: 'a3', msgType: 'Cancel', references: ref('a2'), infos: [{ geocode: '999999' }] }));
     expect(cancel.commands).toEqual([{ type: 'broadcast_cancel', by: `cap:${SENDER}`, key: first.key }]);
     expect(cancel.log).toMatchObject({ outcome: 'cancelled', reason: 'cancel' });
+    // A second Cancel: the chain is forgotten, so the keys come from its references (harmless: nothing plays).
     const again = box.send(capXml({ identifier: 'a4', msgType: 'Cancel', references: `${ref('a1')} ${ref('a2')}` }));
-    expect(again.log).toMatchObject({ outcome: 'ignored', reason: 'unknown_reference' });
+    expect(again.commands).toEqual([
+      { type: 'broadcast_cancel', by: `cap:${SENDER}`, key: first.key },
+      { type: 'broadcast_cancel', by: `cap:${SENDER}`, key: `cap:${SENDER}:a2` },
+    ]);
+    expect(again.log.detail).toMatch(/^chain not in memory/);
   });
 
-  it('a Cancel of nothing this box played, or with no references, is ignored', () => {
-    expect(new Inbox().send(capXml({ msgType: 'Cancel', references: ref('never') })).log).toMatchObject({ outcome: 'ignored', reason: 'unknown_reference', detail: 'cancels nothing this box played' });
+  it('after a restart (an inbox that remembers nothing) a Cancel for this site still stops the chain by the key its references imply, and an Update replaces it', () => {
+    const before = new Inbox();
+    const key = bc(before.send(capXml({ identifier: 'r1' }))).key;
+    const after = new Inbox();
+    const upd = bc(after.send(capXml({ identifier: 'r2', msgType: 'Update', references: ref('r1') })));
+    expect(upd.key).toBe(key);
+    const fresh = new Inbox();
+    const c = fresh.send(capXml({ identifier: 'r3', msgType: 'Cancel', references: `${ref('r1')} ${ref('r2')}` }));
+    expect(c.commands).toEqual([
+      { type: 'broadcast_cancel', by: `cap:${SENDER}`, key },
+      { type: 'broadcast_cancel', by: `cap:${SENDER}`, key: `cap:${SENDER}:r2` },
+    ]);
+    // With no area at all it is acted on too; for another area, or without references, not.
+    expect(new Inbox().send(capXml({ msgType: 'Cancel', references: ref('r1'), infos: [] })).commands).toEqual([{ type: 'broadcast_cancel', by: `cap:${SENDER}`, key }]);
+    expect(new Inbox().send(capXml({ msgType: 'Cancel', references: ref('r1'), infos: [{ geocode: '420000' }] }))).toMatchObject({ commands: [], log: { outcome: 'ignored', reason: 'out_of_area' } });
     expect(new Inbox().send(capXml({ msgType: 'Cancel' })).log).toMatchObject({ outcome: 'ignored', reason: 'unknown_reference', detail: 'a Cancel without references' });
   });
 
@@ -157,8 +176,12 @@ describe('CAP inbox: Update, Cancel, duplicates, expiry', () => {
 
   it('a references triple of another sender does not reach this sender’s chain', () => {
     const box = new Inbox();
-    bc(box.send(capXml({ identifier: 'c1' })));
-    expect(box.send(capXml({ identifier: 'c2', msgType: 'Cancel', references: ref('c1', undefined, 'someone-else') })).log.reason).toBe('unknown_reference');
+    const key = bc(box.send(capXml({ identifier: 'c1' }))).key;
+    const d = box.send(capXml({ identifier: 'c2', msgType: 'Cancel', references: ref('c1', undefined, 'someone-else') }));
+    expect(d.commands).toEqual([{ type: 'broadcast_cancel', by: `cap:${SENDER}`, key: 'cap:someone-else:c1' }]);
+    expect(key).toBe(`cap:${SENDER}:c1`);
+    // The county's chain is still known: its own Cancel finds it.
+    expect(box.send(capXml({ identifier: 'c3', msgType: 'Cancel', references: ref('c1') })).log.detail).toBe(`stops ${key}`);
   });
 
   it('the same (sender, identifier) twice is played once (QoS 1 redelivery, a retained copy)', () => {
