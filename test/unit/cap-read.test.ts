@@ -185,6 +185,11 @@ describe('CAP reader: refusals, each with its reason', () => {
     expect(reason(capXml({ infos: [{ circle: '34.7,113.6' }] }))).toBe('bad_coordinates');
   });
 
+  it('deep nesting is refused, not a stack overflow', () => {
+    const deep = `<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">${'<a>'.repeat(30_000)}${'</a>'.repeat(30_000)}</alert>`;
+    expect(reason(deep)).toBe('not_xml');
+  });
+
   it('never throws, whatever the bytes', () => {
     const base = Buffer.from(capXml());
     for (let n = 0; n < 300; n++) {
