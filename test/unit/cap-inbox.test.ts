@@ -214,6 +214,15 @@ describe('CAP inbox: Update, Cancel, duplicates, expiry', () => {
     expect(new Inbox().send(capXml({ infos: [] })).log).toMatchObject({ outcome: 'ignored', reason: 'no_info' });
   });
 
+  it('memory is bounded by count too: past 10,000 the oldest are forgotten first', () => {
+    const box = new Inbox();
+    for (let n = 0; n < 10_050; n++) box.send(capXml({ identifier: `f${n}`, infos: [{ geocode: '420000' }] }));
+    box.send('junk');
+    expect(box.st.seen.size).toBe(10_000);
+    expect(box.st.seen.has(`${SENDER},f49`)).toBe(false);
+    expect(box.st.seen.has(`${SENDER},f50`)).toBe(true);
+  }, 30_000);
+
   it('memory is bounded: messages are forgotten a day after they expire', () => {
     const box = new Inbox();
     box.send(capXml({ identifier: 'e1' }));
