@@ -14,6 +14,7 @@ import type { BoxContext } from './shell/module.ts';
 import { Publisher, storageProblems } from './shell/publisher.ts';
 import { record, type EventSink } from './shell/record.ts';
 import { Supervisor } from './shell/supervisor.ts';
+import { TownshipCapInbox } from './shell/township-cap.ts';
 import { EventStore, type EventStoreOptions } from './store/event-store.ts';
 import { sensorRegister } from '../drivers/modbus/sensor-register.ts';
 import type { DeviceProfile } from '../drivers/modbus/profile-types.ts';
@@ -134,9 +135,12 @@ export async function startBox(o: BoxOptions): Promise<Box> {
     const devices = Object.fromEntries(Object.entries(port.devices).map(([line, sensor]) => [line, { sensor }]));
     return new serial!.SerialSensorDriver(ctx, { path: port.path, baudRate: port.baud, protocol: port.protocol, devices });
   });
+  // CAP warnings from the township (shell/township-cap.ts): wired with or without an uplink.
+  const capInbox = new TownshipCapInbox(ctx, sink);
   // Start order (stop is the reverse): the log first, so every event has a home; the drivers
-  // after the engine, so the first readings find it listening; the publisher last.
-  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, actuators, publisher];
+  // after the engine, so the first readings find it listening; the CAP inbox after the engine
+  // too, so a warning's command finds it; the publisher last.
+  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, capInbox, actuators, publisher];
   const supervisor = new Supervisor(modules, o.log);
   await supervisor.start();
   o.log.info({ config: loggableConfig(config) }, 'effective config');

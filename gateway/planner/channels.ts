@@ -25,6 +25,8 @@ export interface Item {
   /** An all-clear carries the subject of the alert it ends (alertSubject): see `request`. */
   clears?: string;
   drill: boolean;
+  /** The broadcast command's `key`, if it had one: `broadcast_cancel` and a later broadcast of that key find it by this. */
+  key?: string;
   /** Pre-empted items start again later; drills and tests are dropped instead. */
   resumable: boolean;
   pattern?: string;
@@ -124,7 +126,8 @@ function next(ch: Channel, now: number, actions: ActionsConfig, out: Effect[]): 
 }
 
 /**
- * Puts an item on the channel. Whatever the channel holds for the same alert is replaced, and
+ * Puts an item on the channel. Whatever the channel holds for the same alert (or the same
+ * broadcast key: a CAP Update of the warning it plays, whatever its new priority) is replaced, and
  * so is a waiting or playing all-clear for the same subject (the river probe that cleared and
  * is rising again; a newer all-clear for it): a flapping sensor never builds up a backlog of
  * stale "cleared" announcements that would play long after the fact. On a siren, an alarm
@@ -134,8 +137,9 @@ function next(ch: Channel, now: number, actions: ActionsConfig, out: Effect[]): 
 export function request(ch: Channel, item: Item, now: number, actions: ActionsConfig, out: Effect[]): void {
   const subject = item.alert ? alertSubject(item.alert) : (item.clears ?? null);
   const alarmOnSiren = item.channel === 'siren' && item.alert !== null;
-  const supersedes = (q: Item): boolean => (item.alert !== null && q.alert === item.alert) || (subject !== null && q.clears === subject) || (alarmOnSiren && q.clears !== undefined);
-  if (subject !== null && ch.queue.length) ch.queue = ch.queue.filter((q) => !supersedes(q));
+  const supersedes = (q: Item): boolean =>
+    (item.alert !== null && q.alert === item.alert) || (subject !== null && q.clears === subject) || (alarmOnSiren && q.clears !== undefined) || (item.key !== undefined && q.key === item.key);
+  if ((subject !== null || item.key !== undefined) && ch.queue.length) ch.queue = ch.queue.filter((q) => !supersedes(q));
   const cur = ch.current;
   if (!cur) return start(ch, item, now, actions, out);
   if (supersedes(cur)) {

@@ -35,6 +35,14 @@ function stopIn(ctx: Ctx, zones: string[], kinds: ('siren' | 'speaker')[], match
   return removed;
 }
 
+/** Stops what a keyed broadcast put anywhere (but activity `except`): every channel, whatever zones it was asked for. */
+function stopKey(ctx: Ctx, key: string, reason: StopReason, by: string, except?: string): Item[] {
+  const removed: Item[] = [];
+  const match = (i: Item): boolean => i.key === key && i.activity !== except;
+  for (const ch of ctx.st.channels.values()) removed.push(...stopWhere(ch, match, ctx.now, reason, by, ctx.st.config.actions, ctx.effects));
+  return removed;
+}
+
 /** Silencing holds at its level every active alert sounding in those zones or on the actuators stopped. */
 function silenceAlerts(ctx: Ctx, zones: string[], stopped: Item[]): void {
   const alerts = new Set(stopped.map((i) => i.alert));
@@ -48,9 +56,20 @@ export function onCommand(ctx: Ctx, c: Command): void {
   const a = st.config.actions;
   switch (c.type) {
     case 'broadcast': {
-      const priority = priorityOf(c.source, c.emergency);
+      const priority = c.priority ?? priorityOf(c.source, c.emergency);
       const text = { textZh: c.textZh, textEn: c.textEn ?? c.textZh };
-      sound(ctx, { zones: allZones(ctx, c.zones), priority, source: c.source, by: c.by, alert: null, drill: false, resumable: true, pattern: c.pattern ?? null, speech: () => text, repeat: c.repeat ?? 1 });
+      const drill = c.drill === true;
+      const activity = sound(ctx, { zones: allZones(ctx, c.zones), priority, source: c.source, by: c.by, alert: null, drill, resumable: !drill, ...(c.key === undefined ? {} : { key: c.key }), pattern: c.pattern ?? null, speech: () => text, repeat: c.repeat ?? 1 });
+      // A keyed broadcast replaces its own earlier one (a CAP Update): where the new one lands,
+      // the channel swaps them at once (a siren pattern straight to the next, no off write
+      // between: channels.ts `request`); wherever else the old one plays or waits (a siren the
+      // new one does not sound, a zone it no longer names), it stops.
+      if (c.key !== undefined) stopKey(ctx, c.key, 'replaced', c.by, activity);
+      return;
+    }
+    case 'broadcast_cancel': {
+      const stopped = stopKey(ctx, c.key, 'cancelled', c.by);
+      if (!stopped.length) ctx.notes.push({ at: now, note: 'cancelled', detail: { key: c.key, stopped: 0 } });
       return;
     }
     case 'siren':

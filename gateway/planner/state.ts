@@ -65,6 +65,8 @@ export interface SoundSpec {
   clears?: string;
   drill: boolean;
   resumable: boolean;
+  /** See planner/types.ts broadcast `key`. */
+  key?: string;
   /**
    * Orders requests of one priority on an actuator (channels.ts): automatic alarms rank by
    * level, then a confirmed fire above rain and flood (on-alert.ts `urgencyOf`). Default 0.
@@ -108,7 +110,7 @@ export function sound(ctx: Ctx, spec: SoundSpec): string {
       ctx.notes.push({ at: now, note: 'unknown_zone', detail: { zone, activity } });
       continue;
     }
-    const base = { activity, zone, priority: spec.priority, urgency: spec.urgency ?? 0, source: spec.source, by: spec.by, alert: spec.alert, ...(spec.clears === undefined ? {} : { clears: spec.clears }), drill: spec.drill, resumable: spec.resumable, startedAt: now, endsAt: now };
+    const base = { activity, zone, priority: spec.priority, urgency: spec.urgency ?? 0, source: spec.source, by: spec.by, alert: spec.alert, ...(spec.clears === undefined ? {} : { clears: spec.clears }), ...(spec.key === undefined ? {} : { key: spec.key }), drill: spec.drill, resumable: spec.resumable, startedAt: now, endsAt: now };
     for (const key of steps ? byKind.siren : []) {
       if (done.has(key) || spec.sirenSkip?.has(key)) continue;
       done.add(key);

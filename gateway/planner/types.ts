@@ -20,7 +20,29 @@ export type Source = 'engine' | 'officer' | 'township' | 'schedule';
 
 export type Command =
   /** Speak a message (chime first), optionally with a siren pattern. */
-  | { type: 'broadcast'; source: Source; by: string; textZh: string; textEn?: string; zones?: string[]; repeat?: number; emergency?: boolean; pattern?: string }
+  | {
+      type: 'broadcast';
+      source: Source;
+      by: string;
+      textZh: string;
+      textEn?: string;
+      zones?: string[];
+      repeat?: number;
+      emergency?: boolean;
+      pattern?: string;
+      /**
+       * Names what this broadcast is (e.g. one CAP warning's chain): a broadcast with a key
+       * replaces whatever an earlier one with that key still plays or queues, and
+       * `broadcast_cancel` stops it. Set by the box's own modules; the broker's schema has no such field.
+       */
+      key?: string;
+      /** The priority, for a module that decided it itself (the CAP inbox); else from source and `emergency`. Not on the wire. */
+      priority?: 'emergency' | 'township' | 'drill' | 'routine';
+      /** Marks it a drill (a CAP Exercise): logged, shown and uplinked as one; never resumed after pre-emption. */
+      drill?: boolean;
+    }
+  /** Stops every broadcast (and its siren) started with `key`, wherever it plays or waits. */
+  | { type: 'broadcast_cancel'; by: string; key: string }
   /** Sound a named siren pattern; no command can exceed the siren's maximum on-time. */
   | { type: 'siren'; source: Source; by: string; pattern: string; zones?: string[]; emergency?: boolean }
   /** Stop sirens (any source). Logged; alerts stay active. */
@@ -36,7 +58,7 @@ export type Command =
 
 export type PlannerInput = { type: 'transition'; transition: AlertTransition } | { type: 'command'; command: Command } | { type: 'tick' };
 
-export type StopReason = 'preempted' | 'silenced' | 'stopped' | 'cleared' | 'drill_end' | 'replaced';
+export type StopReason = 'preempted' | 'silenced' | 'stopped' | 'cleared' | 'drill_end' | 'replaced' | 'cancelled';
 
 interface EffectBase {
   at: number;

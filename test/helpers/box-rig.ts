@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { startBox, type Box } from '../../gateway/box.ts';
+import type { Clock } from '../../gateway/shell/clock.ts';
 import { boxSite, pw } from './box-site.ts';
 
 export interface BoxRig {
@@ -18,9 +19,16 @@ export interface BoxRig {
   stop(): Promise<void>;
 }
 
-export async function startBoxRig(extraYaml = ''): Promise<BoxRig> {
+export interface BoxRigOptions {
+  /** More keys of the test site's `site` (see boxSite). */
+  siteYaml?: string;
+  clock?: Clock;
+}
+
+export async function startBoxRig(extraYaml = '', o: BoxRigOptions = {}): Promise<BoxRig> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-box-'));
-  const box = await startBox({ config: await boxSite(join(dir, 'box.db'), extraYaml), log: pino({ level: 'silent' }), tcpPort: 0, wsPort: 0 });
+  const config = await boxSite(join(dir, 'box.db'), extraYaml, o.siteYaml);
+  const box = await startBox({ config, log: pino({ level: 'silent' }), tcpPort: 0, wsPort: 0, ...(o.clock ? { clock: o.clock } : {}) });
   const url = `mqtt://127.0.0.1:${box.broker.tcpPort}`;
   const clients: MqttClient[] = [];
   return {

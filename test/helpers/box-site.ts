@@ -7,7 +7,8 @@ import { hashSecret } from '../../gateway/shell/secrets.ts';
 export const FAST = { N: 1024, r: 8, p: 1 };
 export const pw = (user: string): string => `pw-${user}-secret`;
 
-export async function boxSite(dbPath: string, extraYaml = ''): Promise<SiteConfig> {
+/** `siteYaml`: more keys of `site` (e.g. `cap: {…}`), since the extra YAML cannot repeat the `site` key. */
+export async function boxSite(dbPath: string, extraYaml = '', siteYaml = ''): Promise<SiteConfig> {
   const users: [string, string][] = [
     ['rg1', 'device'],
     ['wl1', 'device'],
@@ -21,7 +22,7 @@ export async function boxSite(dbPath: string, extraYaml = ''): Promise<SiteConfi
   ];
   const accounts = await Promise.all(users.map(async ([u, role]) => `    - { username: ${u}, role: ${role}, secret_hash: '${await hashSecret(pw(u), FAST)}' }`));
   const yaml = `
-site: { id: itest, name: 测试村, name_en: Testville }
+site: { id: itest, name: 测试村, name_en: Testville${siteYaml ? `, ${siteYaml}` : ''} }
 zones: [{ id: b3, name: 3号楼 }]
 sensors:
   - { id: rg1, kind: rain }
