@@ -12,7 +12,7 @@
  */
 import type { Logger } from 'pino';
 import { topics, type SiteTopics } from '../broker/topics.ts';
-import { alertSubject } from '../engine/alert-slot.ts';
+import { alertKey, alertState } from '../alert-state.ts';
 import type { AlertTransition } from '../engine/types.ts';
 import { toWire, wallTime } from '../wire.ts';
 import type { Publish } from './actuators.ts';
@@ -135,10 +135,7 @@ export class Publisher implements Module {
   private alert(t: AlertTransition): void {
     const at = this.now();
     // The retained topic is the alert's subject (`rg1/rain`), so the next occurrence replaces it.
-    this.send(this.topics.alert(alertSubject(t.alert)), () => {
-      const { at: _at, ...rest } = t;
-      return { ...toWire(rest), state: t.transition === 'cleared' ? 'cleared' : 'active', at };
-    }, true);
+    this.send(this.topics.alert(alertKey(t)), () => alertState(t, at), true);
     this.statusDue = true;
   }
 }
