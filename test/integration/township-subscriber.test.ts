@@ -28,8 +28,16 @@ beforeAll(async () => {
       { username: 'a', password: 'pa' },
       { username: 'b', password: 'pb' },
     ],
-    // Each box account writes only under its own site tree; the township reads every site's events.
-    acl: ['user township', 'topic read sb/v1/+/event', 'pattern readwrite sb/v1/%u/#'],
+    // The README's ACL ("The township's broker"): each box writes only its own tree and reads its
+    // commands; the township reads every tree and writes commands.
+    acl: [
+      ...['event', 'status', 'alert/#', 'cap', 'rollup', 'cmd/box/result'].map((t) => `pattern write sb/v1/%u/${t}`),
+      'pattern read sb/v1/%u/cmd/box',
+      'pattern read sb/v1/cap/#',
+      'user township',
+      'topic read sb/v1/+/#',
+      'topic write sb/v1/+/cmd/box',
+    ],
   });
   writeFileSync(join(dir, 'township.pw'), 'tw-secret\n', { mode: 0o600 });
 }, 30_000);
@@ -96,6 +104,8 @@ describe('examples/township-subscriber', () => {
     }
     // A box cannot publish into another site's tree (the ACL drops it).
     await expect(boxes.a.publishAsync('sb/v1/b/event', event('b', 17), { qos: 1 })).rejects.toThrow(/Not authorized/);
+    // Nor command itself (only the township does).
+    await expect(boxes.a.publishAsync('sb/v1/a/cmd/box', '{"type":"silence"}', { qos: 1 })).rejects.toThrow(/Not authorized/);
     // And a malformed payload is rejected with a reason, crashing nothing.
     await boxes.a.publishAsync('sb/v1/a/event', '{"site":"a","seq":"x"}', { qos: 1 });
     await Promise.all(Object.values(boxes).map((b) => b.endAsync()));
