@@ -41,11 +41,15 @@ export interface RollupPolicy {
   thinAfterMs: number;
   /** Rollups older than this are gone from the box (ms; store.rollup_retention_days). */
   retentionMs: number;
-  /** At most this many messages per call (minutes, or hours when thinned). */
-  maxMessages: number;
+  /**
+   * Minutes of rows read per call (a thinned call takes whole hours, at least one). Bounds what
+   * one call holds in memory: 60 minutes × 1,000 sensors = 60,000 rows, where 60 thinned hours
+   * would be 3.6 M (a day of rows as one array once ran the box out of its heap; store/history.ts).
+   */
+  maxMinutes: number;
 }
 
-export const ROLLUP_POLICY: RollupPolicy = { settleMs: 2 * MINUTE_MS, thinAfterMs: 24 * HOUR_MS, retentionMs: 400 * 24 * HOUR_MS, maxMessages: 60 };
+export const ROLLUP_POLICY: RollupPolicy = { settleMs: 2 * MINUTE_MS, thinAfterMs: 24 * HOUR_MS, retentionMs: 400 * 24 * HOUR_MS, maxMinutes: 60 };
 
 /** The last epoch minute covered so far (minute = floor(wall ms / 60 000)). */
 export type RollupCursor = number;
@@ -70,18 +74,19 @@ function settledThrough(nowWall: number, policy: RollupPolicy): number {
 /** The next minutes to read, or null when nothing has settled since the cursor. */
 export function rollupRange(cursor: RollupCursor, nowWall: number, policy: RollupPolicy = ROLLUP_POLICY): RollupRange | null {
   if (!Number.isInteger(cursor)) throw new RangeError(`rollup cursor must be an epoch minute, got ${cursor}`);
-  if (!(policy.maxMessages >= 1)) throw new RangeError(`maxMessages must be at least 1, got ${policy.maxMessages}`);
+  if (!(policy.maxMinutes >= 1)) throw new RangeError(`maxMinutes must be at least 1, got ${policy.maxMinutes}`);
   const settled = settledThrough(nowWall, policy);
-  // Older than the retention: pruned on the box, nothing to read.
+  // Older than the retention: pruned on the box, nothing to read (a minute or so of slack at the edge).
   const after = Math.max(cursor, Math.floor((nowWall - policy.retentionMs) / MINUTE_MS) - 1);
   if (after >= settled) return null;
   // The last minute of the last hour that ended before now − thinAfter.
   const thinThrough = Math.floor((nowWall - policy.thinAfterMs) / HOUR_MS) * 60 - 1;
   if (after < thinThrough) {
     const firstHourEnd = Math.floor((after + 1) / 60) * 60 + 59;
-    return { after, through: Math.min(thinThrough, firstHourEnd + (policy.maxMessages - 1) * 60), thinned: true };
+    const hours = Math.max(1, Math.floor(policy.maxMinutes / 60));
+    return { after, through: Math.min(thinThrough, firstHourEnd + (hours - 1) * 60), thinned: true };
   }
-  return { after, through: Math.min(settled, after + policy.maxMessages), thinned: false };
+  return { after, through: Math.min(settled, after + Math.floor(policy.maxMinutes)), thinned: false };
 }
 
 interface Summary {

@@ -27,24 +27,26 @@ describe('rollupRange', () => {
     expect(initialRollupCursor(T0 + 3 * MIN)).toBe(M0);
   });
 
-  it('takes at most maxMessages minutes a call', () => {
+  it('reads at most maxMinutes minutes a call', () => {
     expect(rollupRange(M0 - 1, T0 + 5 * HOUR)).toEqual({ after: M0 - 1, through: M0 - 1 + 60, thinned: false });
-    expect(rollupRange(M0 - 1, T0 + 5 * HOUR, { ...ROLLUP_POLICY, maxMessages: 5 })).toEqual({ after: M0 - 1, through: M0 + 4, thinned: false });
+    expect(rollupRange(M0 - 1, T0 + 5 * HOUR, { ...ROLLUP_POLICY, maxMinutes: 5 })).toEqual({ after: M0 - 1, through: M0 + 4, thinned: false });
   });
 
-  it('thins whole hours that ended more than 24 h ago, up to maxMessages hours a call', () => {
-    const now = T0 + 30 * HOUR + 30 * MIN; // hours T0 … T0+6h ended more than 24 h ago
-    expect(rollupRange(M0 - 1, now)).toEqual({ after: M0 - 1, through: M0 + 6 * 60 - 1, thinned: true });
-    expect(rollupRange(M0 - 1, now, { ...ROLLUP_POLICY, maxMessages: 2 })).toEqual({ after: M0 - 1, through: M0 + 2 * 60 - 1, thinned: true });
+  it('thins whole hours that ended more than 24 h ago, as many whole hours a call as maxMinutes holds (at least one)', () => {
+    const now = T0 + 30 * HOUR + 30 * MIN; // hours T0 … T0+5h ended more than 24 h ago
+    expect(rollupRange(M0 - 1, now)).toEqual({ after: M0 - 1, through: M0 + 59, thinned: true });
+    expect(rollupRange(M0 - 1, now, { ...ROLLUP_POLICY, maxMinutes: 150 })).toEqual({ after: M0 - 1, through: M0 + 2 * 60 - 1, thinned: true });
+    expect(rollupRange(M0 - 1, now, { ...ROLLUP_POLICY, maxMinutes: 24 * 60 })).toEqual({ after: M0 - 1, through: M0 + 6 * 60 - 1, thinned: true });
+    expect(rollupRange(M0 - 1, now, { ...ROLLUP_POLICY, maxMinutes: 5 })).toEqual({ after: M0 - 1, through: M0 + 59, thinned: true });
     // A cursor inside an hour: the first thinned message is the rest of that hour.
-    expect(rollupRange(M0 + 20, now, { ...ROLLUP_POLICY, maxMessages: 1 })).toEqual({ after: M0 + 20, through: M0 + 59, thinned: true });
+    expect(rollupRange(M0 + 20, now)).toEqual({ after: M0 + 20, through: M0 + 59, thinned: true });
     // Past the thinned hours, minutes again.
     expect(rollupRange(M0 + 6 * 60 - 1, now)).toMatchObject({ thinned: false, through: M0 + 6 * 60 - 1 + 60 });
   });
 
   it('skips what the rollup retention already removed', () => {
     const now = T0 + 500 * 24 * HOUR;
-    const r = rollupRange(M0, now, { ...ROLLUP_POLICY, maxMessages: 1 })!;
+    const r = rollupRange(M0, now)!;
     expect(r.after).toBe(Math.floor((now - ROLLUP_POLICY.retentionMs) / MIN) - 1);
     expect(r.thinned).toBe(true);
   });
@@ -52,7 +54,7 @@ describe('rollupRange', () => {
   it('rejects a cursor that is not an epoch minute and a policy without room', () => {
     expect(() => rollupRange(1.5, T0)).toThrow(RangeError);
     expect(() => rollupRange(Number.NaN, T0)).toThrow(RangeError);
-    expect(() => rollupRange(M0, T0, { ...ROLLUP_POLICY, maxMessages: 0 })).toThrow(RangeError);
+    expect(() => rollupRange(M0, T0, { ...ROLLUP_POLICY, maxMinutes: 0 })).toThrow(RangeError);
   });
 });
 
@@ -101,7 +103,7 @@ describe('rollupMessages', () => {
       row('rg1', M0 + 60, { n: 60, errors: 0, min: 4, max: 4, mean: 4, last: 4 }),
     ];
     const now = T0 + 26 * HOUR + 30 * MIN; // hours T0 and T0+1h ended more than 24 h ago, T0+2h did not
-    const { messages, cursor } = rollupMessages(SITE, rows, M0 - 1, now);
+    const { messages, cursor } = rollupMessages(SITE, rows, M0 - 1, now, { ...ROLLUP_POLICY, maxMinutes: 120 });
     expect(cursor).toBe(M0 + 2 * 60 - 1);
     expect(messages.map(parse)).toEqual([
       {
