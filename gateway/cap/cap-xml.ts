@@ -18,6 +18,8 @@ export { capTime, CapIdentifiers } from './cap-time.ts';
 export interface CapMessage {
   identifier: string;
   sent: string;
+  /** The info blocks' `expires` (§3.2.2), or null when the message has none (a Cancel). */
+  expires: string | null;
   xml: string;
 }
 
@@ -223,7 +225,7 @@ export function transitionToCap(t: AlertTransition, ctx: CapContext, id: { ident
     info('en'),
   ]];
   const xml = `<?xml version="1.0" encoding="UTF-8"?>\n${render(alert, '').replace(/^<alert>/, '<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">')}\n`;
-  return { identifier: id.identifier, sent: id.sent, xml };
+  return { identifier: id.identifier, sent: id.sent, expires, xml };
 }
 
 /**

@@ -13,7 +13,7 @@
  */
 import type { Logger } from 'pino';
 import { topics, type SiteTopics } from '../broker/topics.ts';
-import { alertSubject } from '../engine/alert-slot.ts';
+import { alertKey, alertState } from '../alert-state.ts';
 import type { AlertTransition } from '../engine/types.ts';
 import { toWire, wallTime } from '../wire.ts';
 import type { Publish } from './actuators.ts';
@@ -150,12 +150,10 @@ export class Publisher implements Module {
   private alert(t: AlertTransition): void {
     const at = this.now();
     // The retained topic is the alert's subject (`rg1/rain`), so the next occurrence replaces it.
-    this.send(this.topics.alert(alertSubject(t.alert)), () => {
-      const { at: _at, ...rest } = t;
-      const active = t.transition !== 'cleared';
+    this.send(this.topics.alert(alertKey(t)), () => {
       // Read when the message is built: the broadcast planned in the alert's own step is on it.
-      const clock = active && this.source.responseClock ? { response_clock: this.source.responseClock(t.alert) } : {};
-      return { ...toWire(rest), state: active ? 'active' : 'cleared', at, ...clock };
+      const clock = t.transition !== 'cleared' && this.source.responseClock ? { response_clock: this.source.responseClock(t.alert) } : {};
+      return { ...alertState(t, at), ...clock };
     }, true);
     this.statusDue = true;
   }

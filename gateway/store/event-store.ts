@@ -34,6 +34,7 @@ import { newRecords, recordToEvent, rowToEvent, type EventRecord, type SnapshotR
 import { diskReason, StoreError } from './errors.ts';
 import { FaultMode } from './fault-mode.ts';
 import { historyRows, type HistoryQuery, type HistoryRow } from './history.ts';
+import { rollupRows, type RollupRow } from './rollup-rows.ts';
 import { advice, openLog, readFloor, sayReplaced, type OpenResult } from './open-log.ts';
 import { OpenRetry } from './open-retry.ts';
 import { syncEvents } from './sync-events.ts';
@@ -395,6 +396,12 @@ export class EventStore implements Module {
     if (!this.conn) return ([] as HistoryRow[])[Symbol.iterator]();
     this.readings.flush();
     return historyRows(this.conn.db, q);
+  }
+
+  /** The rollup rows of minutes in (after, through] (rollup-rows.ts); none while the log is not open. */
+  rollupRows(afterMinute: number, throughMinute: number): RollupRow[] {
+    if (!this.conn) return [];
+    return rollupRows(this.conn.db, afterMinute, throughMinute);
   }
 
   /** Queues a raw reading; dropped (and counted) while degraded or closed. */
