@@ -22,7 +22,9 @@ export type CheckpointReply =
   | { op: 'failed'; error: { message: string; code?: string } }
   /**
    * `frames`: in the WAL when it began; `copied`: copied back; `restarted`: the worker's own
-   * commit started the WAL over (so no main-thread commit fsyncs its header).
+   * commit started the WAL over (so no main-thread commit fsyncs its header); `commitAt`
+   * (epoch ms, 0: none) and `commitMs`: that commit, during which the main thread's writes wait
+   * for its lock.
    */
-  | { op: 'done'; frames: number; copied: number; busy: boolean; restarted: boolean; attempts: number; ms: number }
+  | { op: 'done'; frames: number; copied: number; busy: boolean; restarted: boolean; attempts: number; ms: number; commitAt: number; commitMs: number }
   | { op: 'error'; error: { message: string; code?: string }; ms: number };

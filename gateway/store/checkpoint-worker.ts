@@ -97,6 +97,8 @@ function checkpoint(): void {
     let busy = false;
     let restarted = false;
     let attempts = 0;
+    let commitAt = 0;
+    let commitMs = 0;
     while (attempts < ATTEMPTS && !restarted) {
       attempts++;
       const r = (db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[])[0]!;
@@ -106,10 +108,13 @@ function checkpoint(): void {
       // Not all copied (a reader's snapshot, or another checkpoint): the WAL cannot start over yet.
       if (busy || r.log <= 0 || r.checkpointed < r.log) break;
       const before = walRestarts();
+      const c0 = performance.now();
       setMeta.run('checkpoint_at', Date.now());
+      commitMs = performance.now() - c0;
+      commitAt = performance.timeOrigin + c0;
       restarted = walRestarts() !== before;
     }
-    send({ op: 'done', frames, copied, busy, restarted, attempts, ms: performance.now() - t0 });
+    send({ op: 'done', frames, copied, busy, restarted, attempts, ms: performance.now() - t0, commitAt, commitMs });
   } catch (err) {
     send({ op: 'error', error: describe(err), ms: performance.now() - t0 });
   }

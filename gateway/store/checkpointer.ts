@@ -21,6 +21,7 @@ export const CLOSE_WAIT_MS = 1000;
 /** After a worker is lost, the next one starts this long later, doubling up to RESTART_MAX_MS. */
 export const RESTART_MS = 10_000;
 export const RESTART_MAX_MS = 600_000;
+const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 /** The worker's V8 heap: it holds one connection and a few messages. */
 const WORKER_HEAP = { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 };
 
@@ -171,7 +172,8 @@ export class Checkpointer {
     if (m.op === 'done') {
       this.counts.done++;
       if (m.restarted) this.counts.restarted++;
-      log.debug({ frames: m.frames, copied: m.copied, busy: m.busy, restarted: m.restarted, attempts: m.attempts, ms: Math.round(m.ms * 10) / 10 }, 'WAL checkpoint');
+      const { frames, copied, busy, restarted, attempts, commitAt } = m;
+      log.debug({ frames, copied, busy, restarted, attempts, ms: round(m.ms), commitAt, commitMs: round(m.commitMs) }, 'WAL checkpoint');
     } else {
       this.counts.errors++;
       const err = Object.assign(new Error(m.error.message), m.error);

@@ -30,7 +30,7 @@ const EVENTS_PER_S = 4;
 const STALL_MS = 3;
 
 // Instruments the main thread's calls (the worker has its own copy of these modules).
-const calls = { event: [] as number[], readings: [] as number[], checkpoint: [] as number[], mainCheckpoints: 0, spans: [] as [number, number][] };
+const calls = { event: [] as number[], readings: [] as number[], checkpoint: [] as number[], mainCheckpoints: 0, spans: [] as [number, number][], slow: [] as [number, number][] };
 let nested = 0;
 const proto = Connection.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
 for (const [name, into] of [['writeEvents', 'event'], ['writeReadings', 'readings'], ['checkpointIfDue', 'checkpoint']] as const) {
@@ -48,7 +48,11 @@ for (const [name, into] of [['writeEvents', 'event'], ['writeReadings', 'reading
           calls.spans.push([t0, t0 + ms]);
         }
         nested += ms;
-      } else calls[into].push(ms - (nested - before));
+      } else {
+        const own = ms - (nested - before);
+        calls[into].push(own);
+        if (own > 1) calls.slow.push([performance.timeOrigin + t0, performance.timeOrigin + t0 + ms]);
+      }
     }
   };
 }
@@ -60,7 +64,7 @@ dbProto.pragma = function (this: unknown, ...a: unknown[]) {
 };
 
 const q = (xs: number[], p: number): number => (xs.length ? +percentile(Float64Array.from(xs).sort(), p).toFixed(3) : 0);
-const summary = (xs: number[]) => ({ n: xs.length, p50: q(xs, 0.5), p99: q(xs, 0.99), max: q(xs, 1), total_ms: +xs.reduce((a, b) => a + b, 0).toFixed(1) });
+const summary = (xs: number[]) => ({ n: xs.length, p50: q(xs, 0.5), p99: q(xs, 0.99), max: q(xs, 1), over_2ms: xs.filter((x) => x > 2).length, total_ms: +xs.reduce((a, b) => a + b, 0).toFixed(1) });
 
 async function run(mode: 'main' | 'worker') {
   calls.event = [];
@@ -68,10 +72,19 @@ async function run(mode: 'main' | 'worker') {
   calls.checkpoint = [];
   calls.mainCheckpoints = 0;
   calls.spans = [];
+  calls.slow = [];
+  // The worker's restart commits (epoch ms), from its debug lines: a main-thread write waits for their lock.
+  const commits: [number, number][] = [];
+  const log = pino({ level: 'debug' }, {
+    write: (s: string) => {
+      const l = JSON.parse(s) as { msg?: string; commitAt?: number; commitMs?: number };
+      if (l.msg === 'WAL checkpoint' && l.commitAt) commits.push([l.commitAt, l.commitAt + l.commitMs!]);
+    },
+  });
   const dir = mkdtempSync(join(process.env.STORE_BENCH_DIR ?? tmpdir(), 'sb-store-quiet-'));
   const path = join(dir, 'bench.db');
   const config = { store: { path, rawRetentionDays: 7, rollupRetentionDays: 400, eventRetentionDays: 365 } } as SiteConfig;
-  const store = new EventStore({ config, log: pino({ level: 'silent' }), clock: systemClock() }, { path, schedule: false, checkpointInWorker: mode === 'worker' });
+  const store = new EventStore({ config, log, clock: systemClock() }, { path, schedule: false, checkpointInWorker: mode === 'worker' });
   await store.start();
   await sleep(500); // the worker's start is not what is measured
   const payload = { transition: 'raised', alert: 'wl1/stage/1', level: 'orange', values: { stage_m: 3.25 } };
@@ -122,6 +135,9 @@ async function run(mode: 'main' | 'worker') {
     event_commit_ms: summary(calls.event),
     reading_batch_ms: summary(calls.readings),
     checkpoint_call_ms: summary(calls.checkpoint),
+    main_writes_over_1ms: calls.slow.length,
+    main_writes_over_1ms_during_worker_commit: calls.slow.filter(([a, b]) => commits.some(([c, d]) => c < b && d > a)).length,
+    worker_commit_ms: summary(commits.map(([a, b]) => b - a)),
     stalls_over_3ms: stalls.length,
     stalls_over_3ms_during_checkpoint: withCheckpoint,
     stall_max_ms: +Math.max(0, ...stalls.map(([a, b]) => b - a)).toFixed(3),
