@@ -57,6 +57,12 @@ export class Checkpointer {
   private nextStart = 0;
   private restartMs: number;
   private idle: Array<() => void> = [];
+  /**
+   * Workers ended but not yet gone: a thread inside an fsync of a hung disk cannot be stopped
+   * until the fsync returns. No new one is started meanwhile, so a disk hung for an hour does
+   * not pile up threads (about 10 MB each).
+   */
+  private readonly lingering = new Set<Worker>();
   readonly counts: CheckpointerCounts = { sent: 0, done: 0, restarted: 0, errors: 0, lost: 0 };
 
   constructor(
@@ -82,7 +88,7 @@ export class Checkpointer {
       this.lose(`its checkpoint has not answered for ${waitedMs} ms`, null);
     }
     if (!this.worker) {
-      if (now >= this.nextStart) this.start();
+      if (now >= this.nextStart && this.lingering.size === 0) this.start();
       return 'unavailable';
     }
     if (!this.ready) return 'unavailable';
@@ -155,7 +161,7 @@ export class Checkpointer {
       if (w === this.worker) this.lose('it threw', err);
     });
     w.on('exit', (code) => {
-      if (w === this.worker) this.lose(`it stopped (exit ${code})`, null);
+      if (w === this.worker) this.lose(`it stopped (exit ${code})`, null, true);
     });
   }
 
@@ -184,7 +190,7 @@ export class Checkpointer {
   }
 
   /** The worker is gone or useless: said, ended, and a new one planned after the backoff. */
-  private lose(why: string, err: unknown): void {
+  private lose(why: string, err: unknown, exited = false): void {
     const w = this.worker;
     const st = this.state;
     this.worker = null;
@@ -196,7 +202,11 @@ export class Checkpointer {
     this.opts.log.error({ err, retryInMs: this.restartMs }, `the WAL checkpointer is lost (${why}); checkpoints run on the main thread until a new one starts`);
     this.restartMs = Math.min(this.restartMs * 2, RESTART_MAX_MS);
     if (st) Atomics.compareExchange(st, 0, CKPT_STARTING, CKPT_CLOSED);
-    if (w) void w.terminate();
+    if (w && !exited) {
+      this.lingering.add(w);
+      w.once('exit', () => this.lingering.delete(w));
+      void w.terminate();
+    }
     this.settle();
   }
 

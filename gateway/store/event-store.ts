@@ -5,7 +5,8 @@
  * takes it to the disk right behind (wal-sync.ts: a power cut loses at most the acts of that
  * last millisecond or so from the record, never an act). `durableSeq` says how far the disk has
  * it. Raw readings are batched (one transaction per batch), rolled up per minute and pruned on
- * a schedule.
+ * a schedule. WAL checkpoints run in a worker thread on a connection of its own
+ * (checkpointer.ts), never on the main thread while that worker runs.
  *
  * When the medium fails (full, read-only, I/O errors) `append` still never throws: the event
  * keeps its seq, waits in a bounded in-memory queue (visible through `since`; past the bound
