@@ -1,7 +1,7 @@
 /**
  * Runs the log's WAL checkpoints in a worker thread (checkpoint-worker.ts) instead of on the
  * main thread, where each one stalled every alarm behind it: copying the WAL back into the
- * database and its two fsyncs took 2–11 ms per 4,000 rows on this machine's disk, and the
+ * database and its two fsyncs took 2–18 ms (p50 2–7 ms) per 4,000 rows on this machine's disk, and the
  * first commit after it fsynced the new WAL header (test/bench/store-quiet.bench.ts).
  *
  * The worker is never something the box depends on. It cannot start, dies, or does not answer

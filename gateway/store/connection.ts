@@ -42,7 +42,7 @@ const RESERVED = 'seq_reserved';
  * (PASSIVE: never waits for readers, never blocks the writer) after a bulk write, once this many
  * rows were written since the last one or CHECKPOINT_MS passed. The checkpoint runs in a worker
  * thread on a connection of its own (checkpointer.ts): on the main thread each one stalled
- * everything for 2–11 ms at the quiet rate (1,000 readings/s; store-quiet bench). It falls back
+ * everything for 2–18 ms (p50 2–7 ms) at the quiet rate (1,000 readings/s; store-quiet bench). It falls back
  * to the main thread only while no worker runs; then the stall is kept short: measured on this
  * machine (readings in batches of 200), 20,000 rows took 24–28 ms per checkpoint, 5,000 rows
  * 6.5 ms, 2,000 rows 3.5 ms (total time per minute 74, 78 and 104 ms).
