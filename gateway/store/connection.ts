@@ -9,6 +9,7 @@ import { migrate } from './schema.ts';
 import type { PendingQueue } from './pending.ts';
 import type { ReadingBatch } from './readings.ts';
 import { WalSync, type SyncFn, type WalSyncEvents } from './wal-sync.ts';
+import { Checkpointer, type CheckpointerOptions } from './checkpointer.ts';
 
 /**
  * Seqs are reserved on disk ahead of use (meta `seq_reserved`). A run that dies while events
@@ -38,14 +39,21 @@ const RESERVED = 'seq_reserved';
  * SQLite's automatic checkpoint runs inside whichever commit crosses 1,000 WAL pages, and
  * copying 4 MB back into the database with two fsyncs took 5–30 ms: when that commit was an
  * alarm's, the siren waited for it. So automatic checkpoints are off and the log checkpoints
- * (PASSIVE: never waits for readers) after a bulk write, once this many rows were written since
- * the last one or CHECKPOINT_MS passed. The main thread stalls for the checkpoint, so it is
- * kept short: measured on this machine (readings in batches of 200), 20,000 rows took 24–28 ms
- * per checkpoint, 5,000 rows 6.5 ms, 2,000 rows 3.5 ms (total time per minute 74, 78 and 104 ms).
+ * (PASSIVE: never waits for readers, never blocks the writer) after a bulk write, once this many
+ * rows were written since the last one or CHECKPOINT_MS passed. The checkpoint runs in a worker
+ * thread on a connection of its own (checkpointer.ts): on the main thread each one stalled
+ * everything for 2–18 ms (p50 2–7 ms) at the quiet rate (1,000 readings/s; store-quiet bench). It falls back
+ * to the main thread only while no worker runs; then the stall is kept short: measured on this
+ * machine (readings in batches of 200), 20,000 rows took 24–28 ms per checkpoint, 5,000 rows
+ * 6.5 ms, 2,000 rows 3.5 ms (total time per minute 74, 78 and 104 ms).
  */
 export const CHECKPOINT_ROWS = 4_000;
 export const CHECKPOINT_MS = 60_000;
-/** The meta row the write after a checkpoint sets (see checkpointIfDue): wall ms of the checkpoint. */
+/**
+ * The meta row the commit right after a complete checkpoint sets, on the connection that
+ * checkpointed (the worker's, or this one in the fallback): wall ms of the checkpoint. That
+ * commit starts the WAL over and fsyncs the new header; see checkpointIfDue.
+ */
 const CHECKPOINTED = 'checkpoint_at';
 /** Held events written per transaction when the disk is back (writeHeld). */
 const RETRY_CHUNK = 500;
@@ -57,6 +65,8 @@ export interface ConnectionOptions {
   sync?: WalSyncEvents<EventRecord>;
   /** The fdatasync WalSync calls; tests pass one that fails or waits. */
   syncFn?: SyncFn;
+  /** Checkpoints in a worker thread (checkpointer.ts); without it (or without WAL), on the main thread. */
+  checkpointer?: CheckpointerOptions;
 }
 
 const NO_SYNC_EVENTS: WalSyncEvents<EventRecord> = { synced: () => undefined, failed: () => undefined };
@@ -71,6 +81,10 @@ export class Connection {
   private lastCheckpoint = performance.now();
   /** Null without WAL: then every commit is FULL and durable when it returns. */
   readonly walSync: WalSync<EventRecord> | null;
+  /** Null without WAL or when not asked for: then checkpoints run on the main thread. */
+  readonly checkpointer: Checkpointer | null;
+  /** Checkpoints this connection ran on the main thread (the fallback). */
+  mainThreadCheckpoints = 0;
 
   private constructor(
     readonly db: Db,
@@ -86,6 +100,8 @@ export class Connection {
     this.walSync = journalMode === 'wal' ? new WalSync<EventRecord>(`${db.name}-wal`, 0, opts.sync ?? NO_SYNC_EVENTS, opts.syncFn) : null;
     // What a run killed before its sync left in the OS's cache is on disk from here on.
     if (last > 0) this.walSync?.request(last);
+    // Started once the schema is migrated (the worker writes a meta row); never fails here.
+    this.checkpointer = journalMode === 'wal' && opts.checkpointer ? new Checkpointer(db.name, opts.checkpointer) : null;
     this.eventTx = db.transaction((records: EventRecord[], orIgnore: boolean, snapshot: SnapshotRecord | null) => {
       const insert = orIgnore ? st.insertEventOrIgnore : st.insertEvent;
       for (const r of records) insert.run(...eventArgs(r));
@@ -168,15 +184,22 @@ export class Connection {
 
   /**
    * Checkpoints (see CHECKPOINT_ROWS) if enough was written or enough time passed; after bulk
-   * writes only. Then one small write starts the WAL over: with `synchronous=NORMAL` SQLite
-   * fsyncs the new WAL header in the first commit after a checkpoint, which must be this one
-   * (the main thread is stalled for the checkpoint anyway), not an alarm's.
+   * writes only. Asks the worker if one runs (while it still runs the last one, nothing is
+   * asked; the rows go on counting). Otherwise here, on the main thread: then one small write
+   * starts the WAL over, because with `synchronous=NORMAL` SQLite fsyncs the new WAL header in
+   * the first commit after a complete checkpoint, which must be this one (the main thread is
+   * stalled for the checkpoint anyway), not an alarm's. The worker does the same on its own
+   * connection (checkpoint-worker.ts).
    */
   checkpointIfDue(): void {
     const now = performance.now();
     if (this.rowsSinceCheckpoint === 0 || (this.rowsSinceCheckpoint < CHECKPOINT_ROWS && now - this.lastCheckpoint < CHECKPOINT_MS)) return;
+    const asked = this.checkpointer?.request() ?? 'unavailable';
+    if (asked === 'busy') return;
     this.rowsSinceCheckpoint = 0;
     this.lastCheckpoint = now;
+    if (asked === 'sent') return;
+    this.mainThreadCheckpoints++;
     this.guard(() => {
       this.db.pragma('wal_checkpoint(PASSIVE)');
       this.st.setMeta.run(CHECKPOINTED, Date.now());
@@ -205,8 +228,12 @@ export class Connection {
     }
   }
 
-  /** Closing checkpoints and syncs (SQLite, last connection); a sync still running finishes first. */
+  /**
+   * Closing checkpoints and syncs (SQLite, last connection: the checkpointer's is closed first,
+   * within its bound); a sync still running finishes first.
+   */
   close(): void {
+    this.checkpointer?.close();
     this.walSync?.close();
     this.db.close();
   }

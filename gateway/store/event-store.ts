@@ -5,7 +5,8 @@
  * takes it to the disk right behind (wal-sync.ts: a power cut loses at most the acts of that
  * last millisecond or so from the record, never an act). `durableSeq` says how far the disk has
  * it. Raw readings are batched (one transaction per batch), rolled up per minute and pruned on
- * a schedule.
+ * a schedule. WAL checkpoints run in a worker thread on a connection of its own
+ * (checkpointer.ts), never on the main thread while that worker runs.
  *
  * When the medium fails (full, read-only, I/O errors) `append` still never throws: the event
  * keeps its seq, waits in a bounded in-memory queue (visible through `since`; past the bound
@@ -162,7 +163,24 @@ export class EventStore implements Module {
   }
 
   private connectionOptions(): ConnectionOptions {
-    return { maxBytes: this.opts.maxDbBytes, syncFn: this.opts.syncFn, sync: this.syncEvents };
+    const checkpointer = this.opts.checkpointInWorker === false ? undefined : { ...this.opts.checkpointer, log: this.log, failed: (err: Error) => this.checkpointFailed(err) };
+    return { maxBytes: this.opts.maxDbBytes, syncFn: this.opts.syncFn, sync: this.syncEvents, checkpointer };
+  }
+
+  /**
+   * A checkpoint in the worker failed: a fault of the medium degrades the store, as a failed
+   * write of its own does. Not a lock the worker waited for in vain: that says nothing of
+   * this connection (the next checkpoint tries again).
+   */
+  private checkpointFailed(err: Error): void {
+    if (!this.started || this.fault.reason !== null) return;
+    const reason = diskReason(err, this.dir);
+    if (reason !== null && reason !== 'busy') this.diskFailed(err);
+  }
+
+  /** The connection of the moment (tests and benchmarks: its checkpointer). */
+  get connectionNow(): Connection | null {
+    return this.conn;
   }
 
   /** Opens the log and takes it into use; false (degraded, and a retry planned) when it cannot. */

@@ -3,6 +3,7 @@
  * appended with a strictly increasing `seq` before it is acted on or reported (DESIGN.md,
  * "Everything that happens is an event"); the uplink is a cursor over `seq`.
  */
+import type { CheckpointerOptions } from './checkpointer.ts';
 import type { SyncFn } from './wal-sync.ts';
 
 export const EVENT_TYPES = ['transition', 'effect', 'command', 'fault', 'config', 'start', 'stop', 'observation', 'note', 'storage', 'threshold', 'escalation', 'report'] as const;
@@ -82,4 +83,8 @@ export interface EventStoreOptions {
   syncFn?: SyncFn;
   /** stop() waits at most this long for the disk to confirm what was written. Default STOP_SYNC_MS. */
   stopSyncMs?: number;
+  /** false: WAL checkpoints on the main thread (benchmarks' before; tests). Default true: in a worker thread (checkpointer.ts). */
+  checkpointInWorker?: boolean;
+  /** Tests only: the checkpointer's hang bound, restart backoff and worker hooks (checkpointer.ts). */
+  checkpointer?: Omit<CheckpointerOptions, 'log' | 'failed'>;
 }

@@ -5,6 +5,9 @@
  * returned; the parent SIGKILLs it 50–400 ms after it is ready, 25 times on the same file, plus
  * 5 kills 0–15 ms after it starts opening (inside start(): open, migration, seq reservation).
  *
+ * The store's WAL checkpoints run in its worker thread (checkpointer.ts); each child waits for
+ * that worker before `ready`, so kills land during its checkpoints and WAL restarts too.
+ *
  * Then: integrity_check is ok; every acted seq is on disk with its exact payload; seqs are
  * unique and follow the order the events were made; every run continues above the seqs of
  * the runs before it (never reused); at most the one event in flight per run is on disk
@@ -40,6 +43,8 @@ interface Run {
   killAfterMs: number;
   ready: number | null;
   acted: Array<{ seq: number; json: string }>;
+  /** WAL checkpoints the store's worker thread finished in this run. */
+  checkpoints: number;
 }
 
 interface Child {
@@ -52,7 +57,7 @@ interface Child {
 
 function spawnChild(path: string, run: number, early: boolean, killAfterMs: number): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, path, String(run)], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const result: Run = { run, early, killAfterMs, ready: null, acted: [] };
+  const result: Run = { run, early, killAfterMs, ready: null, acted: [], checkpoints: 0 };
   let onLoaded = (): void => {};
   const loaded = new Promise<void>((r) => (onLoaded = r));
   let out = '';
@@ -74,7 +79,7 @@ function spawnChild(path: string, run: number, early: boolean, killAfterMs: numb
       } else if (line.startsWith('acted ')) {
         const sp = line.indexOf(' ', 6);
         result.acted.push({ seq: Number(line.slice(6, sp)), json: line.slice(sp + 1) });
-      }
+      } else if (line.startsWith('checkpoints ')) result.checkpoints = Number(line.slice(12));
     }
   });
   const done = new Promise<Run>((resolve, reject) => {
@@ -165,11 +170,15 @@ describe('event store under kill -9', () => {
     expect(normal.every((r) => r.ready !== null)).toBe(true);
     expect(normal.filter((r) => r.acted.length > 0).length).toBeGreaterThanOrEqual(RUNS - 2);
     expect(disk.readings).toBeGreaterThan(0);
+    // The kills also landed while the checkpoint worker copied the WAL back and restarted it.
+    const checkpoints = runs.reduce((n, r) => n + r.checkpoints, 0);
+    expect(checkpoints).toBeGreaterThan(0);
     const early = runs.filter((r) => r.early);
     console.log(
       `store-kill9: ${runs.length} kills (${normal.length} at 50–400 ms after ready, ${early.length} at 0–15 ms after opening, ` +
         `${early.filter((r) => r.ready === null).length} of those before ready), ` +
         `${acted} acted events checked, ${disk.events.length} events and ${disk.readings} readings on disk, ` +
+        `${checkpoints} worker checkpoints in ${runs.filter((r) => r.checkpoints > 0).length} runs, ` +
         `last seq ${disk.events.at(-1)?.seq}, ${seconds.toFixed(1)} s, seed ${SEED}`,
     );
   });
