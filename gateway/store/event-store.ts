@@ -30,7 +30,7 @@ import type { Clock } from '../shell/clock.ts';
 import type { BoxContext, Module } from '../shell/module.ts';
 import { withDeadline } from '../shell/timing.ts';
 import { SEQ_RESERVE, seqsAtOpen, type Connection, type ConnectionOptions } from './connection.ts';
-import { newRecords, recordToEvent, rowToEvent, type EventRecord, type SnapshotRecord, type StoredSnapshot } from './database.ts';
+import { metaNumber, newRecords, recordToEvent, rowToEvent, type EventRecord, type SnapshotRecord, type StoredSnapshot } from './database.ts';
 import { diskReason, StoreError } from './errors.ts';
 import { FaultMode } from './fault-mode.ts';
 import { historyRows, type HistoryQuery, type HistoryRow } from './history.ts';
@@ -453,6 +453,31 @@ export class EventStore implements Module {
         return r.value;
       }
       yield;
+    }
+  }
+
+  /**
+   * A number kept in the log's meta table (the uplink's cursor). Null if never set; throws
+   * (StoreError `unavailable`) while the log cannot be opened, so a caller never mistakes an
+   * unreadable cursor for a fresh one.
+   */
+  metaNumber(key: string): number | null {
+    return metaNumber(this.connection().st, key);
+  }
+
+  /**
+   * Sets a meta number in a bulk write (no sync of its own: it survives kill -9 and reaches the
+   * disk with the next event's sync). Returns false, never throws, when the log refuses it now.
+   */
+  setMetaNumber(key: string, value: number): boolean {
+    if (!this.started || !this.conn || this.fault.reason !== null) return false;
+    const conn = this.conn;
+    try {
+      conn.bulk(() => conn.st.setMeta.run(key, value));
+      return true;
+    } catch (err) {
+      if (!this.diskFailed(err)) this.log.error({ err, key }, 'meta value not written');
+      return false;
     }
   }
 

@@ -65,6 +65,7 @@ interface Side {
   /** Sent only once the backlog has sent every event up to this seq. */
   afterSeq: number;
   sentAt: number;
+  first: boolean;
 }
 
 export class Outbox<E extends Seqd> {
@@ -90,6 +91,7 @@ export class Outbox<E extends Seqd> {
   /** Acknowledged through the live lane, above `readTo`: the backlog skips them. */
   private readonly liveAcked = new Set<number>();
   private side: Side[] = [];
+  private sideFirst: Side[] = [];
   private readonly sideInflight = new Map<number, Side>();
   private nextSideId = 1;
   private readonly sideLimit: number;
@@ -136,9 +138,12 @@ export class Outbox<E extends Seqd> {
     const back = [...this.liveInflight.values()].map((x) => x.event);
     this.liveInflight.clear();
     for (const e of back) this.insertLive(e, true);
-    const sides = [...this.sideInflight.values()].filter((s) => !(s.msg.key !== undefined && this.side.some((q) => q.msg.key === s.msg.key)));
+    for (const first of [false, true]) {
+      const q = first ? this.sideFirst : this.side;
+      const back = [...this.sideInflight.values()].filter((s) => s.first === first && !(s.msg.key !== undefined && q.some((w) => w.msg.key === s.msg.key)));
+      q.unshift(...back.sort((a, b) => a.id - b.id));
+    }
     this.sideInflight.clear();
-    this.side.unshift(...sides.sort((a, b) => a.id - b.id));
   }
 
   isOnline(): boolean {
@@ -207,20 +212,25 @@ export class Outbox<E extends Seqd> {
     this.live.splice(i, 0, e);
   }
 
-  /** Queues a side message after the events logged so far (`lastSeq`). Returns its id. */
-  addSide(msg: SideMessage, lastSeq: number): number {
+  /**
+   * Queues a side message after the events logged so far (`lastSeq`). Returns its id. `first`:
+   * the box's own replies (command results, its status) go right after the live lane, ahead of
+   * the backlog, since a township waiting for an answer should not wait for days of catch-up.
+   */
+  addSide(msg: SideMessage, lastSeq: number, first = false): number {
+    const q = first ? this.sideFirst : this.side;
     if (msg.key !== undefined) {
-      const i = this.side.findIndex((s) => s.msg.key === msg.key);
+      const i = q.findIndex((s) => s.msg.key === msg.key);
       if (i >= 0) {
-        this.side.splice(i, 1);
+        q.splice(i, 1);
         this.counts.sideReplaced++;
       }
     }
     const id = this.nextSideId++;
-    this.side.push({ id, msg, afterSeq: lastSeq, sentAt: 0 });
-    if (this.side.length > this.sideLimit) {
-      const j = this.side.findIndex((s) => s.msg.key === undefined);
-      this.side.splice(j >= 0 ? j : 0, 1);
+    q.push({ id, msg, afterSeq: first ? 0 : lastSeq, sentAt: 0, first });
+    if (q.length > this.sideLimit) {
+      const j = q.findIndex((s) => s.msg.key === undefined);
+      q.splice(j >= 0 ? j : 0, 1);
       this.counts.sideDropped++;
     }
     return id;
@@ -243,6 +253,8 @@ export class Outbox<E extends Seqd> {
       this.liveInflight.set(head.seq, { event: head, sentAt: now });
       return { kind: 'event', lane: 'live', event: head };
     }
+    const f = this.sideFirst.shift();
+    if (f) return this.sendSide(f, now);
     if (this.waitingCount > 0) {
       for (let i = Math.max(this.scan, this.start); i < this.order.length; i++) {
         const it = this.order[i]!;
@@ -258,13 +270,17 @@ export class Outbox<E extends Seqd> {
     const s = this.side[0];
     if (s && s.afterSeq <= this.sentTo()) {
       this.side.shift();
-      if (s.msg.qos === 1) {
-        s.sentAt = now;
-        this.sideInflight.set(s.id, s);
-      }
-      return { kind: 'side', id: s.id, msg: s.msg };
+      return this.sendSide(s, now);
     }
     return null;
+  }
+
+  private sendSide(s: Side, now: number): Send<E> {
+    if (s.msg.qos === 1) {
+      s.sentAt = now;
+      this.sideInflight.set(s.id, s);
+    }
+    return { kind: 'side', id: s.id, msg: s.msg };
   }
 
   /** Every event up to this seq has been sent (or acknowledged) by the backlog (next() serves waiting events first, so none is). */
@@ -343,7 +359,7 @@ export class Outbox<E extends Seqd> {
 
   /** Side messages waiting (not in flight). */
   sideWaiting(): number {
-    return this.side.length;
+    return this.side.length + this.sideFirst.length;
   }
 
   /** Moves the cursor over acknowledged events at the head of the log's order. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
-import { startBox, type Box } from '../../gateway/box.ts';
+import { startBox, type Box, type BoxOptions } from '../../gateway/box.ts';
 import { boxSite, pw } from './box-site.ts';
 
 export interface BoxRig {
@@ -18,9 +18,9 @@ export interface BoxRig {
   stop(): Promise<void>;
 }
 
-export async function startBoxRig(extraYaml = ''): Promise<BoxRig> {
+export async function startBoxRig(extraYaml = '', opts: Pick<BoxOptions, 'uplinkTimings'> = {}): Promise<BoxRig> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-box-'));
-  const box = await startBox({ config: await boxSite(join(dir, 'box.db'), extraYaml), log: pino({ level: 'silent' }), tcpPort: 0, wsPort: 0 });
+  const box = await startBox({ config: await boxSite(join(dir, 'box.db'), extraYaml), log: pino({ level: process.env.BOX_RIG_LOG ?? 'silent' }), tcpPort: 0, wsPort: 0, ...opts });
   const url = `mqtt://127.0.0.1:${box.broker.tcpPort}`;
   const clients: MqttClient[] = [];
   return {

@@ -305,3 +305,17 @@ describe('uplink outbox', () => {
     expect(sent).toBe(100_000);
   });
 });
+
+describe('uplink outbox: the box\'s own replies', () => {
+  it('go right after the live lane, ahead of a waiting backlog, and replace each other by key', () => {
+    const o = online(0, 3);
+    o.addPage(ev(1, 2, 3, 4), true, 4);
+    o.addSide(side('status', 'status'), 4, true);
+    o.addSide({ ...side('status', 'status'), payload: 'v2' }, 4, true);
+    o.addSide(side('cmd/box/result'), 4, true);
+    o.urgent({ seq: 4 });
+    const sent: string[] = [];
+    for (let s; (s = o.next(0)); ) sent.push(s.kind === 'event' ? `${s.lane[0]}${s.event.seq}` : `${s.msg.topic}=${String(s.msg.payload)}`);
+    expect(sent).toEqual(['l4', 'status=v2', 'cmd/box/result=cmd/box/result']);
+  });
+});
