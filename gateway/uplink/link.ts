@@ -74,7 +74,8 @@ function connectOnce(o: LinkOptions, protocol: 4 | 5): Promise<Link> {
     // sound a siren when it comes back; the township sees the box offline (last will) instead.
     clean: true,
     reconnectPeriod: 0,
-    connectTimeout: o.connectDeadlineMs,
+    // Ours (below) decides; mqtt.js's own is only a backstop behind it.
+    connectTimeout: o.connectDeadlineMs * 2,
     will: { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: 1, retain: true },
     ...tlsOptions(c),
   };

@@ -18,9 +18,9 @@ export interface BoxRig {
   stop(): Promise<void>;
 }
 
-export async function startBoxRig(extraYaml = '', opts: Pick<BoxOptions, 'uplinkTimings'> = {}): Promise<BoxRig> {
+export async function startBoxRig(extraYaml = '', opts: Pick<BoxOptions, 'uplinkTimings'> & { log?: BoxOptions['log'] } = {}): Promise<BoxRig> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-box-'));
-  const box = await startBox({ config: await boxSite(join(dir, 'box.db'), extraYaml), log: pino({ level: process.env.BOX_RIG_LOG ?? 'silent' }), tcpPort: 0, wsPort: 0, ...opts });
+  const box = await startBox({ config: await boxSite(join(dir, 'box.db'), extraYaml), log: opts.log ?? pino({ level: process.env.BOX_RIG_LOG ?? 'silent' }), tcpPort: 0, wsPort: 0, uplinkTimings: opts.uplinkTimings });
   const url = `mqtt://127.0.0.1:${box.broker.tcpPort}`;
   const clients: MqttClient[] = [];
   return {
