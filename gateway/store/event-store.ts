@@ -78,6 +78,7 @@ export class EventStore implements Module {
   /** Without WAL every commit is FULL: then what is written is durable. */
   private syncedTo = 0;
   private readonly syncEvents: WalSyncEvents<EventRecord>;
+  private readonly durableListeners: ((seq: number) => void)[] = [];
   /** A snapshot that came while the disk refused writes: written once it takes them again. */
   private heldSnapshot: SnapshotRecord | null = null;
   /**
@@ -108,7 +109,14 @@ export class EventStore implements Module {
       this.hold(recs);
       this.diskFailed(err);
     };
-    this.syncEvents = syncEvents({ log: this.log, clock: this.clock, started: () => this.started, holdAgain });
+    const inner = syncEvents({ log: this.log, clock: this.clock, started: () => this.started, holdAgain });
+    this.syncEvents = {
+      synced: (seq, ms) => {
+        inner.synced(seq, ms);
+        for (const fn of this.durableListeners) fn(seq);
+      },
+      failed: inner.failed,
+    };
   }
 
   /**
@@ -146,6 +154,19 @@ export class EventStore implements Module {
     const sync = this.conn?.walSync;
     if (!sync) return this.syncedTo;
     return sync.durable;
+  }
+
+  /**
+   * Told each time the disk confirms events up to `seq` (from the fdatasync's callback, on the
+   * main thread): the uplink forwards only durable events and waits for this instead of polling.
+   * A listener must be cheap and must not throw.
+   */
+  onDurable(fn: (seq: number) => void): () => void {
+    this.durableListeners.push(fn);
+    return () => {
+      const i = this.durableListeners.indexOf(fn);
+      if (i >= 0) this.durableListeners.splice(i, 1);
+    };
   }
 
   /** Resolves when every event written so far was synced (or its sync failed). */

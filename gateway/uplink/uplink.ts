@@ -37,6 +37,8 @@ export interface UplinkStore {
   durableSeq(): number;
   lastSeq(): number;
   setRetainAfterSeq(seq: number): void;
+  /** Told when the disk confirms events up to a seq; returns the unsubscribe. Optional: without it the uplink polls. */
+  onDurable?(fn: (seq: number) => void): () => void;
   metaNumber(key: string): number | null;
   setMetaNumber(key: string, value: number): boolean;
 }
@@ -87,6 +89,8 @@ export class Uplink implements Module {
   private tickTimer: NodeJS.Timeout | null = null;
   private durableTimer: NodeJS.Timeout | null = null;
   private durableWaitMs = 1;
+  private waitingDurable = false;
+  private readonly urgentSeqs: number[] = [];
   private pumpDue = false;
   private persisted = 0;
   private lastPersistAt = 0;
@@ -121,7 +125,8 @@ export class Uplink implements Module {
     const { bus } = this.ctx;
     this.offs.push(
       bus.on('logged', (e) => {
-        if (isUrgent(e.type, e.payload)) this.urgent(e.seq);
+        // Read back and queued after the siren commands are out, not inside the engine's step.
+        if (isUrgent(e.type, e.payload)) this.urgentSeqs.push(e.seq);
         this.schedulePump();
       }),
       bus.on('status', (s) => {
@@ -130,6 +135,10 @@ export class Uplink implements Module {
       }),
       bus.on('commandResult', (r) => this.commandResult(r)),
     );
+    const offDurable = this.store.onDurable?.(() => {
+      if (this.waitingDurable) this.schedulePump();
+    });
+    if (offDurable) this.offs.push(offDurable);
     this.tickTimer = setInterval(() => this.tick(), Math.min(1000, this.t.pubackDeadlineMs / 4, this.t.cursorEveryMs)).unref();
     // The first attempt in a later turn: start() never waits on the network.
     this.scheduleConnect(0);
@@ -317,6 +326,7 @@ export class Uplink implements Module {
     this.pumpDue = true;
     afterCommands(() => {
       this.pumpDue = false;
+      for (const seq of this.urgentSeqs.splice(0)) this.urgent(seq);
       this.pump();
     });
   }
@@ -360,14 +370,20 @@ export class Uplink implements Module {
     this.waitForDurable();
   }
 
-  /** Events written but not yet on disk: look again shortly (1 ms, doubling to 500 ms while the disk is slow). */
+  /**
+   * Events written but not yet on disk: the store's onDurable brings the next pump (normally
+   * within a millisecond); without it (or as a backstop) look again shortly, 1 ms doubling to
+   * 500 ms while the disk is slow.
+   */
   private waitForDurable(): void {
-    if (this.durableTimer || !this.link) return;
     const durable = this.store.durableSeq();
-    if (this.store.lastSeq() <= durable) {
+    this.waitingDurable = this.link !== null && this.store.lastSeq() > durable;
+    if (!this.waitingDurable) {
       this.durableWaitMs = 1;
       return;
     }
+    if (this.store.onDurable) return; // the tick is the backstop
+    if (this.durableTimer) return;
     this.durableTimer = setTimeout(() => {
       this.durableTimer = null;
       const moved = this.store.durableSeq() > durable;

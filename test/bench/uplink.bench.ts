@@ -1,0 +1,200 @@
+/**
+ * The township uplink, measured: `npm run bench -- uplink [EVENTS]` (default 1,000,000).
+ *
+ * 1. A log holding EVENTS note events (written straight into SQLite, as a box offline for
+ *    days would leave them) is drained by the running box (startBox, the test site) to a local
+ *    Mosquitto: events/s from the first PUBACK to the cursor at the last seq, and the box's RSS
+ *    while it drains. Meanwhile a red alert is raised (and cleared) every 200 ms through the real
+ *    path (a device's reading on the local broker → engine → log → live lane): raised → received
+ *    at a township subscriber, p50/p99, *while the backlog drains*.
+ * 2. The same with the link idle (nothing waiting): raised → received p50/p99.
+ * 3. Window sizes: the last 100,000 events drained again (cursor set back) with windows of
+ *    16, 64 and 256.
+ *
+ * The subscriber runs in this process, so the box's RSS figure includes it (a few MB).
+ * Ends with one JSON line of snake_case figures.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import mqtt from 'mqtt';
+import pino from 'pino';
+import { startBox, type Box } from '../../gateway/box.ts';
+import { systemClock } from '../../gateway/shell/clock.ts';
+import { EventStore } from '../../gateway/store/event-store.ts';
+import { CURSOR_KEY } from '../../gateway/uplink/uplink.ts';
+import { boxSite, pw } from '../helpers/box-site.ts';
+import { passwordFile, startTownship, TOWN_PASS, TOWN_USER, BOX_USER } from '../helpers/township.ts';
+
+const EVENTS = Number(process.argv[2] ?? 1_000_000);
+const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'sb-uplink-bench-'));
+const dbPath = join(dir, 'box.db');
+const silent = pino({ level: 'silent' });
+
+// Mosquitto's max_inflight_messages (default 20) is also the Receive Maximum it gives MQTT 5
+// clients; a township sets it for its boxes' window (README "Township uplink").
+const mosq = await startTownship({ extra: ['max_inflight_messages 1024'] });
+const pwFile = passwordFile();
+
+// The backlog: EVENTS notes, 1,000 per transaction, ~120 bytes of payload each.
+{
+  const config = await boxSite(dbPath);
+  const store = new EventStore({ config, log: silent, clock: systemClock() }, { path: dbPath, schedule: false });
+  await store.start();
+  const t0 = performance.now();
+  for (let i = 0; i < EVENTS; i += 1000) {
+    const batch = Array.from({ length: Math.min(1000, EVENTS - i) }, (_, j) => ({ type: 'note' as const, payload: { note: 'bench_backlog', detail: { i: i + j, sensor: 'rg1', rain_1h_mm: 12.5 } } }));
+    store.appendMany(batch);
+  }
+  await store.stop();
+  console.log(`uplink: backlog of ${EVENTS} events written in ${Math.round(performance.now() - t0)} ms`);
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 100) / 100 : NaN;
+}
+
+async function township(site = 'itest'): Promise<{ client: mqtt.MqttClient; onRaised: (fn: (seq: number, alert: string) => void) => void; count: () => number }> {
+  const client = await mqtt.connectAsync(mosq.url, { username: TOWN_USER, password: TOWN_PASS, protocolVersion: 5, reconnectPeriod: 0 });
+  let n = 0;
+  const fns: ((seq: number, alert: string) => void)[] = [];
+  client.on('message', (_t, payload) => {
+    n++;
+    // Only the alerts are parsed: the backlog's notes are counted.
+    if (payload.includes('"transition"') && payload.includes('"raised"')) {
+      const e = JSON.parse(payload.toString()) as { seq: number; alert: string; transition: string };
+      if (e.transition === 'raised') for (const fn of fns) fn(e.seq, e.alert);
+    }
+  });
+  await client.subscribeAsync(`sb/v1/${site}/event`, { qos: 1 });
+  return { client, onRaised: (fn) => fns.push(fn), count: () => n };
+}
+
+async function boxWith(window: number): Promise<Box> {
+  const config = await boxSite(dbPath, `uplink: { url: "${mosq.url}", username: ${BOX_USER}, password_file: ${pwFile}, window: ${window} }`);
+  return startBox({ config, log: silent, tcpPort: 0, wsPort: 0 });
+}
+
+/** Raises and clears a red water-level alert every `everyMs`; returns raised → received latencies (ms). */
+async function alarms(box: Box, town: Awaited<ReturnType<typeof township>>, until: () => boolean, everyMs: number, max: number): Promise<number[]> {
+  const dev = await mqtt.connectAsync(`mqtt://127.0.0.1:${box.broker.tcpPort}`, { username: 'wl1', password: pw('wl1'), protocolVersion: 4, reconnectPeriod: 0 });
+  const raisedAt = new Map<string, number>();
+  const off = box.ctx.bus.on('transition', (t) => {
+    if (t.transition === 'raised') raisedAt.set(t.alert, performance.now());
+  });
+  const lat: number[] = [];
+  town.onRaised((_seq, alert) => {
+    const t = raisedAt.get(alert);
+    if (t !== undefined) {
+      lat.push(performance.now() - t);
+      raisedAt.delete(alert);
+    }
+  });
+  for (let i = 0; i < max && !until(); i++) {
+    await dev.publishAsync('sb/v1/itest/sensor/wl1/reading', JSON.stringify({ value: 3.6 }), { qos: 1 });
+    await new Promise((r) => setTimeout(r, everyMs / 2));
+    await dev.publishAsync('sb/v1/itest/sensor/wl1/reading', JSON.stringify({ value: 1.0 }), { qos: 1 });
+    await new Promise((r) => setTimeout(r, everyMs / 2));
+  }
+  off();
+  await dev.endAsync();
+  return lat;
+}
+
+/** Drains whatever is above the cursor; events/s from the first ack to the cursor at `target`. */
+async function drain(window: number, target: number, withAlarms: boolean): Promise<{ rate: number; seconds: number; rssMaxMb: number; lat: number[]; receivedByTownship: number }> {
+  const town = await township();
+  const box = await boxWith(window);
+  const up = box.uplink!;
+  const startAck = up.state().last_ack_seq;
+  let firstAckAt = 0;
+  let rssMax = 0;
+  const tick = setInterval(() => {
+    rssMax = Math.max(rssMax, process.memoryUsage().rss);
+    if (!firstAckAt && up.state().last_ack_seq > startAck) firstAckAt = performance.now();
+  }, 50);
+  const done = (): boolean => up.state().last_ack_seq >= target;
+  const t0 = performance.now();
+  const lat = withAlarms ? alarms(box, town, done, 200, Number.POSITIVE_INFINITY) : Promise.resolve([]);
+  while (!done()) await new Promise((r) => setTimeout(r, 20));
+  const t1 = performance.now();
+  clearInterval(tick);
+  const latencies = await lat;
+  const from = firstAckAt || t0;
+  const seconds = (t1 - from) / 1000;
+  const received = town.count();
+  await box.stop();
+  await town.client.endAsync();
+  return { rate: Math.round((target - startAck) / seconds), seconds: Math.round(seconds * 10) / 10, rssMaxMb: Math.round(rssMax / 1048576), lat: latencies, receivedByTownship: received };
+}
+
+function setCursor(seq: number): void {
+  const db = new Database(dbPath);
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(CURSOR_KEY, seq);
+  db.close();
+}
+const lastSeq = (): number => {
+  const db = new Database(dbPath, { readonly: true });
+  const s = (db.prepare('SELECT max(seq) AS s FROM events').get() as { s: number }).s;
+  db.close();
+  return s;
+};
+
+// 1. The full backlog, with alarms raised while it drains.
+const full = await drain(64, EVENTS, true);
+console.log(`uplink: drained ${EVENTS} events in ${full.seconds} s = ${full.rate} events/s (window 64), RSS max ${full.rssMaxMb} MB; raised → township while draining: p50 ${pct(full.lat, 50)} ms, p99 ${pct(full.lat, 99)} ms (${full.lat.length} alerts)`);
+
+// 2. The link idle.
+const idle = await (async () => {
+  const town = await township();
+  const box = await boxWith(64);
+  while (box.uplink!.state().events_waiting > 0 || !box.uplink!.state().online) await new Promise((r) => setTimeout(r, 20));
+  const lat = await alarms(box, town, () => false, 100, 200);
+  await box.stop();
+  await town.client.endAsync();
+  return lat;
+})();
+console.log(`uplink: raised → township, idle link: p50 ${pct(idle, 50)} ms, p99 ${pct(idle, 99)} ms (${idle.length} alerts)`);
+
+// 3. Window sizes, on the last 100,000 events.
+const windows: Record<string, number> = {};
+for (const w of [16, 64, 256]) {
+  const top = lastSeq();
+  const n = Math.min(100_000, top);
+  setCursor(top - n);
+  const r = await drain(w, top, false);
+  windows[`drain_window_${w}_events_per_s`] = r.rate;
+  console.log(`uplink: window ${w}: ${n} events at ${r.rate} events/s`);
+}
+
+// FLEET PART (issue 16, "Township scale"): another helper's test/bench/uplink-fleet.ts exports
+// runFleet() (500 simulated box uplinks into one Mosquitto, two shared-subscription consumers);
+// its figures are merged into this bench's JSON line here when the file exists.
+let fleet: Record<string, unknown> = {};
+const fleetFile = fileURLToPath(new URL('./uplink-fleet.ts', import.meta.url));
+if (existsSync(fleetFile)) {
+  const mod = (await import(fleetFile)) as { runFleet?: () => Promise<Record<string, unknown>> };
+  if (mod.runFleet) fleet = await mod.runFleet();
+}
+
+await mosq.stop();
+rmSync(dir, { recursive: true, force: true });
+const figures = {
+  backlog_events: EVENTS,
+  drain_events_per_s: full.rate,
+  drain_s: full.seconds,
+  drain_rss_max_mb: full.rssMaxMb,
+  live_while_draining_p50_ms: pct(full.lat, 50),
+  live_while_draining_p99_ms: pct(full.lat, 99),
+  live_while_draining_alerts: full.lat.length,
+  live_idle_p50_ms: pct(idle, 50),
+  live_idle_p99_ms: pct(idle, 99),
+  live_idle_alerts: idle.length,
+  ...windows,
+  ...fleet,
+};
+console.log(JSON.stringify(figures));
+process.exit(0);
