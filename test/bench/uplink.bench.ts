@@ -105,7 +105,9 @@ async function alarms(box: Box, town: Awaited<ReturnType<typeof township>>, unti
 }
 
 /** Drains whatever is above the cursor; events/s from the first ack to the cursor at `target`. */
-async function drain(window: number, target: number, withAlarms: boolean): Promise<{ rate: number; seconds: number; rssMaxMb: number; lat: number[]; receivedByTownship: number }> {
+async function drain(window: number, target: number, withAlarms: boolean): Promise<{ rate: number; seconds: number; rssMaxMb: number; rssBeforeMb: number; lat: number[]; receivedByTownship: number }> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const rssBefore = process.memoryUsage().rss;
   const town = await township();
   const box = await boxWith(window);
   const up = box.uplink!;
@@ -128,7 +130,7 @@ async function drain(window: number, target: number, withAlarms: boolean): Promi
   const received = town.count();
   await box.stop();
   await town.client.endAsync();
-  return { rate: Math.round((target - startAck) / seconds), seconds: Math.round(seconds * 10) / 10, rssMaxMb: Math.round(rssMax / 1048576), lat: latencies, receivedByTownship: received };
+  return { rate: Math.round((target - startAck) / seconds), seconds: Math.round(seconds * 10) / 10, rssMaxMb: Math.round(rssMax / 1048576), rssBeforeMb: Math.round(rssBefore / 1048576), lat: latencies, receivedByTownship: received };
 }
 
 function setCursor(seq: number): void {
@@ -145,7 +147,7 @@ const lastSeq = (): number => {
 
 // 1. The full backlog, with alarms raised while it drains.
 const full = await drain(64, EVENTS, true);
-console.log(`uplink: drained ${EVENTS} events in ${full.seconds} s = ${full.rate} events/s (window 64), RSS max ${full.rssMaxMb} MB; raised → township while draining: p50 ${pct(full.lat, 50)} ms, p99 ${pct(full.lat, 99)} ms (${full.lat.length} alerts)`);
+console.log(`uplink: drained ${EVENTS} events in ${full.seconds} s = ${full.rate} events/s (window 64), RSS max ${full.rssMaxMb} MB (${full.rssBeforeMb} MB before the box started); raised → township while draining: p50 ${pct(full.lat, 50)} ms, p99 ${pct(full.lat, 99)} ms (${full.lat.length} alerts)`);
 
 // 2. The link idle.
 const idle = await (async () => {
@@ -187,6 +189,7 @@ const figures = {
   drain_events_per_s: full.rate,
   drain_s: full.seconds,
   drain_rss_max_mb: full.rssMaxMb,
+  rss_before_box_mb: full.rssBeforeMb,
   live_while_draining_p50_ms: pct(full.lat, 50),
   live_while_draining_p99_ms: pct(full.lat, 99),
   live_while_draining_alerts: full.lat.length,
