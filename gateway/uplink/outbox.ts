@@ -243,9 +243,19 @@ export class Outbox<E extends Seqd> {
 
   private backlogInflight = 0;
 
+  /**
+   * Slots of the window the backlog and the producers' messages leave free: an urgent event
+   * (or a reply) goes out at once, without waiting for a PUBACK of the backlog. An eighth of the
+   * window, at least one when the window has room for two.
+   */
+  private reserve(): number {
+    return this.window < 2 ? 0 : Math.max(1, Math.floor(this.window / 8));
+  }
+
   /** The next message to publish now, marked in flight; null when offline, the window is full or nothing is ready. */
   next(now: number): Send<E> | null {
-    if (!this.online || this.inflight() >= this.window) return null;
+    const inflight = this.inflight();
+    if (!this.online || inflight >= this.window) return null;
     const head = this.live[0];
     if (head && head.seq <= this.durable) {
       this.live.shift();
@@ -255,6 +265,7 @@ export class Outbox<E extends Seqd> {
     }
     const f = this.sideFirst.shift();
     if (f) return this.sendSide(f, now);
+    if (inflight >= this.window - this.reserve()) return null;
     if (this.waitingCount > 0) {
       for (let i = Math.max(this.scan, this.start); i < this.order.length; i++) {
         const it = this.order[i]!;

@@ -69,6 +69,9 @@ export const DEFAULT_TIMINGS: UplinkTimings = {
   liveWithinMs: 10_000,
 };
 
+/** A link up this long without trouble resets the backoff. */
+const STABLE_MS = 30_000;
+
 /** Rows read from the log at once: 256 parse in well under a millisecond, so a siren never waits behind a page. */
 export const PAGE = 256;
 
@@ -122,6 +125,8 @@ export class Uplink implements Module {
     this.running = true;
     this.offlineSince = this.ctx.clock.wall();
     this.readPassword();
+    // The cursor now (the store started before us), so producers' side messages have a queue at once.
+    this.ensureOutbox();
     const { bus } = this.ctx;
     this.offs.push(
       bus.on('logged', (e) => {
@@ -170,7 +175,7 @@ export class Uplink implements Module {
    * oldest without a key dropped first, counted).
    */
   sendSide(msg: SideMessage): void {
-    const o = this.outbox;
+    const o = this.outbox ?? this.ensureOutbox();
     if (!o) {
       this.log.warn({ topic: msg.topic }, 'uplink side message before the cursor is known: dropped');
       return;
@@ -298,6 +303,7 @@ export class Uplink implements Module {
       const refused = (granted ?? []).filter((g) => g.qos >= 0x80).map((g) => g.topic);
       if (refused.length) this.log.error({ topics: refused }, 'the township broker refused the uplink\'s subscriptions: check its ACL');
     });
+    this.linkUpAt = performance.now();
     this.outbox!.linkUp(link.receiveMaximum);
     this.sendStatus();
     this.notify(true);
@@ -422,6 +428,9 @@ export class Uplink implements Module {
         return;
       }
       if (err) return this.refused(link, s.event.seq, err);
+      // The link works: the next outage starts its backoff at the first step again. (Not at
+      // CONNACK: a broker whose ACL refuses every event would then be retried every second.)
+      this.attempt = 0;
       if (o.ackEvent(s.event.seq)) this.persistCursor(false);
       this.schedulePump();
     });
@@ -443,6 +452,8 @@ export class Uplink implements Module {
   private tick(): void {
     const o = this.outbox;
     const link = this.link;
+    // Up and quiet for a while (nothing to send, so no PUBACK to prove it): the link is good.
+    if (link && performance.now() - this.linkUpAt > STABLE_MS) this.attempt = 0;
     if (o && link) {
       const oldest = o.oldestInflightAt();
       if (oldest !== null && performance.now() - oldest > this.t.pubackDeadlineMs) {
@@ -460,6 +471,7 @@ export class Uplink implements Module {
     }
   }
   private lastNotifyAt = 0;
+  private linkUpAt = 0;
 
   /** Writes the cursor if it moved, at most every cursorEveryMs unless `now`; pruning follows it. */
   private persistCursor(now: boolean): void {

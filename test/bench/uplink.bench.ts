@@ -11,9 +11,11 @@
  * 3. Window sizes: the last 100,000 events drained again (cursor set back) with windows of
  *    16, 64 and 256.
  *
- * The subscriber runs in this process, so the box's RSS figure includes it (a few MB).
+ * The backlog is written and the township subscriber runs in processes of their own: this
+ * process's RSS is the box's (plus the device client raising the alerts).
  * Ends with one JSON line of snake_case figures.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,13 +24,12 @@ import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { startBox, type Box } from '../../gateway/box.ts';
-import { systemClock } from '../../gateway/shell/clock.ts';
-import { EventStore } from '../../gateway/store/event-store.ts';
 import { CURSOR_KEY } from '../../gateway/uplink/uplink.ts';
 import { boxSite, pw } from '../helpers/box-site.ts';
 import { passwordFile, startTownship, TOWN_PASS, TOWN_USER, BOX_USER } from '../helpers/township.ts';
 
 const EVENTS = Number(process.argv[2] ?? 1_000_000);
+const here = (f: string): string => fileURLToPath(new URL(`./${f}`, import.meta.url));
 const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'sb-uplink-bench-'));
 const dbPath = join(dir, 'box.db');
 const silent = pino({ level: 'silent' });
@@ -38,17 +39,11 @@ const silent = pino({ level: 'silent' });
 const mosq = await startTownship({ extra: ['max_inflight_messages 1024'] });
 const pwFile = passwordFile();
 
-// The backlog: EVENTS notes, 1,000 per transaction, ~120 bytes of payload each.
+// The backlog, written by a child process (uplink-prefill.ts).
 {
-  const config = await boxSite(dbPath);
-  const store = new EventStore({ config, log: silent, clock: systemClock() }, { path: dbPath, schedule: false });
-  await store.start();
   const t0 = performance.now();
-  for (let i = 0; i < EVENTS; i += 1000) {
-    const batch = Array.from({ length: Math.min(1000, EVENTS - i) }, (_, j) => ({ type: 'note' as const, payload: { note: 'bench_backlog', detail: { i: i + j, sensor: 'rg1', rain_1h_mm: 12.5 } } }));
-    store.appendMany(batch);
-  }
-  await store.stop();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', here('uplink-prefill.ts'), dbPath, String(EVENTS)], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('prefill failed');
   console.log(`uplink: backlog of ${EVENTS} events written in ${Math.round(performance.now() - t0)} ms`);
 }
 
@@ -57,21 +52,43 @@ function pct(xs: number[], p: number): number {
   return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 100) / 100 : NaN;
 }
 
-async function township(site = 'itest'): Promise<{ client: mqtt.MqttClient; onRaised: (fn: (seq: number, alert: string) => void) => void; count: () => number }> {
-  const client = await mqtt.connectAsync(mosq.url, { username: TOWN_USER, password: TOWN_PASS, protocolVersion: 5, reconnectPeriod: 0 });
-  let n = 0;
-  const fns: ((seq: number, alert: string) => void)[] = [];
-  client.on('message', (_t, payload) => {
-    n++;
-    // Only the alerts are parsed: the backlog's notes are counted.
-    if (payload.includes('"transition"') && payload.includes('"raised"')) {
-      const e = JSON.parse(payload.toString()) as { seq: number; alert: string; transition: string };
-      if (e.transition === 'raised') for (const fn of fns) fn(e.seq, e.alert);
+interface Township {
+  onRaised(fn: (alert: string, atEpochMs: number) => void): void;
+  stop(): Promise<void>;
+}
+
+/** The township subscriber in its own process (uplink-township.ts). */
+async function township(site = 'itest'): Promise<Township> {
+  const child = spawn(process.execPath, ['--import', 'tsx', here('uplink-township.ts'), mosq.url, TOWN_USER, TOWN_PASS, site], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const fns: ((alert: string, at: number) => void)[] = [];
+  let buf = '';
+  let ready: () => void;
+  const isReady = new Promise<void>((r) => (ready = r));
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line === 'ready') ready();
+      else if (line.startsWith('R ')) {
+        const [, alert, at] = line.split(' ');
+        for (const fn of fns) fn(alert!, Number(at));
+      }
     }
   });
-  await client.subscribeAsync(`sb/v1/${site}/event`, { qos: 1 });
-  return { client, onRaised: (fn) => fns.push(fn), count: () => n };
+  await isReady;
+  return {
+    onRaised: (fn) => fns.push(fn),
+    stop: async () => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.stdin!.end();
+      await exited;
+    },
+  };
 }
+
+const epochNow = (): number => performance.timeOrigin + performance.now();
 
 async function boxWith(window: number): Promise<Box> {
   const config = await boxSite(dbPath, `uplink: { url: "${mosq.url}", username: ${BOX_USER}, password_file: ${pwFile}, window: ${window} }`);
@@ -79,17 +96,17 @@ async function boxWith(window: number): Promise<Box> {
 }
 
 /** Raises and clears a red water-level alert every `everyMs`; returns raised → received latencies (ms). */
-async function alarms(box: Box, town: Awaited<ReturnType<typeof township>>, until: () => boolean, everyMs: number, max: number): Promise<number[]> {
+async function alarms(box: Box, town: Township, until: () => boolean, everyMs: number, max: number): Promise<number[]> {
   const dev = await mqtt.connectAsync(`mqtt://127.0.0.1:${box.broker.tcpPort}`, { username: 'wl1', password: pw('wl1'), protocolVersion: 4, reconnectPeriod: 0 });
   const raisedAt = new Map<string, number>();
   const off = box.ctx.bus.on('transition', (t) => {
-    if (t.transition === 'raised') raisedAt.set(t.alert, performance.now());
+    if (t.transition === 'raised') raisedAt.set(t.alert, epochNow());
   });
   const lat: number[] = [];
-  town.onRaised((_seq, alert) => {
+  town.onRaised((alert, at) => {
     const t = raisedAt.get(alert);
     if (t !== undefined) {
-      lat.push(performance.now() - t);
+      lat.push(at - t);
       raisedAt.delete(alert);
     }
   });
@@ -105,7 +122,7 @@ async function alarms(box: Box, town: Awaited<ReturnType<typeof township>>, unti
 }
 
 /** Drains whatever is above the cursor; events/s from the first ack to the cursor at `target`. */
-async function drain(window: number, target: number, withAlarms: boolean): Promise<{ rate: number; seconds: number; rssMaxMb: number; rssBeforeMb: number; lat: number[]; receivedByTownship: number }> {
+async function drain(window: number, target: number, withAlarms: boolean): Promise<{ rate: number; seconds: number; rssMaxMb: number; rssBeforeMb: number; lat: number[] }> {
   (globalThis as { gc?: () => void }).gc?.();
   const rssBefore = process.memoryUsage().rss;
   const town = await township();
@@ -127,10 +144,9 @@ async function drain(window: number, target: number, withAlarms: boolean): Promi
   const latencies = await lat;
   const from = firstAckAt || t0;
   const seconds = (t1 - from) / 1000;
-  const received = town.count();
   await box.stop();
-  await town.client.endAsync();
-  return { rate: Math.round((target - startAck) / seconds), seconds: Math.round(seconds * 10) / 10, rssMaxMb: Math.round(rssMax / 1048576), rssBeforeMb: Math.round(rssBefore / 1048576), lat: latencies, receivedByTownship: received };
+  await town.stop();
+  return { rate: Math.round((target - startAck) / seconds), seconds: Math.round(seconds * 10) / 10, rssMaxMb: Math.round(rssMax / 1048576), rssBeforeMb: Math.round(rssBefore / 1048576), lat: latencies };
 }
 
 function setCursor(seq: number): void {
@@ -147,7 +163,7 @@ const lastSeq = (): number => {
 
 // 1. The full backlog, with alarms raised while it drains.
 const full = await drain(64, EVENTS, true);
-console.log(`uplink: drained ${EVENTS} events in ${full.seconds} s = ${full.rate} events/s (window 64), RSS max ${full.rssMaxMb} MB (${full.rssBeforeMb} MB before the box started); raised → township while draining: p50 ${pct(full.lat, 50)} ms, p99 ${pct(full.lat, 99)} ms (${full.lat.length} alerts)`);
+console.log(`uplink: drained ${EVENTS} events in ${full.seconds} s = ${full.rate} events/s (window 64), RSS max ${full.rssMaxMb} MB (${full.rssBeforeMb} MB before the box started: the bench itself); raised → township while draining: p50 ${pct(full.lat, 50)} ms, p99 ${pct(full.lat, 99)} ms (${full.lat.length} alerts)`);
 
 // 2. The link idle.
 const idle = await (async () => {
@@ -156,7 +172,7 @@ const idle = await (async () => {
   while (box.uplink!.state().events_waiting > 0 || !box.uplink!.state().online) await new Promise((r) => setTimeout(r, 20));
   const lat = await alarms(box, town, () => false, 100, 200);
   await box.stop();
-  await town.client.endAsync();
+  await town.stop();
   return lat;
 })();
 console.log(`uplink: raised → township, idle link: p50 ${pct(idle, 50)} ms, p99 ${pct(idle, 99)} ms (${idle.length} alerts)`);

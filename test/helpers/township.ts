@@ -19,8 +19,13 @@ export function townshipAcl(site = 'itest', user = BOX_USER): string[] {
   return [`user ${user}`, `topic readwrite sb/v1/${site}/#`, 'topic read sb/v1/cap/#', `user ${TOWN_USER}`, 'topic readwrite sb/v1/#'];
 }
 
+/**
+ * `max_queued_messages 0`: Mosquitto's default (1,000) drops QoS 1 messages for a consumer that
+ * falls more than that behind, after it has acknowledged them to the box; a township's broker
+ * must not (README "Township uplink"). Tests that share the machine's two cores fall behind.
+ */
 export async function startTownship(o: Partial<MosquittoOptions> = {}): Promise<Mosquitto> {
-  return startMosquitto({ accounts: [{ username: BOX_USER, password: BOX_PASS }, { username: TOWN_USER, password: TOWN_PASS }], acl: townshipAcl(), ...o });
+  return startMosquitto({ accounts: [{ username: BOX_USER, password: BOX_PASS }, { username: TOWN_USER, password: TOWN_PASS }], acl: townshipAcl(), ...o, extra: ['max_queued_messages 0', ...(o.extra ?? [])] });
 }
 
 /** A password file holding `password` with a trailing newline, as an editor leaves it. */

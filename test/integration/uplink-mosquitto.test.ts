@@ -77,7 +77,7 @@ describe('township uplink (Mosquitto)', () => {
     // no queue limit), so the consumer misses nothing of what the broker took while it was away.
     await mosq.stop();
     const keep = mkdtempSync(join(tmpdir(), 'sb-mosq-keep-'));
-    mosq = await startTownship({ extra: ['persistence true', `persistence_location ${keep}/`, 'max_queued_messages 0', 'autosave_interval 1'] });
+    mosq = await startTownship({ extra: ['persistence true', `persistence_location ${keep}/`, 'autosave_interval 1'] });
     town = await subscribe(mosq.url);
     // Events older than 300 ms when sent are catch-up (live: false).
     rig = await startBoxRig(uplinkYaml(mosq.url), { uplinkTimings: { ...FAST, liveWithinMs: 300 } });
@@ -109,6 +109,23 @@ describe('township uplink (Mosquitto)', () => {
     expect(firstSeen).toEqual([...firstSeen].sort((a, b) => a - b));
     expect(town.raw.some((e) => e.live === false)).toBe(true);
   }, 90_000);
+
+  it('a slow consumer does not slow the box: the broker acknowledges, the box drains, the consumer catches up with every event', async () => {
+    town = await subscribe(mosq.url);
+    rig = await startBoxRig(uplinkYaml(mosq.url), { uplinkTimings: FAST });
+    const up = rig.box.uplink!;
+    await until('online', () => up.state().online);
+    // The consumer stops reading its socket (a township process that hangs).
+    const stream = (town.client as unknown as { stream: { pause(): void; resume(): void } }).stream;
+    stream.pause();
+    for (let i = 0; i < 3000; i++) record(rig.box.ctx, rig.box.store, 'note', { what: 'for_a_slow_consumer', i });
+    await until('the box drained meanwhile', () => up.state().events_waiting === 0, 30_000);
+    const whilePaused = town.bySeq.size;
+    expect(whilePaused).toBeLessThan(logSeqs(rig).length);
+    stream.resume();
+    await until('the consumer caught up', () => town!.bySeq.size >= logSeqs(rig!).length, 30_000);
+    expect([...town.bySeq.keys()]).toEqual(logSeqs(rig));
+  }, 60_000);
 
   it('township commands: a valid one reaches the bus as the township\'s, a malformed one is answered ok:false with the reason, results go to cmd/box/result', async () => {
     rig = await startBoxRig(uplinkYaml(mosq.url), { uplinkTimings: FAST });

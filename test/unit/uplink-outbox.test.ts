@@ -21,7 +21,7 @@ function online(acked = 0, window = 64, durable = 1_000_000): Outbox<E> {
 
 describe('uplink outbox', () => {
   it('sends the backlog in seq order up to the window, and the cursor moves only on PUBACK, contiguously', () => {
-    const o = online(0, 3);
+    const o = online(0, 4); // 3 for the backlog, 1 kept for the live lane
     o.addPage(ev(1, 2, 3, 4, 5), true, 5);
     expect(drain(o)).toEqual(['b1', 'b2', 'b3']);
     expect(o.acked).toBe(0);
@@ -81,7 +81,7 @@ describe('uplink outbox', () => {
   });
 
   it('nothing goes out while offline; on link loss everything in flight waits again and goes out in order', () => {
-    const o = new Outbox<E>({ acked: 0, window: 4 });
+    const o = new Outbox<E>({ acked: 0, window: 5 });
     o.setDurable(100);
     o.addPage(ev(1, 2, 3, 4, 5, 6), true, 6);
     expect(drain(o)).toEqual([]);
@@ -109,7 +109,7 @@ describe('uplink outbox', () => {
   });
 
   it('live first: an urgent event goes ahead of the backlog, and the backlog does not send it again', () => {
-    const o = online(0, 2);
+    const o = online(0, 3);
     o.addPage(ev(1, 2, 3, 4), false, 10);
     expect(drain(o)).toEqual(['b1', 'b2']);
     o.urgent({ seq: 9 });
@@ -167,7 +167,7 @@ describe('uplink outbox', () => {
   });
 
   it('a live event in flight when the link dies goes out first again, ahead of the backlog', () => {
-    const o = online(0, 2);
+    const o = online(0, 3);
     o.addPage(ev(1, 2, 3), true, 3);
     o.urgent({ seq: 8 });
     expect(drain(o)).toEqual(['l8', 'b1']);
@@ -189,7 +189,7 @@ describe('uplink outbox', () => {
   });
 
   it('side messages go after the events logged before them, share the window, and QoS 0 ones are never in flight', () => {
-    const o = online(0, 2);
+    const o = online(0, 3);
     o.addSide(side('alert/a'), 2);
     o.addPage(ev(1, 2, 3), true, 3);
     expect(drain(o)).toEqual(['b1', 'b2']);
@@ -268,8 +268,8 @@ describe('uplink outbox', () => {
     const o = new Outbox<E>({ acked: 0, window: 64 });
     o.setDurable(100);
     o.addPage(ev(1, 2, 3, 4), true, 4);
-    o.linkUp(2);
-    expect(drain(o)).toEqual(['b1', 'b2']);
+    o.linkUp(3);
+    expect(drain(o)).toEqual(['b1', 'b2']); // 3, one kept for the live lane
   });
 
   it('reports the oldest send waiting for its PUBACK (the deadline) and the first event not yet acknowledged', () => {
@@ -317,5 +317,25 @@ describe('uplink outbox: the box\'s own replies', () => {
     const sent: string[] = [];
     for (let s; (s = o.next(0)); ) sent.push(s.kind === 'event' ? `${s.lane[0]}${s.event.seq}` : `${s.msg.topic}=${String(s.msg.payload)}`);
     expect(sent).toEqual(['l4', 'status=v2', 'cmd/box/result=cmd/box/result']);
+  });
+});
+
+describe('uplink outbox: the live lane\'s reserve', () => {
+  it('the backlog leaves an eighth of the window free, so an urgent event goes out without waiting for a PUBACK', () => {
+    const o = online(0, 16);
+    o.addPage(ev(...Array.from({ length: 40 }, (_, i) => i + 1)), true, 40);
+    expect(drain(o)).toHaveLength(14);
+    o.urgent({ seq: 41 });
+    o.urgent({ seq: 42 });
+    o.urgent({ seq: 43 });
+    expect(drain(o)).toEqual(['l41', 'l42']); // then the window is full
+    o.ackEvent(1);
+    expect(drain(o)).toEqual(['l43']);
+  });
+
+  it('a window of one has no reserve', () => {
+    const o = online(0, 1);
+    o.addPage(ev(1, 2), true, 2);
+    expect(drain(o)).toEqual(['b1']);
   });
 });
