@@ -21,7 +21,7 @@ import type { BoxStatus, CommandResult, UplinkState } from '../shell/bus.ts';
 
 export type { UplinkState };
 import type { BoxContext, Module } from '../shell/module.ts';
-import { backoffDelay, withDeadline } from '../shell/timing.ts';
+import { backoffDelay, withDeadline, type BackoffPolicy } from '../shell/timing.ts';
 import type { StoredEvent } from '../store/types.ts';
 import { wallTime } from '../wire.ts';
 import { eventWire, isUrgent } from './event-wire.ts';
@@ -253,10 +253,8 @@ export class Uplink implements Module {
     this.retryTimer.unref();
   }
 
-  /** Jittered exponential backoff: half the doubled delay plus a random share of the other half. */
   private retryDelay(): number {
-    const d = backoffDelay(this.attempt++, { firstMs: this.t.retryFirstMs, maxMs: this.t.retryMaxMs });
-    return Math.round(d / 2 + Math.random() * (d / 2));
+    return jitteredDelay(this.attempt++, { firstMs: this.t.retryFirstMs, maxMs: this.t.retryMaxMs });
   }
 
   private async connect(): Promise<void> {
@@ -544,6 +542,16 @@ export class Uplink implements Module {
     this.outbox.addSide({ topic: `${this.topics.boxCommand()}/result`, payload: JSON.stringify(body), retain: false, qos: 1 }, 0, true);
     this.schedulePump();
   }
+}
+
+/**
+ * Jittered exponential backoff ("equal jitter"): half of min(firstMs·2ⁿ, maxMs) plus a random
+ * share of the other half. Hundreds of boxes that lost the township at the same moment (its
+ * broker restarted) do not all come back in the same second, and none waits less than half.
+ */
+export function jitteredDelay(attempt: number, p: BackoffPolicy, random: () => number = Math.random): number {
+  const d = backoffDelay(attempt, p);
+  return Math.round(d / 2 + random() * (d / 2));
 }
 
 /** The sender's `command_id` from a payload the check refused, if one can be read; else null. */
