@@ -13,7 +13,6 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { MqttClient } from 'mqtt';
-import { checkCommand } from '../broker/payloads.ts';
 import { topics } from '../broker/topics.ts';
 import type { UplinkConfig } from '../config/types.ts';
 import { afterCommands } from '../shell/after-commands.ts';
@@ -25,7 +24,10 @@ import { backoffDelay, withDeadline, type BackoffPolicy } from '../shell/timing.
 import type { StoredEvent } from '../store/types.ts';
 import { wallTime } from '../wire.ts';
 import { eventWire, isUrgent } from './event-wire.ts';
+import { inbound } from './inbound.ts';
 import { openLink, LinkError, type Link } from './link.ts';
+
+export { commandIdOf } from './inbound.ts';
 import { Outbox, type Send, type SideMessage } from './outbox.ts';
 
 /** The meta row of the cursor: every event with seq ≤ it is at the township. */
@@ -508,30 +510,7 @@ export class Uplink implements Module {
   }
 
   private inbound(topic: string, payload: Buffer): void {
-    try {
-      if (topic === this.topics.boxCommand()) return this.command(payload);
-      if (topic.startsWith('sb/v1/cap/')) {
-        this.counts.cap++;
-        this.ctx.bus.emit('townshipCap', { topic, payload });
-      }
-    } catch (err) {
-      this.log.error({ err, topic }, 'uplink inbound message handling failed');
-    }
-  }
-
-  /** A township command: the local broker's own check (payloads.ts), then the bus. */
-  private command(payload: Buffer): void {
-    const r = checkCommand(payload, this.ctx.config.mqtt.maxPayloadBytes, this.by, 'township');
-    if (!r.ok) {
-      this.counts.rejectedCommands++;
-      const error = `${r.reason}: ${r.detail}`;
-      this.log.warn({ by: this.by, reason: r.reason, detail: r.detail }, 'township command rejected');
-      this.ctx.bus.emit('commandResult', { commandId: commandIdOf(payload), ok: false, error, by: this.by, via: 'uplink' });
-      return;
-    }
-    this.counts.commands++;
-    this.log.info({ by: this.by, command: r.value.type }, 'township command received');
-    this.ctx.bus.emit('command', r.value, { by: this.by, role: 'township', via: 'uplink' });
+    inbound({ ctx: this.ctx, log: this.log, by: this.by, commandTopic: this.topics.boxCommand(), counts: this.counts }, topic, payload);
   }
 
   /** A command's outcome for the township, on `cmd/box/result` (ahead of the backlog, after live events). */
@@ -552,16 +531,4 @@ export class Uplink implements Module {
 export function jitteredDelay(attempt: number, p: BackoffPolicy, random: () => number = Math.random): number {
   const d = backoffDelay(attempt, p);
   return Math.round(d / 2 + random() * (d / 2));
-}
-
-/** The sender's `command_id` from a payload the check refused, if one can be read; else null. */
-export function commandIdOf(payload: Buffer): string | null {
-  try {
-    const v = JSON.parse(payload.toString('utf8')) as unknown;
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
-    const id = (v as Record<string, unknown>).command_id ?? (v as Record<string, unknown>).commandId;
-    return typeof id === 'string' && id.length > 0 && id.length <= 200 ? id : null;
-  } catch {
-    return null;
-  }
 }

@@ -122,7 +122,7 @@ async function alarms(box: Box, town: Township, until: () => boolean, everyMs: n
 }
 
 /** Drains whatever is above the cursor; events/s from the first ack to the cursor at `target`. */
-async function drain(window: number, target: number, withAlarms: boolean): Promise<{ rate: number; seconds: number; rssMaxMb: number; rssBeforeMb: number; lat: number[] }> {
+async function drain(window: number, target: number, withAlarms: boolean): Promise<{ rate: number; seconds: number; rssMaxMb: number; rssBeforeMb: number; rssAfterGcMb: number; heapAfterGcMb: number; lat: number[] }> {
   (globalThis as { gc?: () => void }).gc?.();
   const rssBefore = process.memoryUsage().rss;
   const town = await township();
@@ -141,12 +141,15 @@ async function drain(window: number, target: number, withAlarms: boolean): Promi
   while (!done()) await new Promise((r) => setTimeout(r, 20));
   const t1 = performance.now();
   clearInterval(tick);
+  // What the drain left behind once the garbage is collected (the box still running): retained, not slack.
+  (globalThis as { gc?: () => void }).gc?.();
+  const after = process.memoryUsage();
   const latencies = await lat;
   const from = firstAckAt || t0;
   const seconds = (t1 - from) / 1000;
   await box.stop();
   await town.stop();
-  return { rate: Math.round((target - startAck) / seconds), seconds: Math.round(seconds * 10) / 10, rssMaxMb: Math.round(rssMax / 1048576), rssBeforeMb: Math.round(rssBefore / 1048576), lat: latencies };
+  return { rate: Math.round((target - startAck) / seconds), seconds: Math.round(seconds * 10) / 10, rssMaxMb: Math.round(rssMax / 1048576), rssBeforeMb: Math.round(rssBefore / 1048576), rssAfterGcMb: Math.round(after.rss / 1048576), heapAfterGcMb: Math.round(after.heapUsed / 1048576), lat: latencies };
 }
 
 function setCursor(seq: number): void {
@@ -163,7 +166,7 @@ const lastSeq = (): number => {
 
 // 1. The full backlog, with alarms raised while it drains.
 const full = await drain(64, EVENTS, true);
-console.log(`uplink: drained ${EVENTS} events in ${full.seconds} s = ${full.rate} events/s (window 64), RSS max ${full.rssMaxMb} MB (${full.rssBeforeMb} MB before the box started: the bench itself); raised → township while draining: p50 ${pct(full.lat, 50)} ms, p99 ${pct(full.lat, 99)} ms (${full.lat.length} alerts)`);
+console.log(`uplink: drained ${EVENTS} events in ${full.seconds} s = ${full.rate} events/s (window 64), RSS max ${full.rssMaxMb} MB (${full.rssBeforeMb} MB before the box started: the bench itself; ${full.rssAfterGcMb} MB, heap ${full.heapAfterGcMb} MB after a GC at the end); raised → township while draining: p50 ${pct(full.lat, 50)} ms, p99 ${pct(full.lat, 99)} ms (${full.lat.length} alerts)`);
 
 // 2. The link idle.
 const idle = await (async () => {
@@ -206,6 +209,8 @@ const figures = {
   drain_s: full.seconds,
   drain_rss_max_mb: full.rssMaxMb,
   rss_before_box_mb: full.rssBeforeMb,
+  drain_rss_after_gc_mb: full.rssAfterGcMb,
+  drain_heap_after_gc_mb: full.heapAfterGcMb,
   live_while_draining_p50_ms: pct(full.lat, 50),
   live_while_draining_p99_ms: pct(full.lat, 99),
   live_while_draining_alerts: full.lat.length,
