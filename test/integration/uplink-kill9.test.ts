@@ -75,6 +75,9 @@ describe('uplink across kill -9', () => {
     await until('mid-drain', () => town!.bySeq.size > 3000, 30_000, 1);
     await first.kill9();
     const receivedBefore = town.raw.length;
+    // The broker saw the connection die: the box's last will is the retained status now.
+    await until('last will', () => JSON.parse(town!.other.get('sb/v1/itest/status') ?? '{}').reason === 'connection_lost');
+    expect(JSON.parse(town.other.get('sb/v1/itest/status')!)).toEqual({ state: 'offline', reason: 'connection_lost' });
     const cursor = (new Database(db, { readonly: true }).prepare("SELECT value FROM meta WHERE key = 'uplink_acked'").get() as { value: number } | undefined)?.value ?? 0;
     expect(cursor).toBeGreaterThan(0);
     expect(cursor).toBeLessThan(25_000);

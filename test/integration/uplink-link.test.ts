@@ -18,7 +18,7 @@ import { CURSOR_KEY } from '../../gateway/uplink/uplink.ts';
 import { startBoxRig, type BoxRig } from '../helpers/box-rig.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
 import { makeTestCa } from '../helpers/tls-ca.ts';
-import { BOX_USER, passwordFile, startTownship, subscribe, townshipAcl, type Subscriber } from '../helpers/township.ts';
+import { BOX_PASS, BOX_USER, passwordFile, startTownship, subscribe, townshipAcl, type Subscriber } from '../helpers/township.ts';
 import { until } from '../helpers/until.ts';
 
 const FAST = { retryFirstMs: 100, retryMaxMs: 400, connectDeadlineMs: 1500, pubackDeadlineMs: 1000, cursorEveryMs: 50, statusEveryMs: 100 };
@@ -119,6 +119,9 @@ describe('uplink connection', () => {
     await m.restart();
     await until('everything after the fix', () => town.bySeq.size >= logSeqs(rig).length && up.state().events_waiting === 0, 20_000);
     expect([...town.bySeq.keys()]).toEqual(logSeqs(rig));
+    // The password is read from its file and never logged, the effective-config line included.
+    expect(rig.lines.some((l) => l.msg === 'effective config')).toBe(true);
+    expect(JSON.stringify(rig.lines)).not.toContain(BOX_PASS);
   }, 40_000);
 
   it('a broker that stops answering (SIGSTOP) mid-stream: no PUBACK within the deadline = link dead; resumes from the cursor when it answers again', async () => {
