@@ -96,6 +96,11 @@ describe('township uplink (Mosquitto)', () => {
     expect(off.offline_since).toMatch(/\+08:00$/);
     expect(off.oldest_waiting_at).toMatch(/\+08:00$/);
     burst(1000, 5000);
+    // A red alert raised while the township is away (the real path: the probe's reading).
+    const dev = await rig.connect('wl1');
+    await dev.publishAsync('sb/v1/itest/sensor/wl1/reading', JSON.stringify({ value: 3.6 }), { qos: 1 });
+    const raisedSeq = await until('the alert logged', () => rig!.box.store.since(0).find((e) => e.type === 'transition' && (e.payload as { transition: string }).transition === 'raised')?.seq);
+    const receivedBeforeRestart = town.raw.length;
     await new Promise((r) => setTimeout(r, 500));
     await mosq.restart();
     burst(1000, 6000);
@@ -104,10 +109,18 @@ describe('township uplink (Mosquitto)', () => {
     });
     const all = logSeqs(rig);
     expect([...town.bySeq.keys()].sort((a, b) => a - b)).toEqual(all);
-    // In seq order: the first copy of each seq came after every lower seq's first copy (live events aside).
-    const firstSeen = town.raw.filter((e, i) => town!.raw.findIndex((x) => x.seq === e.seq) === i && !e.live).map((e) => e.seq);
+    // In seq order: the first copy of each seq came after every lower seq's first copy, except
+    // what was sent live and the urgent events the live lane sent ahead of the backlog.
+    const urgent = (e: { type: string; transition?: unknown; level?: unknown }): boolean => e.type === 'transition' && (e.transition === 'raised' || e.transition === 'escalated') && (e.level === 'red' || e.level === 'orange');
+    const firstSeen = town.raw.filter((e, i) => town!.raw.findIndex((x) => x.seq === e.seq) === i && !e.live && !urgent(e)).map((e) => e.seq);
     expect(firstSeen).toEqual([...firstSeen].sort((a, b) => a - b));
     expect(town.raw.some((e) => e.live === false)).toBe(true);
+    // Live first: after the outage the alert came ahead of the backlog logged before it.
+    const afterRestart = town.raw.slice(receivedBeforeRestart);
+    const at = afterRestart.findIndex((e) => e.seq === raisedSeq);
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(afterRestart.slice(at + 1).filter((e) => e.seq < raisedSeq).length).toBeGreaterThan(1000);
+    expect(afterRestart[at]).toMatchObject({ type: 'transition', level: 'red', live: false }); // it waited out the outage
   }, 90_000);
 
   it('a slow consumer does not slow the box: the broker acknowledges, the box drains, the consumer catches up with every event', async () => {
