@@ -10,6 +10,8 @@
  * 2. The same with the link idle (nothing waiting): raised → received p50/p99.
  * 3. Window sizes: the last 100,000 events drained again (cursor set back) with windows of
  *    16, 64 and 256.
+ * 4. Siren latency (a device's reading → the command at the relay) without an uplink, and
+ *    with one whose township accepts TCP but never answers CONNECT.
  *
  * The backlog is written and the township subscriber runs in processes of their own: this
  * process's RSS is the box's (plus the device client raising the alerts).
@@ -191,6 +193,45 @@ for (const w of [16, 64, 256]) {
   console.log(`uplink: window ${w}: ${n} events at ${r.rate} events/s`);
 }
 
+// 4. Siren latency with the uplink hanging (a township address that accepts TCP and never
+// answers CONNECT) against a box without an uplink: device reading → command at the relay.
+async function sirenLatency(uplinkYaml: string, samples: number): Promise<number[]> {
+  const config = await boxSite(join(dir, `siren-${Math.random().toString(16).slice(2)}.db`), uplinkYaml);
+  const box = await startBox({ config, log: silent, tcpPort: 0, wsPort: 0 });
+  const url = `mqtt://127.0.0.1:${box.broker.tcpPort}`;
+  const relay = await mqtt.connectAsync(url, { username: 'siren1', password: pw('siren1'), protocolVersion: 4, reconnectPeriod: 0 });
+  const dev = await mqtt.connectAsync(url, { username: 'wl1', password: pw('wl1'), protocolVersion: 4, reconnectPeriod: 0 });
+  let t0 = 0;
+  const lat: number[] = [];
+  relay.on('message', () => {
+    if (t0) lat.push(performance.now() - t0);
+    t0 = 0;
+  });
+  await relay.subscribeAsync('sb/v1/itest/cmd/siren1', { qos: 1 });
+  for (let i = 0; i < samples; i++) {
+    await dev.publishAsync('sb/v1/itest/sensor/wl1/reading', JSON.stringify({ value: 1.0 }), { qos: 1 });
+    await new Promise((r) => setTimeout(r, 100));
+    t0 = performance.now();
+    await dev.publishAsync('sb/v1/itest/sensor/wl1/reading', JSON.stringify({ value: 3.6 }), { qos: 1 });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await relay.endAsync();
+  await dev.endAsync();
+  await box.stop();
+  return lat;
+}
+const { createServer } = await import('node:net');
+const held: import('node:net').Socket[] = [];
+const hang = createServer((s) => void held.push(s));
+await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+const hangUrl = `mqtt://127.0.0.1:${(hang.address() as { port: number }).port}`;
+await sirenLatency('', 30); // warm-up: the first box of a run is slower (measured: p50 5.6 ms against 1.5 ms after it)
+const sirenNoUplink = await sirenLatency('', 150);
+const sirenHanging = await sirenLatency(`uplink: { url: "${hangUrl}", username: ${BOX_USER}, password_file: ${pwFile} }`, 150);
+for (const s of held) s.destroy();
+hang.close();
+console.log(`uplink: reading → siren command at the relay, no uplink: p50 ${pct(sirenNoUplink, 50)} ms, p99 ${pct(sirenNoUplink, 99)} ms; uplink hanging in CONNECT: p50 ${pct(sirenHanging, 50)} ms, p99 ${pct(sirenHanging, 99)} ms (${sirenHanging.length} samples)`);
+
 // FLEET PART (issue 16, "Township scale"): another helper's test/bench/uplink-fleet.ts exports
 // runFleet() (500 simulated box uplinks into one Mosquitto, two shared-subscription consumers);
 // its figures are merged into this bench's JSON line here when the file exists.
@@ -218,6 +259,10 @@ const figures = {
   live_idle_p99_ms: pct(idle, 99),
   live_idle_alerts: idle.length,
   ...windows,
+  siren_no_uplink_p50_ms: pct(sirenNoUplink, 50),
+  siren_no_uplink_p99_ms: pct(sirenNoUplink, 99),
+  siren_uplink_hanging_p50_ms: pct(sirenHanging, 50),
+  siren_uplink_hanging_p99_ms: pct(sirenHanging, 99),
   ...fleet,
 };
 console.log(JSON.stringify(figures));
