@@ -19,6 +19,7 @@ import { EventStore, type EventStoreOptions } from './store/event-store.ts';
 import { sensorRegister } from '../drivers/modbus/sensor-register.ts';
 import type { DeviceProfile } from '../drivers/modbus/profile-types.ts';
 import type { Module } from './shell/module.ts';
+import { Uplink, type UplinkTimings } from './uplink/uplink.ts';
 
 /**
  * A Modbus rain gauge's counter wraps in raw counts (the profile knows where); the driver hands
@@ -55,6 +56,8 @@ export interface BoxOptions {
   dbPath?: string;
   /** The store's retry times (tests shorten them). */
   storeOptions?: Pick<EventStoreOptions, 'retryMs' | 'retryMaxMs'>;
+  /** The uplink's deadlines and backoff (tests shorten them). */
+  uplinkTimings?: Partial<UplinkTimings>;
 }
 
 export interface Box {
@@ -62,6 +65,8 @@ export interface Box {
   broker: BrokerModule;
   store: EventStore;
   engine: EngineRunner;
+  /** The township uplink; null when the site has none. */
+  uplink: Uplink | null;
   /** `reason`: what stopped it (the signal's name, or 'stop'), kept in the `stop` event. */
   stop(reason?: string): Promise<void>;
 }
@@ -115,12 +120,15 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const engine = new EngineRunner(ctx, sink, 1000, store, { problems: () => storageProblems(store.health()), store: () => store.health() });
   const publish = broker.publish.bind(broker);
   const actuators = new ActuatorRouter(ctx, publish);
+  const uplink = config.uplink ? new Uplink(ctx, store, config.uplink, o.uplinkTimings) : null;
   const publisher = new Publisher(ctx, publish, {
     activeAlerts: () => engine.active().length,
     responseClock: (alert) => engine.responseClock(alert),
     alertState: (alert) => engine.alertState(alert),
     problems: () => storageProblems(store.health()),
+    uplink: () => uplink?.state() ?? null,
   });
+  uplink?.onStateChange(() => publisher.status());
   store.onHealthChange((h) => {
     o.log.warn({ storage: h }, h.degraded ? 'storage degraded: keeping alerts in memory, dropping raw readings' : 'storage recovered');
     publisher.status();
@@ -139,8 +147,9 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const capInbox = new TownshipCapInbox(ctx, sink);
   // Start order (stop is the reverse): the log first, so every event has a home; the drivers
   // after the engine, so the first readings find it listening; the CAP inbox after the engine
-  // too, so a warning's command finds it; the publisher last.
-  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, capInbox, actuators, publisher];
+  // too, so a warning's command finds it; the publisher, then the uplink last (its start never
+  // waits on the network; its stop is bounded and comes first).
+  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, capInbox, actuators, publisher, ...(uplink ? [uplink] : [])];
   const supervisor = new Supervisor(modules, o.log);
   await supervisor.start();
   o.log.info({ config: loggableConfig(config) }, 'effective config');
@@ -153,6 +162,7 @@ export async function startBox(o: BoxOptions): Promise<Box> {
     broker,
     store,
     engine,
+    uplink,
     stop(reason = 'stop') {
       stopped ??= (async () => {
         engine.windDown();

@@ -115,3 +115,6 @@ export const MQTT_DEFAULTS = { host: '0.0.0.0', port: 1883, ws_port: 8083, max_p
 
 /** Raw readings a week, 1-minute rollups a year and a month, events a year. */
 export const STORE_DEFAULTS = { path: 'data/shaobing.db', raw_retention_days: 7, rollup_retention_days: 400, event_retention_days: 365 };
+
+/** The uplink's defaults; `client_id` defaults to `sb-<site>` (normalise.ts). */
+export const UPLINK_DEFAULTS = { protocol_version: 5, keepalive_s: 30, window: 64 };

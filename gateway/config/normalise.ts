@@ -4,8 +4,8 @@
  */
 import type { Level } from '../engine/types.ts';
 import { levelRank } from '../engine/types.ts';
-import { ACTION_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIND_DEFAULTS, MQTT_DEFAULTS, POLLED_STALE_INTERVALS, SITE_DEFAULTS, STAGE_LEVELS, STORE_DEFAULTS, rainLabel } from './defaults.ts';
-import type { BusConfig, HealthConfig, ModbusSource, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
+import { ACTION_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIND_DEFAULTS, MQTT_DEFAULTS, POLLED_STALE_INTERVALS, SITE_DEFAULTS, STAGE_LEVELS, STORE_DEFAULTS, UPLINK_DEFAULTS, rainLabel } from './defaults.ts';
+import type { BusConfig, UplinkConfig, HealthConfig, ModbusSource, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
 import { STAGE_NAMES } from './types.ts';
 
 export interface ConfigProblem {
@@ -138,6 +138,30 @@ function duplicates(items: Raw[], path: string, problems: ConfigProblem[]): void
   });
 }
 
+/** Cross-field rules of `uplink`: a client certificate needs its key (and the reverse), TLS files need mqtts. */
+function uplinkConfig(u: Raw, site: string, problems: ConfigProblem[]): UplinkConfig {
+  const tls = String(u.url).startsWith('mqtts://');
+  if (u.cert_file && !u.key_file) problems.push({ path: 'uplink.key_file', message: 'cert_file needs its key_file' });
+  if (u.key_file && !u.cert_file) problems.push({ path: 'uplink.cert_file', message: 'key_file needs its cert_file' });
+  for (const k of ['ca_file', 'cert_file', 'key_file']) {
+    if (u[k] && !tls) problems.push({ path: `uplink.${k}`, message: 'TLS files need an mqtts:// url' });
+  }
+  if (u.password_file && !u.username) problems.push({ path: 'uplink.username', message: 'a password_file needs a username' });
+  const v: Raw = { ...UPLINK_DEFAULTS, ...u };
+  return {
+    url: u.url,
+    username: u.username ?? null,
+    passwordFile: u.password_file ?? null,
+    clientId: u.client_id ?? `sb-${site}`,
+    caFile: u.ca_file ?? null,
+    certFile: u.cert_file ?? null,
+    keyFile: u.key_file ?? null,
+    protocolVersion: v.protocol_version,
+    keepaliveS: v.keepalive_s,
+    window: v.window,
+  };
+}
+
 export function normalise(raw: Raw): { config: SiteConfig | null; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   const zoneList = zones(raw);
@@ -212,6 +236,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
     return { username: a.username as string, role: a.role, secretHash: a.secret_hash as string };
   });
   const st: Raw = { ...STORE_DEFAULTS, ...raw.store };
+  const uplink = raw.uplink ? uplinkConfig(raw.uplink, raw.site.id, problems) : null;
   const s: Raw = raw.site;
   const cap: Raw = { ...SITE_DEFAULTS.cap, ...s.cap };
   const config: SiteConfig = {
@@ -237,6 +262,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
     buses,
     serial,
     mqtt: { host: m.host, port: m.port, wsPort: m.ws_port, maxPayloadBytes: m.max_payload_bytes, accounts },
+    uplink,
     store: { path: st.path, rawRetentionDays: st.raw_retention_days, rollupRetentionDays: st.rollup_retention_days, eventRetentionDays: st.event_retention_days },
     actions: {
       sirenMaxOnS: a.siren_max_on_s,

@@ -268,6 +268,24 @@ export const siteConfigSchema = {
         },
       },
     },
+    uplink: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      properties: {
+        // mqtt:// or mqtts://, a host, an optional port, nothing after it (the topics are fixed).
+        url: { type: 'string', pattern: '^mqtts?://[A-Za-z0-9.\\-\\[\\]:]+(:\\d{1,5})?/?$', maxLength: 300 },
+        username: { type: 'string', minLength: 1, maxLength: 200 },
+        password_file: { type: 'string', minLength: 1 },
+        client_id: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
+        ca_file: { type: 'string', minLength: 1 },
+        cert_file: { type: 'string', minLength: 1 },
+        key_file: { type: 'string', minLength: 1 },
+        protocol_version: { enum: [4, 5] },
+        keepalive_s: { type: 'integer', minimum: 5, maximum: 3600 },
+        window: { type: 'integer', minimum: 1, maximum: 1024 },
+      },
+    },
     store: {
       type: 'object',
       additionalProperties: false,

@@ -209,6 +209,27 @@ export interface StoreConfig {
   eventRetentionDays: number;
 }
 
+/**
+ * The township uplink (gateway/uplink/): one MQTT client of the township's broker. Absent
+ * from the file = no uplink. The password is a file's path; the uplink reads it at start.
+ */
+export interface UplinkConfig {
+  /** `mqtt://host:1883` or `mqtts://host:8883`. */
+  url: string;
+  username: string | null;
+  passwordFile: string | null;
+  /** Default `sb-<site>`. */
+  clientId: string;
+  caFile: string | null;
+  certFile: string | null;
+  keyFile: string | null;
+  /** 5 (default; falls back to 4 when the broker refuses 5) or 4. */
+  protocolVersion: 4 | 5;
+  keepaliveS: number;
+  /** QoS 1 messages in flight at most (default 64). */
+  window: number;
+}
+
 export interface SiteConfig {
   version: number;
   site: {
@@ -229,4 +250,6 @@ export interface SiteConfig {
   actions: ActionsConfig;
   mqtt: MqttConfig;
   store: StoreConfig;
+  /** Null: no uplink. */
+  uplink: UplinkConfig | null;
 }

@@ -52,6 +52,21 @@ export interface BoxStatus {
   problems: string[];
   active_alerts: number;
   at: string;
+  /** The township uplink's state, when the site has one (gateway/uplink/). */
+  uplink?: UplinkState;
+}
+
+/** The township uplink's state for the panel and the status topics (snake_case: it goes on the wire). */
+export interface UplinkState {
+  online: boolean;
+  /** Since when the link is down (wall time with offset); null while online. */
+  offline_since: string | null;
+  /** Events above the cursor: an upper bound (a seq gap counts). */
+  events_waiting: number;
+  /** Wall time of the oldest event not yet at the township; null when none waits. */
+  oldest_waiting_at: string | null;
+  /** The cursor: every event up to it is at the township. */
+  last_ack_seq: number;
 }
 
 /** An event as it was written to the log, with its seq: what the uplink and `event` topic carry. */

@@ -18,7 +18,7 @@ import type { AlertTransition } from '../engine/types.ts';
 import { toWire, wallTime } from '../wire.ts';
 import type { Publish } from './actuators.ts';
 import { afterCommands } from './after-commands.ts';
-import type { BoxStatus } from './bus.ts';
+import type { BoxStatus, UplinkState } from './bus.ts';
 import type { BoxContext, Module } from './module.ts';
 
 /**
@@ -44,6 +44,8 @@ export interface StatusSource {
   responseClock?(alert: string): unknown;
   /** An active alert's current state, null if it is not active (to publish its clock again after an escalation). */
   alertState?(alert: string): AlertTransition | null;
+  /** The township uplink's state; absent (or null) when the site has none. */
+  uplink?(): UplinkState | null;
 }
 
 export class Publisher implements Module {
@@ -135,6 +137,8 @@ export class Publisher implements Module {
   status(state: BoxStatus['state'] = 'online'): void {
     if (!this.running && state === 'online') return;
     const s: BoxStatus = { state, problems: this.source.problems(), active_alerts: this.source.activeAlerts(), at: this.now() };
+    const uplink = this.source.uplink?.();
+    if (uplink) s.uplink = uplink;
     const key = JSON.stringify({ ...s, at: '' });
     if (key === this.last && state === 'online') return;
     this.last = key;

@@ -31,7 +31,7 @@ import type { Clock } from '../shell/clock.ts';
 import type { BoxContext, Module } from '../shell/module.ts';
 import { withDeadline } from '../shell/timing.ts';
 import { SEQ_RESERVE, seqsAtOpen, type Connection, type ConnectionOptions } from './connection.ts';
-import { newRecords, recordToEvent, rowToEvent, type EventRecord, type SnapshotRecord, type StoredSnapshot } from './database.ts';
+import { metaNumber, newRecords, recordToEvent, rowToEvent, type EventRecord, type SnapshotRecord, type StoredSnapshot } from './database.ts';
 import { diskReason, StoreError } from './errors.ts';
 import { FaultMode } from './fault-mode.ts';
 import { historyRows, type HistoryQuery, type HistoryRow } from './history.ts';
@@ -80,6 +80,7 @@ export class EventStore implements Module {
   /** Without WAL every commit is FULL: then what is written is durable. */
   private syncedTo = 0;
   private readonly syncEvents: WalSyncEvents<EventRecord>;
+  private readonly durableListeners: ((seq: number) => void)[] = [];
   /** A snapshot that came while the disk refused writes: written once it takes them again. */
   private heldSnapshot: SnapshotRecord | null = null;
   /**
@@ -110,7 +111,14 @@ export class EventStore implements Module {
       this.hold(recs);
       this.diskFailed(err);
     };
-    this.syncEvents = syncEvents({ log: this.log, clock: this.clock, started: () => this.started, holdAgain });
+    const inner = syncEvents({ log: this.log, clock: this.clock, started: () => this.started, holdAgain });
+    this.syncEvents = {
+      synced: (seq, ms) => {
+        inner.synced(seq, ms);
+        for (const fn of this.durableListeners) fn(seq);
+      },
+      failed: inner.failed,
+    };
   }
 
   /**
@@ -148,6 +156,19 @@ export class EventStore implements Module {
     const sync = this.conn?.walSync;
     if (!sync) return this.syncedTo;
     return sync.durable;
+  }
+
+  /**
+   * Told each time the disk confirms events up to `seq` (from the fdatasync's callback, on the
+   * main thread): the uplink forwards only durable events and waits for this instead of polling.
+   * A listener must be cheap and must not throw.
+   */
+  onDurable(fn: (seq: number) => void): () => void {
+    this.durableListeners.push(fn);
+    return () => {
+      const i = this.durableListeners.indexOf(fn);
+      if (i >= 0) this.durableListeners.splice(i, 1);
+    };
   }
 
   /** Resolves when every event written so far was synced (or its sync failed). */
@@ -478,6 +499,31 @@ export class EventStore implements Module {
         return r.value;
       }
       yield;
+    }
+  }
+
+  /**
+   * A number kept in the log's meta table (the uplink's cursor). Null if never set; throws
+   * (StoreError `unavailable`) while the log cannot be opened, so a caller never mistakes an
+   * unreadable cursor for a fresh one.
+   */
+  metaNumber(key: string): number | null {
+    return metaNumber(this.connection().st, key);
+  }
+
+  /**
+   * Sets a meta number in a bulk write (no sync of its own: it survives kill -9 and reaches the
+   * disk with the next event's sync). Returns false, never throws, when the log refuses it now.
+   */
+  setMetaNumber(key: string, value: number): boolean {
+    if (!this.started || !this.conn || this.fault.reason !== null) return false;
+    const conn = this.conn;
+    try {
+      conn.bulk(() => conn.st.setMeta.run(key, value));
+      return true;
+    } catch (err) {
+      if (!this.diskFailed(err)) this.log.error({ err, key }, 'meta value not written');
+      return false;
     }
   }
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
-import { startBox, type Box } from '../../gateway/box.ts';
+import { startBox, type Box, type BoxOptions } from '../../gateway/box.ts';
 import type { Clock } from '../../gateway/shell/clock.ts';
 import { boxSite, pw } from './box-site.ts';
 
@@ -19,16 +19,18 @@ export interface BoxRig {
   stop(): Promise<void>;
 }
 
-export interface BoxRigOptions {
+export interface BoxRigOptions extends Pick<BoxOptions, 'uplinkTimings'> {
   /** More keys of the test site's `site` (see boxSite). */
   siteYaml?: string;
   clock?: Clock;
+  log?: BoxOptions['log'];
 }
 
 export async function startBoxRig(extraYaml = '', o: BoxRigOptions = {}): Promise<BoxRig> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-box-'));
   const config = await boxSite(join(dir, 'box.db'), extraYaml, o.siteYaml);
-  const box = await startBox({ config, log: pino({ level: 'silent' }), tcpPort: 0, wsPort: 0, ...(o.clock ? { clock: o.clock } : {}) });
+  const log = o.log ?? pino({ level: process.env.BOX_RIG_LOG ?? 'silent' });
+  const box = await startBox({ config, log, tcpPort: 0, wsPort: 0, uplinkTimings: o.uplinkTimings, ...(o.clock ? { clock: o.clock } : {}) });
   const url = `mqtt://127.0.0.1:${box.broker.tcpPort}`;
   const clients: MqttClient[] = [];
   return {

@@ -15,6 +15,8 @@ export interface GatedSync {
   release(err?: NodeJS.ErrnoException): void;
   /** Returns every waiting sync, and every later one at once (a disk that answers again). */
   open(): void;
+  /** After open(): later syncs wait again until release() or open(). */
+  hold(): void;
 }
 
 export function gatedSync(): GatedSync {
@@ -36,6 +38,9 @@ export function gatedSync(): GatedSync {
     open() {
       opened = true;
       g.release();
+    },
+    hold() {
+      opened = false;
     },
   };
   return g;
