@@ -6,7 +6,7 @@
  * `ok: false` and the reason) and logged, never thrown.
  */
 import type { Logger } from 'pino';
-import { checkCommand } from '../broker/payloads.ts';
+import { checkCommand, commandIdOf } from '../broker/payloads.ts';
 import type { BoxContext } from '../shell/module.ts';
 
 export interface InboundHost {
@@ -37,22 +37,10 @@ function command(h: InboundHost, payload: Buffer): void {
     h.counts.rejectedCommands++;
     const error = `${r.reason}: ${r.detail}`;
     h.log.warn({ by: h.by, reason: r.reason, detail: r.detail }, 'township command rejected');
-    h.ctx.bus.emit('commandResult', { commandId: commandIdOf(payload), ok: false, error, by: h.by, via: 'uplink' });
+    h.ctx.bus.emit('commandResult', { commandId: commandIdOf(payload, h.ctx.config.mqtt.maxPayloadBytes), ok: false, error, by: h.by, via: 'uplink' });
     return;
   }
   h.counts.commands++;
   h.log.info({ by: h.by, command: r.value.type }, 'township command received');
   h.ctx.bus.emit('command', r.value, { by: h.by, role: 'township', via: 'uplink' });
-}
-
-/** The sender's `command_id` from a payload the check refused, if one can be read; else null. */
-export function commandIdOf(payload: Buffer): string | null {
-  try {
-    const v = JSON.parse(payload.toString('utf8')) as unknown;
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
-    const id = (v as Record<string, unknown>).command_id ?? (v as Record<string, unknown>).commandId;
-    return typeof id === 'string' && id.length > 0 && id.length <= 200 ? id : null;
-  } catch {
-    return null;
-  }
 }

@@ -27,7 +27,6 @@ import { eventWire, isUrgent } from './event-wire.ts';
 import { inbound } from './inbound.ts';
 import { openLink, LinkError, type Link } from './link.ts';
 
-export { commandIdOf } from './inbound.ts';
 import { Outbox, type Send, type SideMessage } from './outbox.ts';
 
 /** The meta row of the cursor: every event with seq ≤ it is at the township. */

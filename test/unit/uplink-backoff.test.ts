@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandIdOf, jitteredDelay } from '../../gateway/uplink/uplink.ts';
+import { jitteredDelay } from '../../gateway/uplink/uplink.ts';
 
 const P = { firstMs: 1000, maxMs: 60_000 };
 
@@ -13,16 +13,5 @@ describe('uplink reconnect backoff', () => {
     const delays = new Set(Array.from({ length: 50 }, () => jitteredDelay(3, P)));
     expect(delays.size).toBeGreaterThan(10);
     for (const d of delays) expect(d).toBeGreaterThanOrEqual(4000), expect(d).toBeLessThanOrEqual(8000);
-  });
-});
-
-describe('command_id of a refused township command', () => {
-  it('is read when the payload is a JSON object with one, else null', () => {
-    expect(commandIdOf(Buffer.from('{"type":"siren","command_id":"c-1"}'))).toBe('c-1');
-    expect(commandIdOf(Buffer.from('{"commandId":"c-2"}'))).toBe('c-2');
-    expect(commandIdOf(Buffer.from('{"command_id":42}'))).toBeNull();
-    expect(commandIdOf(Buffer.from('[1,2]'))).toBeNull();
-    expect(commandIdOf(Buffer.from('not json'))).toBeNull();
-    expect(commandIdOf(Buffer.from([0xff, 0xfe]))).toBeNull();
   });
 });
