@@ -12,13 +12,15 @@
  *    16, 64 and 256.
  * 4. Siren latency (a device's reading → the command at the relay) without an uplink, and
  *    with one whose township accepts TCP but never answers CONNECT.
+ * 5. A fleet of 500 simulated box uplinks into one Mosquitto with two shared-subscription
+ *    consumers (uplink-fleet.ts): events/s, consumer lag, every (site, seq) seen once.
  *
  * The backlog is written and the township subscriber runs in processes of their own: this
  * process's RSS is the box's (plus the device client raising the alerts).
  * Ends with one JSON line of snake_case figures.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +29,7 @@ import mqtt from 'mqtt';
 import pino from 'pino';
 import { startBox, type Box } from '../../gateway/box.ts';
 import { CURSOR_KEY } from '../../gateway/uplink/uplink.ts';
+import { loadStream, runFleet } from './uplink-fleet.ts';
 import { boxSite, pw } from '../helpers/box-site.ts';
 import { passwordFile, startTownship, TOWN_PASS, TOWN_USER, BOX_USER } from '../helpers/township.ts';
 
@@ -232,15 +235,26 @@ for (const s of held) s.destroy();
 hang.close();
 console.log(`uplink: reading → siren command at the relay, no uplink: p50 ${pct(sirenNoUplink, 50)} ms, p99 ${pct(sirenNoUplink, 99)} ms; uplink hanging in CONNECT: p50 ${pct(sirenHanging, 50)} ms, p99 ${pct(sirenHanging, 99)} ms (${sirenHanging.length} samples)`);
 
-// FLEET PART (issue 16, "Township scale"): another helper's test/bench/uplink-fleet.ts exports
-// runFleet() (500 simulated box uplinks into one Mosquitto, two shared-subscription consumers);
-// its figures are merged into this bench's JSON line here when the file exists.
-let fleet: Record<string, unknown> = {};
-const fleetFile = fileURLToPath(new URL('./uplink-fleet.ts', import.meta.url));
-if (existsSync(fleetFile)) {
-  const mod = (await import(fleetFile)) as { runFleet?: () => Promise<Record<string, unknown>> };
-  if (mod.runFleet) fleet = await mod.runFleet();
-}
+// 5. Township scale (issue 16): 500 simulated box uplinks (uplink-fleet.ts: lightweight clients
+// replaying a stream recorded from a real box) into one Mosquitto of their own, two
+// shared-subscription consumers; every box draining at once, then each at 2 events/s.
+// UPLINK_FLEET_SITES changes the fleet's size.
+const fleetSites = Number(process.env.UPLINK_FLEET_SITES ?? 500);
+const stream = await loadStream(false);
+const burst = await runFleet({ sites: fleetSites, rounds: 4, window: 16, ratePerSite: 0, stream, timeoutMs: 180_000 });
+const paced = await runFleet({ sites: fleetSites, rounds: 4, window: 16, ratePerSite: 2, stream, timeoutMs: 180_000 });
+console.log(`uplink: fleet of ${burst.sites} boxes × ${burst.events_per_site} events: all draining at once ${burst.events_per_s} events/s at the consumers (lag p99 ${burst.lag_p99_ms} ms); paced at 2/s each ${paced.events_per_s} events/s, lag p50 ${paced.lag_p50_ms} ms, p99 ${paced.lag_p99_ms} ms; consumers ${burst.consumer_a_events}/${burst.consumer_b_events}; every (site, seq) once: ${burst.every_site_seq_once && paced.every_site_seq_once}`);
+const fleet = {
+  fleet_sites: burst.sites,
+  fleet_burst_events_per_s: burst.events_per_s,
+  fleet_burst_lag_p99_ms: burst.lag_p99_ms,
+  fleet_paced_events_per_s: paced.events_per_s,
+  fleet_paced_lag_p50_ms: paced.lag_p50_ms,
+  fleet_paced_lag_p99_ms: paced.lag_p99_ms,
+  fleet_duplicates: burst.duplicates + paced.duplicates,
+  fleet_missing: burst.missing + paced.missing,
+  fleet_every_site_seq_once: burst.every_site_seq_once && paced.every_site_seq_once,
+};
 
 await mosq.stop();
 rmSync(dir, { recursive: true, force: true });
