@@ -34,11 +34,18 @@ export function eventWire(e: StoredEvent, site: string, utcOffset: string, live:
 /**
  * Urgent events go in the live lane (outbox.ts): a red or orange alert raised or escalated
  * to, and a fire (a smoke alert: one detector alone is a pre-alarm below orange, a confirmed
- * fire is red — engine/smoke.ts), whatever else is waiting.
+ * fire is red — engine/smoke.ts), and an escalation (吹哨: nobody answered an alert and the
+ * box calls for help, planner/escalation.ts), whatever else is waiting.
  */
 export function isUrgent(type: string, payload: unknown): boolean {
+  if (type === 'escalation') return true;
   if (type !== 'transition' || payload === null || typeof payload !== 'object') return false;
   const t = payload as { transition?: unknown; level?: unknown; kind?: unknown };
   if (t.transition !== 'raised' && t.transition !== 'escalated') return false;
+  return t.level === 'red' || t.level === 'orange';
+}
+
+/** The retained state and CAP message of this transition go ahead of the backlog (outbox `first`): red, orange, fire. */
+export function isUrgentAlert(t: { level?: unknown }): boolean {
   return t.level === 'red' || t.level === 'orange';
 }

@@ -24,16 +24,8 @@ export interface Seqd {
   seq: number;
 }
 
-export interface SideMessage {
-  topic: string;
-  payload: string | Buffer;
-  retain: boolean;
-  qos: 0 | 1;
-  /** MQTT 5 message expiry (ignored on MQTT 3.1.1). */
-  expirySeconds?: number;
-  /** Messages with the same key replace each other while they wait (retained state: only the latest matters). */
-  key?: string;
-}
+import type { SideMessage } from './side-message.ts';
+export type { SideMessage };
 
 export type Send<E extends Seqd> =
   | { kind: 'event'; lane: 'live' | 'backlog'; event: E }
@@ -140,7 +132,8 @@ export class Outbox<E extends Seqd> {
     for (const e of back) this.insertLive(e, true);
     for (const first of [false, true]) {
       const q = first ? this.sideFirst : this.side;
-      const back = [...this.sideInflight.values()].filter((s) => s.first === first && !(s.msg.key !== undefined && q.some((w) => w.msg.key === s.msg.key)));
+      const newer = (k: string): boolean => this.side.some((w) => w.msg.key === k) || this.sideFirst.some((w) => w.msg.key === k);
+      const back = [...this.sideInflight.values()].filter((s) => s.first === first && !(s.msg.key !== undefined && newer(s.msg.key)));
       q.unshift(...back.sort((a, b) => a.id - b.id));
     }
     this.sideInflight.clear();
@@ -215,15 +208,20 @@ export class Outbox<E extends Seqd> {
   /**
    * Queues a side message after the events logged so far (`lastSeq`). Returns its id. `first`:
    * the box's own replies (command results, its status) go right after the live lane, ahead of
-   * the backlog, since a township waiting for an answer should not wait for days of catch-up.
+   * the backlog, since a township waiting for an answer should not wait for days of catch-up;
+   * so do urgent producers' messages (the retained state of a red or orange alert or a fire).
+   * A keyed message replaces a waiting one of the same key in either queue: a yellow state
+   * queued after the backlog must not overwrite, days later, the red state sent at once.
    */
   addSide(msg: SideMessage, lastSeq: number, first = false): number {
     const q = first ? this.sideFirst : this.side;
     if (msg.key !== undefined) {
-      const i = q.findIndex((s) => s.msg.key === msg.key);
-      if (i >= 0) {
-        q.splice(i, 1);
-        this.counts.sideReplaced++;
+      for (const w of [this.side, this.sideFirst]) {
+        const i = w.findIndex((s) => s.msg.key === msg.key);
+        if (i >= 0) {
+          w.splice(i, 1);
+          this.counts.sideReplaced++;
+        }
       }
     }
     const id = this.nextSideId++;

@@ -10,8 +10,14 @@ export interface SideMessage {
   payload: string | Buffer;
   retain: boolean;
   qos: 0 | 1;
-  /** MQTT 5 message expiry interval (s), counted by the broker from when it receives the message. */
+  /** MQTT 5 message expiry interval (s), counted by the broker from when it receives the message (ignored on MQTT 3.1.1). */
   expirySeconds?: number;
-  /** Messages with the same key replace each other while offline. */
+  /**
+   * Wall time (epoch ms) the message stops being valid. Set, it wins over `expirySeconds`: the
+   * uplink computes the interval when it hands the message to the link, so a CAP message that
+   * waited out an outage is sent with what is left of its validity, or dropped if none is.
+   */
+  expiresAt?: number;
+  /** Messages with the same key replace each other while they wait (retained state: only the latest matters). */
   key?: string;
 }

@@ -13,7 +13,6 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { MqttClient } from 'mqtt';
-import { topics } from '../broker/topics.ts';
 import type { UplinkConfig } from '../config/types.ts';
 import { afterCommands } from '../shell/after-commands.ts';
 import type { BoxStatus, CommandResult, UplinkState } from '../shell/bus.ts';
@@ -23,17 +22,23 @@ import type { BoxContext, Module } from '../shell/module.ts';
 import { backoffDelay, withDeadline, type BackoffPolicy } from '../shell/timing.ts';
 import type { StoredEvent } from '../store/types.ts';
 import { wallTime } from '../wire.ts';
-import { eventWire, isUrgent } from './event-wire.ts';
+import type { AlertTransition } from '../engine/types.ts';
+import { alertMessage } from './alert-out.ts';
+import { CapOut } from './cap-out.ts';
+import { eventWire, isUrgent, isUrgentAlert } from './event-wire.ts';
+import { RollupPump, type RollupStore } from './rollup-pump.ts';
+import { townshipTopics } from './township-topics.ts';
 import { inbound } from './inbound.ts';
 import { openLink, LinkError, type Link } from './link.ts';
 
-import { Outbox, type Send, type SideMessage } from './outbox.ts';
+import { Outbox, type Send } from './outbox.ts';
+import type { SideMessage } from './side-message.ts';
 
 /** The meta row of the cursor: every event with seq ≤ it is at the township. */
 export const CURSOR_KEY = 'uplink_acked';
 
 /** What the uplink needs of the event log (EventStore implements it). */
-export interface UplinkStore {
+export interface UplinkStore extends RollupStore {
   since(seq: number, limit?: number): StoredEvent[];
   durableSeq(): number;
   lastSeq(): number;
@@ -58,6 +63,8 @@ export interface UplinkTimings {
   statusEveryMs: number;
   /** An event sent within this long of being logged (this run) is `live: true`. */
   liveWithinMs: number;
+  /** Rollups are looked for this often (and at each connect). */
+  rollupEveryMs: number;
 }
 
 export const DEFAULT_TIMINGS: UplinkTimings = {
@@ -68,6 +75,7 @@ export const DEFAULT_TIMINGS: UplinkTimings = {
   cursorEveryMs: 500,
   statusEveryMs: 5000,
   liveWithinMs: 10_000,
+  rollupEveryMs: 30_000,
 };
 
 /** A link up this long without trouble resets the backoff. */
@@ -103,6 +111,9 @@ export class Uplink implements Module {
   private offs: (() => void)[] = [];
   private statusListeners: (() => void)[] = [];
   private lastStateKey = '';
+  private rollupTimer: NodeJS.Timeout | null = null;
+  private cap: CapOut;
+  private rollups: RollupPump;
   /** Counters: how often the link died, why, and what was refused. */
   readonly counts = { connects: 0, linkLosses: 0, refusedEvents: 0, pubackTimeouts: 0, commands: 0, rejectedCommands: 0, cap: 0 };
 
@@ -115,10 +126,12 @@ export class Uplink implements Module {
     this.log = ctx.log.child({ module: 'uplink' });
     this.t = { ...DEFAULT_TIMINGS, ...timings };
     this.site = ctx.config.site.id;
-    this.topics = topics(this.site);
+    this.topics = townshipTopics(this.site);
     this.by = `township:${cfg.username ?? 'anonymous'}`;
     this.protocol = cfg.protocolVersion;
     this.offlineSince = ctx.clock.wall();
+    this.cap = new CapOut(ctx.config);
+    this.rollups = new RollupPump(store, ctx.config.site, (m) => this.outbox!.addSide(m, this.store.lastSeq()), this.log);
   }
 
   async start(): Promise<void> {
@@ -140,7 +153,10 @@ export class Uplink implements Module {
         if (this.link) this.sendStatus();
       }),
       bus.on('commandResult', (r) => this.commandResult(r)),
+      // Emitted once the transition is in the log (engine-runner recordAll), faults included.
+      bus.on('transition', (t) => this.alertTransition(t)),
     );
+    this.rollupTimer = setInterval(() => this.pumpRollups(), this.t.rollupEveryMs).unref();
     const offDurable = this.store.onDurable?.(() => {
       if (this.waitingDurable) this.schedulePump();
     });
@@ -156,8 +172,8 @@ export class Uplink implements Module {
     for (const off of this.offs) off();
     this.offs = [];
     for (const t of [this.retryTimer, this.durableTimer]) if (t) clearTimeout(t);
-    if (this.tickTimer) clearInterval(this.tickTimer);
-    this.retryTimer = this.durableTimer = this.tickTimer = null;
+    for (const t of [this.tickTimer, this.rollupTimer]) if (t) clearInterval(t);
+    this.retryTimer = this.durableTimer = this.tickTimer = this.rollupTimer = null;
     this.persistCursor(true);
     const link = this.link;
     this.link = null;
@@ -173,15 +189,50 @@ export class Uplink implements Module {
    * Publishes a message for another producer (alert state, CAP, rollups) once the link is up
    * and every event logged before it has been sent. While it waits, a message with the same
    * `key` replaces the one before; the rest wait in a bounded queue (outbox DEFAULT_SIDE_LIMIT,
-   * oldest without a key dropped first, counted).
+   * oldest without a key dropped first, counted). `urgent`: it goes with the box's own replies,
+   * right after the live lane, ahead of the backlog (red/orange alert states, fire).
    */
-  sendSide(msg: SideMessage): void {
+  sendSide(msg: SideMessage, opts: { urgent?: boolean } = {}): void {
     const o = this.outbox ?? this.ensureOutbox();
     if (!o) {
       this.log.warn({ topic: msg.topic }, 'uplink side message before the cursor is known: dropped');
       return;
     }
-    o.addSide(msg, this.store.lastSeq());
+    o.addSide(msg, this.store.lastSeq(), opts.urgent === true);
+    this.schedulePump();
+  }
+
+  /**
+   * Each logged alert transition: its retained state and its CAP message, both urgent for red,
+   * orange and fire. Not a drill: a drill sounds sirens by command and raises no alert (planner
+   * on-command.ts; on-alert.ts marks every alert's effects drill: false), so CAP is `Actual`.
+   */
+  private alertTransition(t: AlertTransition): void {
+    const wall = this.ctx.clock.wall();
+    const urgent = isUrgentAlert(t);
+    try {
+      this.sendSide(alertMessage(this.topics, t, wallTime(wall, this.ctx.config.site.utcOffset)), { urgent });
+      const c = this.cap.message(t, wall, false);
+      if ('skipped' in c) {
+        this.log.info({ alert: t.alert, identifier: c.identifier, expires: c.expires, reason: c.skipped }, 'CAP message not sent: already expired');
+        return;
+      }
+      const m = c.message;
+      this.sendSide(m.expirySeconds === undefined ? m : { ...m, expiresAt: wall + m.expirySeconds * 1000 }, { urgent });
+    } catch (err) {
+      this.log.error({ err, alert: t.alert }, 'alert transition not sent to the township');
+    }
+  }
+
+  /** Rollups go once the event backlog is (nearly) sent: they are history, the events are not. */
+  private pumpRollups(): void {
+    const o = this.outbox;
+    if (!o || !this.link || this.store.lastSeq() - o.acked > PAGE) return;
+    try {
+      this.rollups.pump(this.ctx.clock.wall());
+    } catch (err) {
+      this.log.error({ err }, 'rollups not queued');
+    }
     this.schedulePump();
   }
 
@@ -307,6 +358,7 @@ export class Uplink implements Module {
     this.sendStatus();
     this.notify(true);
     this.pump();
+    this.pumpRollups();
   }
 
   /** The link died (closed, timed out, refused): in flight waits again, reconnect after a backoff. */
@@ -413,11 +465,22 @@ export class Uplink implements Module {
       topic = s.msg.topic;
       payload = s.msg.payload;
       opts = { qos: s.msg.qos, retain: s.msg.retain };
-      if (s.msg.expirySeconds !== undefined && link.protocol === 5) opts.properties = { messageExpiryInterval: Math.max(1, Math.round(s.msg.expirySeconds)) };
+      let expiry = s.msg.expirySeconds;
+      if (s.msg.expiresAt !== undefined) {
+        // Counted now, not when it was queued: it may have waited out an outage.
+        expiry = Math.floor((s.msg.expiresAt - this.ctx.clock.wall()) / 1000);
+        if (expiry < 1) {
+          this.log.info({ topic, expires_at: wallTime(s.msg.expiresAt, this.ctx.config.site.utcOffset) }, 'side message expired while waiting: dropped');
+          if (s.msg.qos === 1) o.ackSide(s.id);
+          return;
+        }
+      }
+      if (expiry !== undefined && link.protocol === 5) opts.properties = { messageExpiryInterval: Math.max(1, Math.round(expiry)) };
     }
     link.client.publish(topic, payload, opts, (err) => {
       if (this.link !== link) return; // an answer from a link already given up
       if (s.kind === 'side') {
+        this.rollups.done(s.id);
         if (!err) o.ackSide(s.id);
         else {
           o.refuseSide(s.id);
@@ -517,7 +580,7 @@ export class Uplink implements Module {
     if (r.via !== 'uplink' || !this.outbox) return;
     const body: Record<string, unknown> = { command_id: r.commandId, ok: r.ok };
     if (r.error !== undefined) body.error = r.error;
-    this.outbox.addSide({ topic: `${this.topics.boxCommand()}/result`, payload: JSON.stringify(body), retain: false, qos: 1 }, 0, true);
+    this.outbox.addSide({ topic: this.topics.commandResult(), payload: JSON.stringify(body), retain: false, qos: 1 }, 0, true);
     this.schedulePump();
   }
 }

@@ -338,4 +338,23 @@ describe('uplink outbox: the live lane\'s reserve', () => {
     o.addPage(ev(1, 2), true, 2);
     expect(drain(o)).toEqual(['b1']);
   });
+
+  it('an urgent side message (first) goes ahead of a long backlog; a keyed one replaces a waiting one of its key in either queue', () => {
+    const o = online(0, 4);
+    o.addPage(ev(1, 2, 3, 4, 5, 6, 7, 8), false, 1000);
+    o.addSide(side('alert/y', 'alert/y'), 8); // a yellow state: after the backlog
+    o.addSide({ ...side('alert/y', 'alert/y'), payload: 'red' }, 8, true); // the same subject escalated to red: urgent
+    expect(o.counts.sideReplaced).toBe(1);
+    const first: string[] = [];
+    for (let s; (s = o.next(0)); ) first.push(s.kind === 'event' ? `b${s.event.seq}` : `${s.msg.topic}=${String(s.msg.payload)}`);
+    // The red state goes before the backlog's first event; the stale yellow never goes after it.
+    expect(first).toEqual(['alert/y=red', 'b1', 'b2']);
+    o.addSide({ ...side('alert/y', 'alert/y'), payload: 'yellow again' }, 8);
+    o.addSide({ ...side('alert/y', 'alert/y'), payload: 'red again' }, 8, true);
+    for (const seq of [1, 2]) o.ackEvent(seq);
+    const next: string[] = [];
+    for (let s; (s = o.next(0)); ) next.push(s.kind === 'event' ? `b${s.event.seq}` : `${s.msg.topic}=${String(s.msg.payload)}`);
+    expect(next[0]).toBe('alert/y=red again');
+    expect(next).not.toContain('alert/y=yellow again');
+  });
 });
