@@ -66,6 +66,7 @@ export interface Statements {
   insertEventOrIgnore: Statement<[number, string, number, number, string, number, string]>;
   insertReading: Statement<[string, number, number | null, string]>;
   eventsSince: Statement<[number, number], EventRow>;
+  countSince: Statement<[number], { n: number }>;
   maxSeq: Statement<[], { seq: number | null }>;
   getMeta: Statement<[string], { value: unknown }>;
   setMeta: Statement<[string, number | string]>;
@@ -94,6 +95,7 @@ export function prepareStatements(db: Db): Statements {
     insertEventOrIgnore: db.prepare(`INSERT OR IGNORE INTO events ${cols}`),
     insertReading: db.prepare('INSERT INTO readings (sensor, at_wall, value, quality) VALUES (?, ?, ?, ?)'),
     eventsSince: db.prepare('SELECT seq, type, at_wall, at_mono, boot, clock_trusted, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
+    countSince: db.prepare('SELECT count(*) AS n FROM events WHERE seq > ?'),
     maxSeq: db.prepare('SELECT max(seq) AS seq FROM events'),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
