@@ -18,6 +18,8 @@ import type { BoxContext } from './state-types.ts';
 
 /** `/zones must be array` (the validator's form) as `body.zones: must be array`. */
 export function bodyProblem(detail: string): string {
+  // The discriminator's own words name no path: the type is what it could not place.
+  if (detail.includes('tag "type"')) return 'body.type: not a command type (broadcast, siren, silence, stop, drill, drill_end, test, ack, escalate, …)';
   const m = /^(\(top\)|\/\S*) (.*)$/.exec(detail);
   if (!m) return `body: ${detail}`;
   const at = m[1] === '(top)' ? '' : m[1]!.slice(1).replace(/\//g, '.');

@@ -56,7 +56,8 @@ export class PanelServer implements Module {
   constructor(private readonly deps: PanelDeps, private readonly cfg: PanelConfig) {
     const { ctx } = deps;
     this.log = ctx.log.child({ module: 'panel' });
-    this.sessions = new Sessions(cfg.sessionIdleH * 3600_000, () => ctx.clock.wall());
+    // The monotonic clock: a wall clock set at boot (NTP, 1970 → 2026) must not end or extend every session.
+    this.sessions = new Sessions(cfg.sessionIdleH * 3600_000, () => ctx.clock.mono());
     this.rec = new PanelRecorder(ctx, deps.sink, this.log);
     this.live = new LiveFeed(ctx, () => this.state('live'), this.log);
     this.sessions.onEnd((s, reason) => {
@@ -77,12 +78,14 @@ export class PanelServer implements Module {
 
   async start(): Promise<void> {
     const { ctx, store } = this.deps;
-    const app = Fastify({ loggerInstance: this.log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: BODY_LIMIT, trustProxy: false, return503OnClosing: true, forceCloseConnections: true });
+    const app = Fastify({ loggerInstance: this.log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: BODY_LIMIT, trustProxy: false,
+      // Unknown keys are refused, not silently dropped (Fastify's default removes them), as the config and the broker do.
+      ajv: { customOptions: { removeAdditional: false } }, return503OnClosing: true, forceCloseConnections: true });
     await app.register(cookie);
     installErrors(app, this.log);
     app.decorateRequest('session', null);
     const auth = panelAuthenticator(ctx.config, () => ctx.clock.mono());
-    const wall = (ms: number): string => wallTime(ms, ctx.config.site.utcOffset);
+    const wall = (monoMs: number): string => wallTime(ctx.clock.wall() + monoMs - ctx.clock.mono(), ctx.config.site.utcOffset);
     // No page yet: `/` says where the API is.
     app.get('/', async () => ({ name: 'shaobing panel', site: ctx.config.site.id, api: ['/api/session', '/api/state', '/api/commands', '/api/events', '/api/sensors/:id/history', '/api/live'] }));
     sessionRoutes(app, this.sessions, auth, this.rec, wall);

@@ -68,7 +68,7 @@ export class Sessions {
     this.byToken.set(s.token, s);
   }
 
-  /** When `s` expires if unused from now on (wall ms). */
+  /** When `s` expires if unused from now on (on the clock `now` reads). */
   expiresAt(s: Session): { idle: number; absolute: number } {
     return { idle: s.lastSeen + this.idleMs, absolute: s.createdAt + this.absoluteMs };
   }
