@@ -47,8 +47,10 @@ export class LiveFeed {
     const { bus } = this.ctx;
     this.offs.push(
       bus.on('logged', (e) => {
+        // No page open: nothing is kept (the queue would otherwise grow with the log).
+        if (!this.clients.size) return;
         this.queued.push(e);
-        if (!this.flushing && this.clients.size) {
+        if (!this.flushing) {
           this.flushing = true;
           setImmediate(() => this.flush());
         }

@@ -2,11 +2,13 @@
  * POST /api/session (sign in), GET /api/session (who am I, and the CSRF token), DELETE
  * /api/session (sign out). Every sign-in, sign-out, expiry and lockout is in the box log with
  * who and from where, and in the event log as a `session` event; a plain wrong password is in
- * the box log only (the lockout bounds those to 5 a minute per username and address, but
- * unknown usernames cost nothing to send, and the event log is the SD card's).
+ * the box log only, at most one line a minute per username and address (the lockout bounds
+ * guesses at known usernames, but unknown usernames cost nothing to send, and the logs are on
+ * the SD card).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Authenticator } from '../broker/auth.ts';
+import { LogThrottle } from '../broker/log-throttle.ts';
 import { requireSession, COOKIE, cookieOptions } from './access.ts';
 import { HttpError } from './errors.ts';
 import type { PanelRecorder } from './recorder.ts';
@@ -24,7 +26,8 @@ export function sessionView(sessions: Sessions, s: Session, wall: (ms: number) =
   return { username: s.username, role: s.role, csrf_token: s.csrf, idle_expires_at: wall(e.idle), expires_at: wall(e.absolute) };
 }
 
-export function sessionRoutes(app: FastifyInstance, sessions: Sessions, auth: Authenticator, rec: PanelRecorder, wall: (ms: number) => string): void {
+export function sessionRoutes(app: FastifyInstance, sessions: Sessions, auth: Authenticator, rec: PanelRecorder, wall: (ms: number) => string, now: () => number): void {
+  const failures = new LogThrottle(60_000, now);
   app.post<{ Body: { username: string; password: string } }>('/api/session', { schema: { body: signInBody } }, async (req, reply) => {
     const { username, password } = req.body;
     const address = req.ip;
@@ -48,7 +51,9 @@ export function sessionRoutes(app: FastifyInstance, sessions: Sessions, auth: Au
       reply.header('retry-after', String(s));
       throw new HttpError(429, `too many failed sign-ins for ${username} from this address; try again in ${s} s`, { retry_after_s: s });
     }
-    rec.log.warn({ username, address, reason: out.reason }, 'panel sign-in failed');
+    // Unknown usernames cost a guesser nothing: one line per username@address a minute at most (the SD card).
+    const quiet = failures.take(`${username.slice(0, 64)}@${address}`);
+    if (quiet) rec.log.warn({ username, address, reason: out.reason, suppressed: quiet.suppressed }, 'panel sign-in failed');
     if (out.lockedForMs !== undefined) rec.session('locked_out', username, null, address, { locked_for_s: Math.ceil(out.lockedForMs / 1000) });
     throw new HttpError(401, 'wrong username or password');
   });

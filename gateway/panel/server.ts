@@ -88,7 +88,7 @@ export class PanelServer implements Module {
     const wall = (monoMs: number): string => wallTime(ctx.clock.wall() + monoMs - ctx.clock.mono(), ctx.config.site.utcOffset);
     // No page yet: `/` says where the API is.
     app.get('/', async () => ({ name: 'shaobing panel', site: ctx.config.site.id, api: ['/api/session', '/api/state', '/api/commands', '/api/events', '/api/sensors/:id/history', '/api/live'] }));
-    sessionRoutes(app, this.sessions, auth, this.rec, wall);
+    sessionRoutes(app, this.sessions, auth, this.rec, wall, () => ctx.clock.mono());
     stateRoutes(app, this.sessions, (by) => this.state(by), this.live);
     commandRoutes(app, ctx, this.sessions);
     eventRoutes(app, ctx, store, this.sessions);
@@ -99,7 +99,13 @@ export class PanelServer implements Module {
     );
     this.live.start();
     this.app = app;
-    await app.listen({ host: this.cfg.host, port: this.cfg.port });
+    try {
+      await app.listen({ host: this.cfg.host, port: this.cfg.port });
+    } catch (err) {
+      // The supervisor retries start(): leave nothing behind (listeners, a half-built server).
+      await this.stop();
+      throw err;
+    }
     const addr = app.server.address();
     this.boundPort = typeof addr === 'object' && addr ? addr.port : this.cfg.port;
     // Expired sessions end on time, and their live streams with them.
