@@ -8,7 +8,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { EVENT_TYPES, type EventStore } from '../store/event-store.ts';
-import type { EventFilter } from '../store/event-query.ts';
+import { PAGE_EVENTS, type EventFilter } from '../store/event-query.ts';
 import type { StoredEvent } from '../store/types.ts';
 import { eventWire } from '../uplink/event-wire.ts';
 import { requireSession } from './access.ts';
@@ -60,7 +60,7 @@ async function* matching(store: EventStore, f: EventFilter, afterSeq: number, ma
   if (f.since !== undefined) after = Math.max(after, (store.firstSeqFrom(f.since) ?? store.lastSeq() + 1) - 1);
   let left = max;
   while (left > 0) {
-    const page = store.eventsPage(f, after, left);
+    const page = store.eventsPage(f, after, Math.min(left, PAGE_EVENTS));
     left -= page.events.length;
     if (page.events.length) yield page.events;
     if (page.next === null) return null;

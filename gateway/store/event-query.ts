@@ -2,7 +2,7 @@
  * The event log as the officer's panel reads it (GET /api/events): filtered by time, type and
  * zone, in seq order, in **bounded pages**. better-sqlite3 is synchronous, so one query over a
  * year of events (a million rows) would hold the event loop, and the alarm path with it, for a
- * second or more. A page examines at most `scanRows` consecutive seqs (the primary key's range,
+ * second or more. A page examines at most `scanRows` consecutive seqs (SCAN_ROWS) (the primary key's range,
  * never a full scan) and returns where to go on; the caller yields to the event loop between
  * pages (panel/routes-events.ts).
  *
@@ -34,8 +34,18 @@ export interface EventPage {
   next: number | null;
 }
 
-/** Seqs one page examines at most: about 5 ms of SQLite on a Pi-class CPU. */
-export const SCAN_ROWS = 5000;
+/**
+ * Seqs one page examines at most. Measured (bench panel-api, this machine): a zone filter that
+ * matches nearly every row costs about 2.3 µs a row (JSON parsed), so 2,500 rows ≈ 6 ms; a
+ * type filter a tenth of that.
+ */
+export const SCAN_ROWS = 2500;
+
+/**
+ * Events one page returns at most: each is parsed from JSON and built into an object (about
+ * 10 µs with its CSV line), so a page of a filter that matches everything stays near 5 ms.
+ */
+export const PAGE_EVENTS = 500;
 
 /** The first seq at or after `atWall` (bisecting the key), or null if none is. */
 export function firstSeqFrom(db: Database, atWall: number): number | null {
@@ -73,6 +83,10 @@ export function eventsPage(db: Database, f: EventFilter, afterSeq: number, limit
     f.types.forEach((t, i) => (args[`t${i}`] = t));
   }
   if (f.zone !== undefined) {
+    // instr() first: a plain substring test spares parsing the JSON of rows that cannot match
+    // (a page of a zone few rows name: 11.7 → 5.3 ms per 5,000 rows, measured).
+    where.push(`instr(payload, @quoted) > 0`);
+    args.quoted = JSON.stringify(f.zone);
     where.push(`(json_extract(payload, '$.zone') = @zone
       OR EXISTS (SELECT 1 FROM json_each(payload, '$.zones') WHERE value = @zone)
       OR EXISTS (SELECT 1 FROM json_each(payload, '$.command.zones') WHERE value = @zone))`);
