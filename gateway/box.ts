@@ -20,6 +20,7 @@ import { sensorRegister } from '../drivers/modbus/sensor-register.ts';
 import type { DeviceProfile } from '../drivers/modbus/profile-types.ts';
 import type { Module } from './shell/module.ts';
 import { Uplink, type UplinkTimings } from './uplink/uplink.ts';
+import type { PanelServer } from './panel/server.ts';
 
 /**
  * A Modbus rain gauge's counter wraps in raw counts (the profile knows where); the driver hands
@@ -53,6 +54,8 @@ export interface BoxOptions {
   /** Overrides for tests: ports (0 = ephemeral) and the database file. */
   tcpPort?: number;
   wsPort?: number;
+  /** The panel's port (0 = ephemeral), instead of the config's. */
+  panelPort?: number;
   dbPath?: string;
   /** The store's retry times (tests shorten them). */
   storeOptions?: Pick<EventStoreOptions, 'retryMs' | 'retryMaxMs'>;
@@ -67,6 +70,8 @@ export interface Box {
   engine: EngineRunner;
   /** The township uplink; null when the site has none. */
   uplink: Uplink | null;
+  /** The duty officer's panel API; null when the site has none. */
+  panel: PanelServer | null;
   /** `reason`: what stopped it (the signal's name, or 'stop'), kept in the `stop` event. */
   stop(reason?: string): Promise<void>;
 }
@@ -145,11 +150,14 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   });
   // CAP warnings from the township (shell/township-cap.ts): wired with or without an uplink.
   const capInbox = new TownshipCapInbox(ctx, sink);
+  // The panel: loaded only when the site has one (Fastify is a few MB the box need not carry).
+  const panel = config.panel ? new (await import('./panel/server.ts')).PanelServer({ ctx, sink, store, engine, uplink: () => uplink?.state() ?? null }, { ...config.panel, ...(o.panelPort === undefined ? {} : { port: o.panelPort }) }) : null;
   // Start order (stop is the reverse): the log first, so every event has a home; the drivers
   // after the engine, so the first readings find it listening; the CAP inbox after the engine
-  // too, so a warning's command finds it; the publisher, then the uplink last (its start never
+  // too, so a warning's command finds it; the publisher, the panel (its commands find the engine),
+  // then the uplink last (its start never
   // waits on the network; its stop is bounded and comes first).
-  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, capInbox, actuators, publisher, ...(uplink ? [uplink] : [])];
+  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, capInbox, actuators, publisher, ...(panel ? [panel] : []), ...(uplink ? [uplink] : [])];
   const supervisor = new Supervisor(modules, o.log);
   await supervisor.start();
   o.log.info({ config: loggableConfig(config) }, 'effective config');
@@ -163,6 +171,7 @@ export async function startBox(o: BoxOptions): Promise<Box> {
     store,
     engine,
     uplink,
+    panel,
     stop(reason = 'stop') {
       stopped ??= (async () => {
         engine.windDown();

@@ -16,6 +16,8 @@ export interface DemoOptions {
   stepMs?: number;
   tcpPort?: number;
   wsPort?: number;
+  /** The panel's port instead of the site's 8080 (tests: 0). */
+  panelPort?: number;
   dbPath?: string;
 }
 
@@ -23,10 +25,15 @@ export async function startDemo(o: DemoOptions): Promise<{ stop(reason?: string)
   const { config: site, profiles } = await loadSiteIsolated(DEMO_SITE);
   const modbus = new DemoModbus(site, new Map(profiles.map((p) => [p.model, p])), o.log.child({ module: 'simulators' }));
   const config = await modbus.start();
-  const box = await startBox({ config, profiles, log: o.log, tcpPort: o.tcpPort, wsPort: o.wsPort, dbPath: o.dbPath });
+  const box = await startBox({ config, profiles, log: o.log, tcpPort: o.tcpPort, wsPort: o.wsPort, panelPort: o.panelPort, dbPath: o.dbPath });
   const field = new DemoField(config, `mqtt://127.0.0.1:${box.broker.tcpPort}`, o.log.child({ module: 'simulators' }), modbus, o.stepMs);
   await field.start();
   o.log.info({ mqtt: box.broker.tcpPort, ws: box.broker.wsPort }, 'demo running: a rainstorm, a rising river and a stairwell fire, looping');
+  if (box.panel?.port) {
+    // The demo officer's sign-in is in the README too; a real site's passwords are never printed.
+    const api = `http://127.0.0.1:${box.panel.port}/api/`;
+    o.log.info({ panel_api: api, username: 'wang', password: 'demo-officer-pass' }, `panel API at ${api} (also on the LAN); sign in as wang / demo-officer-pass: curl -c jar -H 'content-type: application/json' -d '{"username":"wang","password":"demo-officer-pass"}' ${api}session`);
+  }
   return {
     field,
     box,

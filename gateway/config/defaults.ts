@@ -118,3 +118,6 @@ export const STORE_DEFAULTS = { path: 'data/shaobing.db', raw_retention_days: 7,
 
 /** The uplink's defaults; `client_id` defaults to `sb-<site>` (normalise.ts). */
 export const UPLINK_DEFAULTS = { protocol_version: 5, keepalive_s: 30, window: 64 };
+
+/** The panel's defaults (types.ts PanelConfig says why 0.0.0.0). */
+export const PANEL_DEFAULTS = { host: '0.0.0.0', port: 8080, session_idle_h: 12 };

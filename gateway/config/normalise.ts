@@ -4,7 +4,7 @@
  */
 import type { Level } from '../engine/types.ts';
 import { levelRank } from '../engine/types.ts';
-import { ACTION_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIND_DEFAULTS, MQTT_DEFAULTS, POLLED_STALE_INTERVALS, SITE_DEFAULTS, STAGE_LEVELS, STORE_DEFAULTS, UPLINK_DEFAULTS, rainLabel } from './defaults.ts';
+import { ACTION_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIND_DEFAULTS, MQTT_DEFAULTS, POLLED_STALE_INTERVALS, SITE_DEFAULTS, STAGE_LEVELS, PANEL_DEFAULTS, STORE_DEFAULTS, UPLINK_DEFAULTS, rainLabel } from './defaults.ts';
 import type { BusConfig, UplinkConfig, HealthConfig, ModbusSource, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
 import { STAGE_NAMES } from './types.ts';
 
@@ -237,6 +237,8 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
   });
   const st: Raw = { ...STORE_DEFAULTS, ...raw.store };
   const uplink = raw.uplink ? uplinkConfig(raw.uplink, raw.site.id, problems) : null;
+  const pn: Raw | null = raw.panel ? { ...PANEL_DEFAULTS, ...raw.panel } : null;
+  if (pn && pn.port !== 0 && (pn.port === m.port || pn.port === m.ws_port)) problems.push({ path: 'panel.port', message: `must differ from the broker's ports (${m.port}, ${m.ws_port})` });
   const s: Raw = raw.site;
   const cap: Raw = { ...SITE_DEFAULTS.cap, ...s.cap };
   const config: SiteConfig = {
@@ -263,6 +265,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
     serial,
     mqtt: { host: m.host, port: m.port, wsPort: m.ws_port, maxPayloadBytes: m.max_payload_bytes, accounts },
     uplink,
+    panel: pn ? { host: pn.host, port: pn.port, sessionIdleH: pn.session_idle_h } : null,
     store: { path: st.path, rawRetentionDays: st.raw_retention_days, rollupRetentionDays: st.rollup_retention_days, eventRetentionDays: st.event_retention_days },
     actions: {
       sirenMaxOnS: a.siren_max_on_s,

@@ -286,6 +286,16 @@ export const siteConfigSchema = {
         window: { type: 'integer', minimum: 1, maximum: 1024 },
       },
     },
+    panel: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        host: { type: 'string', minLength: 1, maxLength: 253 },
+        port: { type: 'integer', minimum: 0, maximum: 65535 },
+        // 1 minute (a shared screen) to a week.
+        session_idle_h: { type: 'number', minimum: 0.01, maximum: 168 },
+      },
+    },
     store: {
       type: 'object',
       additionalProperties: false,

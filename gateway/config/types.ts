@@ -230,6 +230,19 @@ export interface UplinkConfig {
   window: number;
 }
 
+/**
+ * The duty officer's panel (gateway/panel/): an HTTP API on the LAN. Absent from the file = no
+ * panel (like `uplink`: a listener is opened only when the site asks for one).
+ */
+export interface PanelConfig {
+  /** Default `0.0.0.0`: phones and laptops on the shelter's LAN reach it, as the broker's default does. */
+  host: string;
+  /** Default 8080; 0 = an ephemeral port (tests). */
+  port: number;
+  /** A session ends after this many hours without a request (default 12). */
+  sessionIdleH: number;
+}
+
 export interface SiteConfig {
   version: number;
   site: {
@@ -252,4 +265,6 @@ export interface SiteConfig {
   store: StoreConfig;
   /** Null: no uplink. */
   uplink: UplinkConfig | null;
+  /** Null: no panel. */
+  panel: PanelConfig | null;
 }

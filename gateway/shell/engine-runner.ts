@@ -165,6 +165,23 @@ export class EngineRunner implements Module {
     return slot ? currentState(slot, this.now()) : null;
   }
 
+  /**
+   * The box's state now, as a `report` says it (status-report.ts) but not logged: for the panel.
+   * Null while the engine is not running.
+   */
+  statusNow(by: string): Record<string, unknown> | null {
+    if (!this.core) return null;
+    return statusReport(this.core, this.now(), (t) => this.wall(t), by, this.reportSource?.problems() ?? [], this.reportSource?.store() ?? null);
+  }
+
+  /**
+   * Reads the core (the panel's view of channels and indicators): `fn` must not change it, nor
+   * keep it. Null while the engine is not running.
+   */
+  read<T>(fn: (core: Readonly<Core>, now: number, wall: (engineMs: number) => string) => T): T | null {
+    return this.core ? fn(this.core, this.now(), (t) => this.wall(t)) : null;
+  }
+
   /** Active alerts, for the status topic and the panel. */
   active(): ReturnType<typeof activeAlerts> {
     return this.core ? activeAlerts(this.core.engine) : [];

@@ -35,7 +35,8 @@ import { metaNumber, newRecords, recordToEvent, rowToEvent, type EventRecord, ty
 import { diskReason, StoreError } from './errors.ts';
 import { FaultMode } from './fault-mode.ts';
 import { historyRows, type HistoryQuery, type HistoryRow } from './history.ts';
-import { rollupRows, type RollupRow } from './rollup-rows.ts';
+import { rollupRows, sensorRollupRows, type RollupRow } from './rollup-rows.ts';
+import { eventsPage, firstSeqFrom, type EventFilter, type EventPage } from './event-query.ts';
 import { advice, openLog, readFloor, sayReplaced, type OpenResult } from './open-log.ts';
 import { OpenRetry } from './open-retry.ts';
 import { syncEvents } from './sync-events.ts';
@@ -435,6 +436,24 @@ export class EventStore implements Module {
     if (!this.conn) return ([] as HistoryRow[])[Symbol.iterator]();
     this.readings.flush();
     return historyRows(this.conn.db, q);
+  }
+
+  /** One bounded page of the log, filtered (event-query.ts); none while the log is not open. */
+  eventsPage(f: EventFilter, afterSeq: number, limit: number, scanRows?: number): EventPage {
+    if (!this.conn) return { events: [], next: null };
+    return eventsPage(this.conn.db, f, afterSeq, limit, scanRows);
+  }
+
+  /** The first seq at or after a wall time (event-query.ts), or null. */
+  firstSeqFrom(atWall: number): number | null {
+    return this.conn ? firstSeqFrom(this.conn.db, atWall) : null;
+  }
+
+  /** One sensor's rollup rows of minutes in (after, through] (rollup-rows.ts). */
+  sensorRollups(sensor: string, afterMinute: number, throughMinute: number): RollupRow[] {
+    if (!this.conn) return [];
+    this.readings.flush();
+    return sensorRollupRows(this.conn.db, sensor, afterMinute, throughMinute);
   }
 
   /** The rollup rows of minutes in (after, through] (rollup-rows.ts); none while the log is not open. */

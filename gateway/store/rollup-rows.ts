@@ -26,3 +26,15 @@ export function rollupRows(db: Database, afterMinute: number, throughMinute: num
     .prepare('SELECT sensor, minute, n, errors, min, max, mean, last FROM readings_1m WHERE minute > ? AND minute <= ? ORDER BY minute, sensor')
     .all(afterMinute, throughMinute) as RollupRow[];
 }
+
+/**
+ * One sensor's minutes in (after, through], oldest first (the panel's history chart): the
+ * primary key (sensor, minute) serves it; a day is at most 1,440 rows.
+ */
+export function sensorRollupRows(db: Database, sensor: string, afterMinute: number, throughMinute: number): RollupRow[] {
+  if (!Number.isInteger(afterMinute) || !Number.isInteger(throughMinute)) throw new RangeError(`rollup minutes must be integers, got (${afterMinute}, ${throughMinute}]`);
+  if (throughMinute <= afterMinute) return [];
+  return db
+    .prepare('SELECT sensor, minute, n, errors, min, max, mean, last FROM readings_1m WHERE sensor = ? AND minute > ? AND minute <= ? ORDER BY minute')
+    .all(sensor, afterMinute, throughMinute) as RollupRow[];
+}

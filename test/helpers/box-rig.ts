@@ -14,6 +14,8 @@ import { boxSite, pw } from './box-site.ts';
 export interface BoxRig {
   box: Box;
   url: string;
+  /** The panel's base URL (`http://127.0.0.1:<port>`), when the site has a panel (`panel: {host: 127.0.0.1, port: 0}` in the extra YAML). */
+  panelUrl: string | null;
   /** An MQTT 3.1.1 client logged in as `user` (password `pw(user)`). */
   connect(user: string): Promise<MqttClient>;
   stop(): Promise<void>;
@@ -36,6 +38,7 @@ export async function startBoxRig(extraYaml = '', o: BoxRigOptions = {}): Promis
   return {
     box,
     url,
+    panelUrl: box.panel?.port ? `http://127.0.0.1:${box.panel.port}` : null,
     async connect(user) {
       const c = await mqtt.connectAsync(url, { protocolVersion: 4, username: user, password: pw(user), clientId: `${user}-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 0 });
       clients.push(c);
