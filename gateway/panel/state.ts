@@ -32,6 +32,8 @@ interface AlertView {
   sensors: string[];
   text_zh: string;
   text_en: string;
+  /** Wire time the alert was raised (status-report.ts). */
+  raised_at?: string | null;
   acknowledged_by: string | null;
   response_clock: Record<string, string | null> | null;
 }
@@ -118,6 +120,7 @@ export function panelState(src: StateSources, watched: Watched, by: string, disk
 }
 
 function withAge(a: AlertView, wallNow: number): AlertView & { age_s: number | null } {
-  const raised = a.response_clock?.raised_at ? Date.parse(a.response_clock.raised_at) : NaN;
+  const at = a.response_clock?.raised_at ?? a.raised_at;
+  const raised = at ? Date.parse(at) : NaN;
   return { ...a, age_s: Number.isFinite(raised) ? Math.max(0, Math.round((wallNow - raised) / 1000)) : null };
 }

@@ -54,6 +54,9 @@ export function statusReport(core: Core, now: number, wall: Wall, by: string, pr
       sensors: t.sensors,
       text_zh: t.textZh,
       text_en: t.textEn,
+      // When it was raised: the slot knows it even when no response clock does (an alert
+      // restored from a snapshot of a build before the clock existed showed no age on the panel).
+      raised_at: wall(slot.lastRaisedAt),
       acknowledged_by: slot.active!.acknowledgedBy,
       response_clock: clockOnWire(core.planner.alerts.get(t.alert)?.clock ?? null, wall),
     });

@@ -263,6 +263,10 @@ describe('panel: events, history, live', () => {
     await until('a state with the alert', () =>
       blocks().some((b) => b.startsWith('event: state') && JSON.parse(b.split('\ndata: ')[1] ?? '{}').alerts?.some((a: any) => a.zone === 'b3' && a.text_zh)),
     );
+    // How long it has been active, in words the officer reads: from the raise time the alert carries.
+    const fire = ((await (await c.req('GET', '/api/state')).json()) as { alerts: { zone: string; raised_at: string; age_s: number }[] }).alerts.find((a) => a.zone === 'b3')!;
+    expect(fire.raised_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
+    expect(fire.age_s).toBeGreaterThanOrEqual(0);
     expect((await c.req('DELETE', '/api/session')).status).toBe(200);
     await until('the stream ended', () => ended);
   });
