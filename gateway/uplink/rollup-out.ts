@@ -89,14 +89,8 @@ export function rollupRange(cursor: RollupCursor, nowWall: number, policy: Rollu
   return { after, through: Math.min(settled, after + Math.floor(policy.maxMinutes)), thinned: false };
 }
 
-interface Summary {
-  n: number;
-  errors: number;
-  min: number | null;
-  max: number | null;
-  mean: number | null;
-  last: number | null;
-}
+/** A sensor's figures for a minute or a thinned hour: a rollup row's, without its key. */
+type Summary = Omit<RollupRow, 'sensor' | 'minute'>;
 
 function merge(into: Summary, r: RollupRow): void {
   const n = into.n + r.n;
