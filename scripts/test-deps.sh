@@ -64,6 +64,28 @@ mosquitto_runs() {
   return $ok
 }
 
+# The panel's browser tests: Debian's chromium, headless, renders a page (playwright-core drives
+# this binary; no browser is ever downloaded).
+chromium_renders() {
+  chromium --headless --no-sandbox --disable-gpu --user-data-dir="$probe_dir/chromium" \
+    --dump-dom 'data:text/html,<p id=ok>ok</p>' 2>/dev/null | grep -q 'id="ok"'
+}
+
+# Chinese on the panel's screenshots renders as Chinese, not boxes: fontconfig resolves a CJK
+# face for zh-cn (Noto Sans CJK from fonts-noto-cjk).
+cjk_font_resolves() {
+  fc-match -s 'sans-serif:lang=zh-cn' | head -3 | grep -qi 'cjk'
+}
+
+# Broadcast audio (drivers/speaker/): espeak-ng speaks Mandarin into a WAV, sox measures it,
+# aplay plays it (to ALSA's null device: no sound card is needed to prove aplay works).
+speech_renders() {
+  espeak-ng -v cmn -w "$probe_dir/say.wav" '测试 3 毫米' && sox "$probe_dir/say.wav" -n stat 2>&1 | grep -q 'RMS'
+}
+aplay_plays() {
+  sox -n -r 16000 -c 1 -b 16 "$probe_dir/tone.wav" synth 0.05 sine 440 && aplay -q -D null "$probe_dir/tone.wav"
+}
+
 # package → the check that proves the tests can use it
 declare -A CHECK=(
   [libxml2-utils]="printf '<a/>' | xmllint --noout -"            # CAP 1.2 schema validation
@@ -81,6 +103,12 @@ declare -A CHECK=(
   [mbpoll]="mbpoll -h"                                            # a Modbus master nobody here wrote (libmodbus)
   [socat]="socat -V"                                              # pty pairs standing in for RS-485 lines
   [mosquitto]="mosquitto_runs"                                    # the township broker in uplink tests
+  [chromium]="chromium_renders"                                   # panel browser tests (playwright-core)
+  [fontconfig]="cjk_font_resolves"
+  [fonts-noto-cjk]="cjk_font_resolves"                            # Chinese in screenshots
+  [espeak-ng]="speech_renders"                                    # offline TTS, voice cmn
+  [sox]="speech_renders"                                          # audio checks in speaker tests
+  [alsa-utils]="aplay_plays"                                      # the ALSA speaker sink
   [openssl]="openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=probe -keyout $probe_dir/k.pem -out $probe_dir/c.pem"  # test CAs for TLS
 )
 
