@@ -29,6 +29,7 @@ import { stateRoutes } from './routes-state.ts';
 import { Sessions } from './sessions.ts';
 import { panelAuthenticator } from './sign-in.ts';
 import { diskState, panelState, Watched } from './state.ts';
+import { watchBroadcasts } from './broadcast-watch.ts';
 import type { BoxContext, UplinkState } from './state-types.ts';
 
 export interface PanelDeps {
@@ -98,6 +99,7 @@ export class PanelServer implements Module {
       ctx.bus.on('reading', (r) => this.watched.readings.set(r.sensor, { value: r.value, quality: r.quality, at: ctx.clock.wall() })),
       ctx.bus.on('actuatorReport', (r) => this.watched.reports.set(r.actuator, { ...r, at: ctx.clock.wall() })),
     );
+    this.offs.push(...watchBroadcasts(ctx, this.deps.engine, this.watched.broadcasts, () => this.live.refresh()));
     this.live.start();
     this.app = app;
     try {
