@@ -58,3 +58,33 @@ export async function platformFonts(page: Page, selector: string): Promise<{ fam
     await cdp.detach();
   }
 }
+
+/**
+ * Everything a finger can touch on the screen now (buttons, links, fields) that is smaller
+ * than `min` px either way, described for the failure message. A checkbox counts by its
+ * label (the label is what is touched); hidden and zero-size elements are not on screen.
+ */
+export function smallTargets(page: Page, min = 48): Promise<string[]> {
+  return page.evaluate((min) => {
+    const out: string[] = [];
+    for (const el of Array.from(document.querySelectorAll<HTMLElement>('button, a[href], input, select, textarea, [role=button]'))) {
+      const target = el instanceof HTMLInputElement && el.type === 'checkbox' ? (el.closest('label') ?? el) : el;
+      const r = target.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      if (getComputedStyle(target).visibility === 'hidden') continue;
+      if (r.width < min || r.height < min) out.push(`${target.tagName.toLowerCase()}${target.className ? '.' + String(target.className).replace(/\s+/g, '.') : ''} "${(target.textContent ?? '').trim().slice(0, 30)}" ${Math.round(r.width)}×${Math.round(r.height)}`);
+    }
+    return out;
+  }, min);
+}
+
+/** Polls an async `get` (a page query) until it is truthy; rejects naming `what` after `ms`. */
+export async function eventually<T>(what: string, get: () => Promise<T | undefined | false | null>, ms = 20_000, everyMs = 50): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await get();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -138,8 +138,13 @@ function render(rebuild = false): void {
     frame.main.replaceChildren(view.el);
     frame.main.scrollTop = 0;
   }
-  frame.update();
-  if (live.state) view?.update(live.state);
+  // One broken part must not leave the rest of the screen stale: say it, keep going.
+  try {
+    frame.update();
+    if (live.state) view?.update(live.state);
+  } catch (err) {
+    console.error('panel: a part of the screen could not be drawn', err);
+  }
   tick();
 }
 

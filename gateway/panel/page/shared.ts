@@ -6,7 +6,7 @@ import { ApiError, command, type CommandAnswer } from './api.ts';
 import { button, h, type Child } from './dom.ts';
 import { currentLang, levelWord, pick, t } from './i18n.ts';
 import type { Live } from './live.ts';
-import type { Level, PageConfig, Site, State } from './types.ts';
+import type { Level, PageConfig, Shelter, Site, State } from './types.ts';
 
 export interface ViewCtx {
   live: Live;
@@ -96,12 +96,18 @@ export function confirmSheet(title: string, lines: Child[], go: string, cls = 'd
   });
 }
 
-/** The shelters serving `zones` (all, for the whole site) and the routes to them; the site's one shelter and route when the box lists none. */
+/**
+ * The shelters of `zones` and the routes to them (every shelter for the whole site), as the
+ * box picks a zone's shelter (config/places.ts): the first listing the zone, else the first
+ * listing no zones, else the first. The site's one shelter and route when the box lists none.
+ */
 export function placesFor(site: Site, zones: string[]): HTMLElement {
   const all = zones.length === 0 || zones.includes('site');
-  const shelters = (site.shelters ?? []).filter((sh) => all || sh.zones.length === 0 || sh.zones.some((z) => zones.includes(z) || z === 'site'));
+  const list = site.shelters ?? [];
+  const ofZone = (z: string): Shelter | undefined => list.find((x) => x.zones?.includes(z)) ?? list.find((x) => x.zones === null) ?? list[0];
+  const shelters = all ? list : [...new Set(zones.map(ofZone).filter((x): x is Shelter => !!x))];
   const rows: Child[] = [];
-  if (site.shelters && site.shelters.length) {
+  if (shelters.length) {
     for (const sh of shelters) {
       const routes = (site.routes ?? []).filter((r) => r.shelter === sh.id);
       rows.push(

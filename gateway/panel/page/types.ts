@@ -14,7 +14,8 @@ export interface Shelter {
   id: string;
   zh: string;
   en: string;
-  zones: string[];
+  /** null: it takes everyone (config/places.ts). */
+  zones: string[] | null;
 }
 
 export interface Route {

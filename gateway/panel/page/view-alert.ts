@@ -30,6 +30,21 @@ const VALUE_WORDS: Record<string, [string, string]> = {
   rain_6h_mm: ['6 小时雨量', '6 h rain'],
   rain_12h_mm: ['12 小时雨量', '12 h rain'],
   rain_24h_mm: ['24 小时雨量', '24 h rain'],
+  water_level_m: ['水位', 'water level'],
+  attention_m: ['关注水位', 'attention stage'],
+  warning_m: ['警戒水位', 'warning stage'],
+  guaranteed_m: ['保证水位', 'guaranteed stage'],
+  historical_max_m: ['历史最高水位', 'historical maximum'],
+  rise_m: ['上涨', 'rise'],
+  rise_window_min: ['上涨时段(分钟)', 'rise window (min)'],
+  detectors: ['烟感', 'detectors'],
+  alarming: ['报警的烟感数', 'detectors alarming'],
+  state: ['状态', 'state'],
+  value: ['读数', 'value'],
+  min: ['下限', 'minimum'],
+  max: ['上限', 'maximum'],
+  unchanged_s: ['未变化(秒)', 'unchanged (s)'],
+  silent_s: ['无数据(秒)', 'silent (s)'],
 };
 
 function smokeWord(v: number | null, zh: boolean): string {
@@ -40,7 +55,7 @@ function smokeWord(v: number | null, zh: boolean): string {
 function valueLine(k: string, v: unknown, zh: boolean): string {
   const w = VALUE_WORDS[k]?.[zh ? 0 : 1] ?? k.replace(/_/g, ' ');
   const unit = k.endsWith('_mm') ? ' mm' : k.endsWith('_m') ? ' m' : '';
-  return `${w} ${typeof v === 'number' ? num(v) : JSON.stringify(v)}${unit}`;
+  return `${w} ${typeof v === 'number' ? num(v, 2) : typeof v === 'string' ? v : JSON.stringify(v)}${unit}`;
 }
 
 function sensorNow(s: Sensor, zh: boolean): string {
