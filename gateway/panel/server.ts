@@ -93,7 +93,7 @@ export class PanelServer implements Module {
     stateRoutes(app, this.sessions, (by) => this.state(by), this.live);
     commandRoutes(app, ctx, this.sessions);
     eventRoutes(app, ctx, store, this.sessions);
-    sensorRoutes(app, ctx, store, this.sessions);
+    sensorRoutes(app, ctx, store, this.sessions, this.deps.engine);
     this.offs.push(
       ctx.bus.on('reading', (r) => this.watched.readings.set(r.sensor, { value: r.value, quality: r.quality, at: ctx.clock.wall() })),
       ctx.bus.on('actuatorReport', (r) => this.watched.reports.set(r.actuator, { ...r, at: ctx.clock.wall() })),
