@@ -212,6 +212,49 @@ describe('the officer page', () => {
     await until('silenced', () => events('command').filter((c) => c.command?.type === 'silence').length >= 2);
   });
 
+  it("a rain alert's and a river alert's screens chart the last 24 h against their thresholds and stages", async () => {
+    // A day of history in the log (the minutes the box would have read), light rain then heavy
+    // for the last 3 h, and the river rising; then live over Modbus: the gauge's counter as fast
+    // as its glitch limit allows (3,000 mm/min) and the river above its warning stage.
+    const { store } = pb.box;
+    const now = Date.now();
+    let total = 0;
+    for (let m = 24 * 60; m >= 2; m--) {
+      total += m > 180 ? 0.02 : 0.2;
+      store.addReading({ sensor: 'rg1', value: Math.round(total * 10) / 10, quality: 'good', atWall: now - m * 60_000 });
+      store.addReading({ sensor: 'wl1', value: 1.5 + ((24 * 60 - m) / (24 * 60)) * 1.1, quality: 'good', atWall: now - m * 60_000 });
+    }
+    store.flushReadings();
+    total = Math.round(total * 10) / 10;
+    const gauge = pb.modbus.devices.get('rg1')!;
+    pb.rain(total);
+    pb.river(2.6);
+    const polls = gauge.requests;
+    await until('the baseline read by two polls', () => gauge.requests > polls + 2);
+    pb.river(2.7);
+    for (let mm = 20; mm <= 120; mm += 20) {
+      pb.rain(total + mm);
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    const rain = await until('the red rain alert', () => events('transition').find((t) => t.kind === 'rain' && t.level === 'red'));
+    const river = await until('the river above its warning stage', () => events('transition').find((t) => t.kind === 'water_level' && t.rule === 'stage_warning'), 30_000);
+    pb.box.store.rollup(Date.now() + 120_000);
+    await screen(`#/alert/${encodeURIComponent(rain.alert as string)}`, '.alert-screen');
+    const chart = page.locator('[data-chart=rg1]');
+    await chart.locator('.uplot canvas').waitFor();
+    expect(await chart.locator('.u-legend').textContent()).toMatch(/每小时雨量.*1 小时累计.*3 小时累计.*24 小时累计/);
+    expect(await chart.locator('[data-part=chart-lines]').textContent()).toMatch(/50 mm: 蓝色预警 12 h · 黄色预警 6 h · 橙色预警 3 h.*100 mm: 红色预警 3 h/);
+    expect(await page.locator('[data-part=evidence]').textContent()).toMatch(/3 小时雨量 \d+/);
+    await page.locator('[data-part=chart]').scrollIntoViewIfNeeded();
+    await shot('alert-rain-chart-800x480');
+    await screen(`#/alert/${encodeURIComponent(river.alert as string)}`, '.alert-screen');
+    const level = page.locator('[data-chart=wl1]');
+    await level.locator('.uplot canvas').waitFor();
+    expect(await level.locator('[data-part=chart-lines]').textContent()).toMatch(/关注水位 2.2 m.*警戒水位 2.5 m.*保证水位 3.2 m/);
+    await page.locator('[data-part=chart]').scrollIntoViewIfNeeded();
+    await shot('alert-river-chart-800x480');
+  });
+
   it('drill mode: a banner and a border on every screen while it runs', async () => {
     const api = panelClient(pb.base);
     await api.signIn(OFFICER.username, OFFICER.password);
@@ -227,7 +270,7 @@ describe('the officer page', () => {
       await screen(hash, ready);
       const banner = page.locator('[data-part=drill-banner]');
       await banner.waitFor();
-      expect(await banner.textContent()).toMatch(/演练模式/);
+      expect(await banner.textContent()).toMatch(/演习模式/);
       const border = await page.evaluate(() => {
         const s = getComputedStyle(document.querySelector('.frame')!);
         return `${s.borderTopWidth} ${s.borderTopStyle} ${s.borderTopColor}`;
@@ -268,7 +311,7 @@ describe('the officer page', () => {
     expect(href).toMatch(/^\/review\//);
     const [res] = await Promise.all([page.waitForNavigation(), review.click()]);
     expect(res?.status()).toBe(200);
-    expect(await page.locator('body').textContent()).toMatch(/演练/);
+    expect(await page.locator('body').textContent()).toMatch(/演习复盘/);
     await shot('review-800x480');
     await page.goBack();
     await page.locator('.log-screen').waitFor();
@@ -278,7 +321,7 @@ describe('the officer page', () => {
     await screen('#/', '.home');
     await page.locator('.top [data-action=lang]').click();
     await page.locator('.tabs [data-tab=home]').filter({ hasText: 'Home' }).waitFor();
-    expect(await page.locator('article.alert.lv-red .sentence').textContent()).toMatch(/fire/i);
+    expect(await page.locator('article.alert.lv-red .sentence').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/fire confirmed/), expect.stringMatching(/mm of rain/)]));
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('en');
     await shot('home-en-800x480');
     await page.locator('.top [data-action=lang]').click();

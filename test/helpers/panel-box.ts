@@ -36,6 +36,8 @@ export interface PanelBox {
   smoke(id: 'sm1' | 'sm2', state: string): Promise<void>;
   /** The rain gauge's counter (mm), in its Modbus register; the box reads it within a poll (0.5 s). */
   rain(totalMm: number): void;
+  /** The river probe's level (m), in its Modbus registers. */
+  river(m: number): void;
   stop(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function startPanelBox(o: { log?: Logger } = {}): Promise<PanelBox>
     build: { ...build, line: describeBuild(build.manifest) },
     smoke: (id, state) => sensors[id].publish(state),
     rain: (mm) => void modbus.set('rg1', mm),
+    river: (m) => void modbus.set('wl1', m),
     async stop() {
       await Promise.all([sensors.sm1.stop(), sensors.sm2.stop(), speaker.stop()].map((p) => p.catch(() => undefined)));
       await box.stop();

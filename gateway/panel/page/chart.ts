@@ -5,6 +5,7 @@
  * site's, whatever this device's time zone.
  */
 import uPlot from 'uplot';
+import { h } from './dom.ts';
 import { offsetMs } from './format.ts';
 import { levelWord, t } from './i18n.ts';
 import type { History, Level } from './types.ts';
@@ -27,6 +28,15 @@ function siteDate(ts: number): Date {
 }
 
 /** Horizontal lines (thresholds, stages) drawn over the plot, labelled at their left end. */
+/** 24-hour site time on the axis (`14:00`), the date at midnight (`7/20`): not uPlot's `2pm`. */
+function axisTime(ts: number): string {
+  const d = siteDate(ts);
+  const hh = d.getHours();
+  const mm = d.getMinutes();
+  if (hh === 0 && mm === 0) return `${d.getMonth() + 1}/${d.getDate()}`;
+  return `${String(hh).padStart(2, '0')}:${String(mm).padStart(2, '0')}`;
+}
+
 function linesHook(lines: Line[]) {
   return (u: uPlot): void => {
     const { ctx, bbox } = u;
@@ -43,6 +53,8 @@ function linesHook(lines: Line[]) {
       ctx.lineTo(bbox.left + bbox.width, y);
       ctx.stroke();
       ctx.fillStyle = l.colour;
+      ctx.textAlign = 'left'; // uPlot leaves its axes' alignment on the context
+      ctx.textBaseline = 'bottom';
       ctx.font = `bold ${13 * dpr}px "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif`;
       ctx.fillText(l.label, bbox.left + 6 * dpr, y - 5 * dpr);
       ctx.restore();
@@ -62,7 +74,7 @@ function make(el: HTMLElement, series: uPlot.Series[], data: uPlot.AlignedData, 
       tzDate: siteDate,
       series: [{}, ...series],
       scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min ?? 0), Math.max(top, max ?? 0) * 1.15 || 1] } },
-      axes: [{ font: FONT, stroke: '#222' }, { font: FONT, stroke: '#222', label: unit, labelFont: FONT, size: 56 }],
+      axes: [{ font: FONT, stroke: '#222', values: (_u, splits) => splits.map(axisTime) }, { font: FONT, stroke: '#222', label: unit, labelFont: FONT, size: 56 }],
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
       hooks: { draw: [linesHook(lines)] },
@@ -70,6 +82,12 @@ function make(el: HTMLElement, series: uPlot.Series[], data: uPlot.AlignedData, 
     data,
     el,
   );
+  // The lines in words too: read at a glance, and there for a screen reader.
+  if (lines.length) el.append(h('ul', { class: 'chart-lines', 'data-part': 'chart-lines' }, lines.map((l) => {
+      const li = h('li', null, l.label);
+      li.style.borderColor = l.colour; // CSSOM: the CSP allows no style attributes
+      return li;
+    })));
   const ro = new ResizeObserver(() => u.setSize(size(el)));
   ro.observe(el);
   (u as uPlot & { _ro?: ResizeObserver })._ro = ro;
@@ -110,7 +128,7 @@ export function levelChart(el: HTMLElement, hist: History): uPlot | null {
   const data: uPlot.AlignedData = [rows.map((r) => secs(r.at)), rows.map((r) => r.mean), rows.map((r) => r.max)];
   const series: uPlot.Series[] = [
     { label: t('level'), stroke: '#0d47a1', width: 3, points: { show: false } },
-    { label: 'max', stroke: 'rgba(13,71,161,0.35)', width: 1, points: { show: false } },
+    { label: t('levelMax'), stroke: 'rgba(13,71,161,0.35)', width: 1, points: { show: false } },
   ];
   const STAGE: Record<string, [string, string]> = { attention: ['关注水位', 'attention'], warning: ['警戒水位', 'warning'], guaranteed: ['保证水位', 'guaranteed'], historical_max: ['历史最高', 'historical max'] };
   const zh = document.documentElement.lang !== 'en';

@@ -44,7 +44,7 @@ export function toast(text: string, kind: 'ok' | 'bad' = 'ok'): void {
   el.dataset.n = n;
   window.setTimeout(() => {
     if (el.dataset.n === n) el.className = 'toast';
-  }, 6000);
+  }, 4000);
 }
 
 /** Sends a command and says what became of it. */

@@ -117,7 +117,8 @@ export interface Broadcast {
   text_zh: string;
   zones: string[];
   repeat: number;
-  started_at: string;
+  /** null while every part of it waits in a queue. */
+  started_at: string | null;
   by: string;
   drill: boolean;
   zones_state: Record<string, ZoneProgress>;
@@ -194,8 +195,11 @@ export interface History {
 }
 
 export interface Drill {
-  id: string;
+  id: number | string;
   since: string;
   until: string | null;
   by: string;
+  kind?: string;
+  /** The review page's path (`/review/<id>`). */
+  review?: string;
 }

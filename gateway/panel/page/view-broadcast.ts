@@ -98,7 +98,7 @@ export function broadcastView(ctx: ViewCtx): View {
       'article',
       { class: `progress ${b.drill ? 'is-drill' : ''}`, 'data-activity': b.activity },
       h('p', { class: 'preview' }, b.text_zh),
-      h('p', { class: 'quiet' }, `${clockTime(b.started_at)} · ${b.by} · ${t('times', { n: b.repeat })}`),
+      h('p', { class: 'quiet' }, `${b.started_at ? clockTime(b.started_at) : t('queued')} · ${b.by} · ${t('times', { n: b.repeat })}`),
       h('ul', { class: 'zone-progress' }, zones.map(([z, st]) => h('li', { class: `zp-${st}`, 'data-zone': z, 'data-state': st }, `${zoneName(s, z)}: ${t(st as WordKey)}`))),
       active ? commandButton(ctx, t('stop'), () => ({ type: 'stop', zones: b.zones }), 'big', { 'data-action': 'stop-broadcast' }) : null,
     );
@@ -113,7 +113,8 @@ export function broadcastView(ctx: ViewCtx): View {
       }
       patch(placesEl, [s.site.shelters, s.site.routes, s.site.shelter, s.site.route], () => [placesFor(s.site, [])]);
       if (s.broadcasts) {
-        const list = [...s.broadcasts].sort((a, b) => b.started_at.localeCompare(a.started_at));
+        // The box lists them oldest first: the newest on top.
+        const list = [...s.broadcasts].reverse();
         progressCard.hidden = !list.length;
         patch(progressEl, 'list', () => [h('div', { class: 'progress-list' })]);
         keyed(progressEl.firstElementChild!, list, (b) => b.activity, (b) => progressItem(s, b));

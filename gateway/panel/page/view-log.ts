@@ -6,7 +6,7 @@
 import { ApiError, call } from './api.ts';
 import { button, h } from './dom.ts';
 import { boxNow, clockTime, siteLocal, siteOffset } from './format.ts';
-import { EVENT_TYPES, eventWord, pick, t } from './i18n.ts';
+import { EVENT_TYPES, eventWord, kindWord, pick, t } from './i18n.ts';
 import { levelChip, zoneName, type View, type ViewCtx } from './shared.ts';
 import type { Drill, Level, LoggedEvent, State } from './types.ts';
 
@@ -100,13 +100,20 @@ export function logView(ctx: ViewCtx): View {
   async function loadDrills(): Promise<void> {
     try {
       const r = await call<{ drills: Drill[] }>('GET', '/api/drills');
-      const list = [...r.drills].sort((a, b) => b.since.localeCompare(a.since));
+      const list = r.drills; // newest first
       drills.append(
         list.length
           ? h(
               'ul',
               { class: 'plain' },
-              list.map((d) => h('li', { class: 'drill-item' }, `${clockTime(d.since)} – ${d.until ? clockTime(d.until) : t('ongoing')} · ${d.by} `, h('a', { class: 'btn', href: `/review/${encodeURIComponent(d.id)}`, 'data-review': d.id }, `${t('review')} ›`))),
+              list.map((d) =>
+                h(
+                  'li',
+                  { class: 'drill-item' },
+                  `${clockTime(d.since)} – ${d.until ? clockTime(d.until) : t('ongoing')} · ${d.kind ? `${kindWord(d.kind)} · ` : ''}${d.by} `,
+                  h('a', { class: 'btn', href: d.review ?? `/review/${encodeURIComponent(String(d.id))}`, 'data-review': String(d.id) }, `${t('review')} ›`),
+                ),
+              ),
             )
           : h('p', { class: 'quiet' }, t('noReviews')),
       );
