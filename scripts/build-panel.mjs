@@ -184,7 +184,9 @@ async function cli() {
   } catch (err) {
     if (err?.code === 'no_esbuild') {
       const kept = readManifest();
-      if (kept) console.warn(`${err.message}; keeping the page built ${kept.built_at}${kept.inputs === inputsHash() ? '' : ' (older than the sources)'} in build/panel. ${describe(kept)}`);
+      // Without the dev dependencies uPlot is gone too: the hash cannot say whether the page's own sources changed.
+      const stale = existsSync(join(UPLOT, 'package.json')) && kept?.inputs !== inputsHash();
+      if (kept) console.warn(`${err.message}; keeping the page built ${kept.built_at}${stale ? ' (older than the sources)' : ''} in build/panel. ${describe(kept)}`);
       else console.warn(`\n*** ${err.message}, and none was built before: the box runs, but its panel page answers 503.\n*** Build it where dev dependencies are installed: npm ci && npm run build-panel (README "Panel").\n`);
       return 0;
     }
