@@ -328,6 +328,15 @@ describe('the officer page', () => {
     await page.locator('.tabs [data-tab=home]').filter({ hasText: '总览' }).waitFor();
   });
 
+  it('lists a sensor in fault on the home screen, in words', async () => {
+    await screen('#/', '.home');
+    await pb.smoke('sm2', 'low_battery');
+    const fault = page.locator('[data-part=faults] .fault');
+    await fault.waitFor();
+    expect(await fault.textContent()).toMatch(/3号楼二层烟感/);
+    await shot('home-fault-800x480');
+  });
+
   it('every touch target on every screen is at least 48 px, at 800×480 and 1280×800; screenshots of both', async () => {
     const alertId = events('transition').find((t) => t.kind === 'smoke')!.alert as string;
     const screens = [
@@ -357,5 +366,13 @@ describe('the officer page', () => {
     // The page asked nothing of any other origin, and threw nothing.
     expect(requested.filter((u) => !u.startsWith(pb.base))).toEqual([]);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('when the session ends (expiry, a box restart), the page goes back to sign-in by itself', async () => {
+    await screen('#/', '.home');
+    const token = (await context.cookies()).find((c) => c.name === 'sb_session')!.value;
+    pb.box.panel!.sessions.end(token, 'expired');
+    await page.locator('form.signin').waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-part=drill-banner]').count()).toBe(0);
   });
 });

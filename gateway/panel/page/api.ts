@@ -35,7 +35,8 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   } catch {
     data = null;
   }
-  if (r.status === 401 && !(path === '/api/session' && method !== 'DELETE')) onSignedOut();
+  // A wrong password at sign-in is a 401 too, and not a session ending.
+  if (r.status === 401 && !(path === '/api/session' && method === 'POST')) onSignedOut();
   if (!r.ok && !(r.status === 409 && data && data.ok === false)) throw new ApiError(r.status, typeof data?.error === 'string' ? data.error : `${r.status} ${r.statusText}`, data);
   return data as T;
 }
