@@ -6,13 +6,15 @@
  *
  * 1. without a panel: the box's RSS (VmRSS sampled every second, and VmHWM) and CPU;
  * 2. with the panel and PAGES headless Chromium pages (playwright-core, Debian's
- *    /usr/bin/chromium), each its own browser context and session: it signs in through fetch and
- *    reads `EventSource('/api/live')` the way the page does — or, with BENCH_PAGE=real, loads the
- *    real page (`/`, once h/page's files are merged) and reads the page's own stream through its
- *    hook `window.__sbLive` if it has one. For every probe transition each page receives, logged
- *    → visible: the page's receipt time (performance.timeOrigin + now, epoch ms) minus the event's
- *    log time (`at_wall` of its row, the box's Date.now() at the append: whole ms, so a figure is
- *    at most 1 ms high). Same machine, same clock. Then the same RSS and CPU.
+ *    /usr/bin/chromium), each its own browser context and session, signed in and showing the
+ *    real page (`/`, built by npm run build), which follows the live stream itself
+ *    (BENCH_PAGE=stream: a blank page reading `EventSource('/api/live')` after a fetch sign-in).
+ *    A script added before the page's own (TIMING) listens on the page's EventSource. For every
+ *    probe transition each page receives: logged → received (the `logged` event's arrival) and
+ *    logged → shown (the first `state` showing it, once the page has redrawn from it); both the
+ *    page's time (performance.timeOrigin + now, epoch ms) minus the event's log time (`at_wall`
+ *    of its row, the box's Date.now() at the append: whole ms, so a figure is at most 1 ms
+ *    high). Same machine, same clock. Then the same RSS and CPU.
  *
  * `npm run bench -- panel [SENSORS] [SECONDS] [PAGES]` (1000, 60, 5). Ends with one JSON line.
  */
@@ -34,7 +36,8 @@ const SECONDS = Number(process.argv[3] ?? 60);
 const PAGES = Number(process.argv[4] ?? 5);
 const WARM_S = Number(process.env.PANEL_WARM_S ?? 10);
 const PROBE_MS = Number(process.env.PANEL_PROBE_MS ?? 200);
-const REAL_PAGE = process.env.BENCH_PAGE === 'real';
+/** The real page (h/page, built into build/panel/ by npm run build); BENCH_PAGE=stream: the stream alone. */
+const REAL_PAGE = process.env.BENCH_PAGE !== 'stream';
 const LOAD = fileURLToPath(new URL('./load-gen.ts', import.meta.url));
 const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'sb-panel-bench-'));
 
@@ -122,38 +125,60 @@ async function connectRetry(url: string, username: string): Promise<MqttClient> 
 }
 
 /**
- * In the page: sign in through fetch, open the live stream, and keep for each `logged` probe
- * transition its seq and the receipt time; count `state` events and their bytes. With the real
- * page (BENCH_PAGE=real) the page signs in through its own form and the bench listens on the
- * page's hook instead, if it exposes `window.__sbLive` (an EventSource-like target).
+ * Before any script of the page: every EventSource on /api/live gets two listeners of ours,
+ * added in its constructor, so before the page's own. `logged`: for each probe transition, its
+ * seq and the receipt time (received). `state`: the first state that shows it (a raised alert
+ * in `alerts`, a cleared one gone), timed in a task after the state's listeners ran — the page
+ * has redrawn from it by then (visible). Counts state events and their bytes.
  */
-async function attach(page: Page, base: string): Promise<void> {
-  await page.goto(`${base}/`);
-  // A string, not a function: tsx's transform adds helpers (__name) a page does not have.
-  await page.evaluate(`(async () => {
-    const w = window;
-    w.__got = [];
-    w.__states = 0;
-    w.__stateBytes = 0;
-    const listen = (src) => {
-      src.addEventListener('logged', (ev) => {
+const TIMING = `(() => {
+  const w = window;
+  w.__got = []; w.__vis = []; w.__states = 0; w.__stateBytes = 0;
+  const pending = new Map();
+  const Orig = w.EventSource;
+  class Timed extends Orig {
+    constructor(url, init) {
+      super(url, init);
+      if (!String(url).includes('/api/live')) return;
+      this.addEventListener('logged', (ev) => {
         const t = performance.timeOrigin + performance.now();
         const data = ev.data;
         if (!data.includes('"type":"transition"') || !data.includes('"alert":"probe/')) return;
-        w.__got.push([JSON.parse(data).seq, t]);
+        const e = JSON.parse(data);
+        w.__got.push([e.seq, t]);
+        pending.set(e.alert, { seq: e.seq, shown: e.transition !== 'cleared' });
       });
-      src.addEventListener('state', (ev) => {
+      this.addEventListener('state', (ev) => {
         w.__states++;
         w.__stateBytes += ev.data.length;
+        const seen = [];
+        for (const [id, p] of pending) {
+          if (ev.data.includes('"alert":"' + id + '"') === p.shown) { seen.push(p.seq); pending.delete(id); }
+        }
+        if (seen.length) setTimeout(() => { const t = performance.timeOrigin + performance.now(); for (const q of seen) w.__vis.push([q, t]); }, 0);
       });
-    };
-    if (${REAL_PAGE} && w.__sbLive) return listen(w.__sbLive);
-    const r = await fetch('/api/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'wang', password: 'pw-wang-secret' }) });
-    if (!r.ok) throw new Error('sign-in ' + r.status);
-    const es = new EventSource('/api/live');
-    w.__es = es;
-    listen(es);
-  })()`);
+    }
+  }
+  w.EventSource = Timed;
+})()`;
+
+const SIGN_IN = `fetch('/api/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'wang', password: 'pw-wang-secret' }) }).then((r) => { if (!r.ok) throw new Error('sign-in ' + r.status); })`;
+
+/**
+ * One officer's browser. The real page: signed in (the page finds the session at load) and
+ * loaded at `/`, following the stream itself. Without it (BENCH_PAGE=stream): a blank page of
+ * the box's origin that signs in through fetch and opens EventSource('/api/live').
+ */
+async function attach(page: Page, base: string): Promise<void> {
+  await page.addInitScript(TIMING);
+  if (REAL_PAGE) {
+    await page.goto(`${base}/`);
+    await page.evaluate(SIGN_IN);
+    await page.reload();
+  } else {
+    await page.goto(`${base}/api/session`);
+    await page.evaluate(`${SIGN_IN}.then(() => { window.__es = new EventSource('/api/live'); })`);
+  }
   await page.waitForFunction('window.__states > 0', undefined, { timeout: 30_000 });
 }
 
@@ -163,6 +188,7 @@ interface Phase {
   cpuPct: number;
   published: number;
   latencies: number[];
+  visible: number[];
   expected: number;
   received: number;
   states: number;
@@ -187,10 +213,13 @@ async function phase(withPanel: boolean, browser: Browser | null): Promise<Phase
   const pages: Page[] = [];
   if (withPanel && browser) {
     const base = `http://127.0.0.1:${panelPort}`;
+    let status = 0;
     for (let i = 0; i < 100; i++) {
-      if (await fetch(`${base}/`).then((r) => r.ok, () => false)) break;
+      status = await fetch(`${base}/`).then((r) => r.status, () => 0);
+      if (status && status !== 0) break;
       await sleep(200);
     }
+    if (REAL_PAGE && status !== 200) throw new Error(`GET / answered ${status}: the page is not built (npm run build builds it; BENCH_PAGE=stream measures the stream alone)`);
     for (let i = 0; i < PAGES; i++) {
       const page = await (await browser.newContext()).newPage();
       await attach(page, base);
@@ -210,7 +239,7 @@ async function phase(withPanel: boolean, browser: Browser | null): Promise<Phase
   }, PROBE_MS);
   await sleep(WARM_S * 1000);
   // Measured from here: what the pages received before is not counted.
-  for (const p of pages) await p.evaluate('window.__got = []');
+  for (const p of pages) await p.evaluate('window.__got = []; window.__vis = []');
   const t0 = Date.now();
   const cpu0 = cpuS(box.pid!);
   const samples: number[] = [];
@@ -223,11 +252,13 @@ async function phase(withPanel: boolean, browser: Browser | null): Promise<Phase
   const peakMb = rssMb(box.pid!).peak;
   await sleep(1000); // the last events reach the pages
   const got: [number, number][] = [];
+  const vis: [number, number][] = [];
   let states = 0;
   let stateBytes = 0;
   for (const p of pages) {
-    const r = (await p.evaluate('({ got: window.__got, states: window.__states, bytes: window.__stateBytes })')) as { got: [number, number][]; states: number; bytes: number };
+    const r = (await p.evaluate('({ got: window.__got, vis: window.__vis, states: window.__states, bytes: window.__stateBytes })')) as { got: [number, number][]; vis: [number, number][]; states: number; bytes: number };
     got.push(...r.got);
+    vis.push(...r.vis);
     states += r.states;
     stateBytes += r.bytes;
     await p.context().close();
@@ -241,11 +272,12 @@ async function phase(withPanel: boolean, browser: Browser | null): Promise<Phase
   read.close();
   const loggedAt = new Map(rows.map((r) => [r.seq, r.at_wall]));
   const latencies = got.filter(([seq]) => loggedAt.has(seq)).map(([seq, t]) => t - loggedAt.get(seq)!);
+  const visible = vis.filter(([seq]) => loggedAt.has(seq)).map(([seq, t]) => t - loggedAt.get(seq)!);
   box.kill('SIGTERM');
   await Promise.race([new Promise((r) => box.once('exit', r)), sleep(15_000)]);
   kill();
   process.removeListener('exit', kill);
-  return { rssMb: samples, peakMb, cpuPct, published, latencies, expected: rows.length * pages.length, received: latencies.length, states, stateBytes };
+  return { rssMb: samples, peakMb, cpuPct, published, latencies, visible, expected: rows.length * pages.length, received: latencies.length, states, stateBytes };
 }
 
 if (spawnSync('/usr/bin/chromium', ['--version']).status !== 0) throw new Error('/usr/bin/chromium does not run: bash scripts/test-deps.sh installs it');
@@ -263,7 +295,9 @@ try {
 }
 const lat = withPanel.latencies;
 console.log(`  RSS median ${median(withPanel.rssMb)} MB, peak ${withPanel.peakMb} MB, CPU ${round(withPanel.cpuPct, 1)} %`);
+const vis = withPanel.visible;
 console.log(`  logged → browser: ${lat.length} receipts (${withPanel.expected} expected), p50 ${round(pct(lat, 0.5))} ms, p99 ${round(pct(lat, 0.99))} ms, max ${round(Math.max(...lat))} ms`);
+console.log(`  logged → shown by the page (the state that shows it, redrawn): ${vis.length}, p50 ${round(pct(vis, 0.5))} ms, p99 ${round(pct(vis, 0.99))} ms, max ${round(Math.max(...vis))} ms`);
 console.log(`  state events: ${withPanel.states} in all pages, ${round(withPanel.stateBytes / Math.max(1, withPanel.states) / 1024, 1)} KB each`);
 console.log(
   JSON.stringify({
@@ -274,6 +308,8 @@ console.log(
     logged_to_browser_p50_ms: round(pct(lat, 0.5)),
     logged_to_browser_p99_ms: round(pct(lat, 0.99)),
     logged_to_browser_max_ms: round(Math.max(...lat)),
+    logged_to_visible_p50_ms: round(pct(vis, 0.5)),
+    logged_to_visible_p99_ms: round(pct(vis, 0.99)),
     browser_receipts: lat.length,
     browser_receipts_expected: withPanel.expected,
     panel_rss_delta_mb: round(median(withPanel.rssMb) - median(plain.rssMb), 1),
