@@ -7,6 +7,8 @@ import { levelRank } from '../engine/types.ts';
 import { ACTION_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIND_DEFAULTS, MQTT_DEFAULTS, POLLED_STALE_INTERVALS, SITE_DEFAULTS, STAGE_LEVELS, PANEL_DEFAULTS, STORE_DEFAULTS, UPLINK_DEFAULTS, rainLabel } from './defaults.ts';
 import type { BusConfig, UplinkConfig, HealthConfig, ModbusSource, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
 import { STAGE_NAMES } from './types.ts';
+import { broadcastsConfig } from './broadcast-templates.ts';
+import { places } from './places.ts';
 
 export interface ConfigProblem {
   /** Path in the file, e.g. `sensors[1].stages.warning`. */
@@ -241,6 +243,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
   if (pn && pn.port !== 0 && (pn.port === m.port || pn.port === m.ws_port)) problems.push({ path: 'panel.port', message: `must differ from the broker's ports (${m.port}, ${m.ws_port})` });
   const s: Raw = raw.site;
   const cap: Raw = { ...SITE_DEFAULTS.cap, ...s.cap };
+  const where = places(s, zoneIds, problems);
   const config: SiteConfig = {
     version: raw.version ?? 1,
     site: {
@@ -248,8 +251,10 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
       name: s.name,
       nameEn: s.name_en ?? s.id,
       utcOffset: s.utc_offset ?? SITE_DEFAULTS.utc_offset,
-      shelter: { ...SITE_DEFAULTS.shelter, ...s.shelter },
-      route: { ...SITE_DEFAULTS.route, ...s.route },
+      shelter: where.shelter,
+      route: where.route,
+      shelters: where.shelters,
+      routes: where.routes,
       cap: {
         areaCode: cap.area_code,
         agencyCode: cap.agency_code,
@@ -258,6 +263,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
         circle: cap.circle ? { lat: cap.circle.lat, lon: cap.circle.lon, radiusKm: cap.circle.radius_km } : null,
       },
     },
+    broadcasts: broadcastsConfig(raw.broadcasts, problems),
     zones: zoneList,
     sensors,
     actuators,
