@@ -6,7 +6,7 @@
  * - Debounce: a level counts once it has held `debounceMs` (contact bounce, noise on the cable);
  *   its edge is dated when the change began, so a hold is measured from the real press.
  * - Baseline: the first level each input reports after a connect (StandardFirmata reports a
- *   port as soon as its reporting is turned on) is where the control stands, not a press: a
+ *   port as soon as its reporting is turned on) is where the control stands, at once, not a press: a
  *   button stuck down or a key left at drill when the box starts or a cable is replugged does
  *   nothing by itself (the module logs it).
  * - The emergency button acts only when held `holdMs`; a shorter press does nothing and says
@@ -34,7 +34,7 @@ interface Input {
   /** The last level reported (true = pressed / key at drill); null until the first report. */
   raw: boolean | null;
   rawSince: number;
-  /** The debounced level; null until the baseline. */
+  /** The debounced level; null until the first report (the baseline). */
   stable: boolean | null;
   /** Emergency: since when it is held (debounced), and whether this hold already fired. */
   downAt: number | null;
@@ -62,6 +62,13 @@ export function resetControls(s: Controls): void {
 export function input(s: Controls, control: Control, pressed: boolean, now: number): ControlAction[] {
   const i = s.inputs.get(control);
   if (!i) return [];
+  if (i.stable === null) {
+    // The first report is the firmware's snapshot of the port, not a contact moving: no debounce,
+    // so a press right after it is a press.
+    i.raw = i.stable = pressed;
+    i.rawSince = now;
+    return [{ action: 'baseline', control, pressed, at: now }, ...tick(s, now)];
+  }
   if (i.raw !== pressed) {
     i.raw = pressed;
     i.rawSince = now;
@@ -83,14 +90,9 @@ export function tick(s: Controls, now: number): ControlAction[] {
 }
 
 function settle(control: Control, i: Input, out: ControlAction[]): void {
-  const was = i.stable;
   const pressed = i.raw!;
   const at = i.rawSince;
   i.stable = pressed;
-  if (was === null) {
-    out.push({ action: 'baseline', control, pressed, at });
-    return;
-  }
   switch (control) {
     case 'emergency':
       if (pressed) {
