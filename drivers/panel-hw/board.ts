@@ -109,11 +109,15 @@ export function serialFirmata(o: SerialFirmataOptions): OpenBoard {
 export type Board = InstanceType<typeof five.Board>;
 
 /**
- * A johnny-five Board over `io`, once it is ready (Firmata's handshake and capability report
- * done), within `timeoutMs`; else rejects and leaves nothing behind.
+ * A johnny-five Board over the link's io, once it is ready (Firmata's handshake and capability
+ * report done), within `timeoutMs`; else rejects and leaves nothing behind.
  */
-export async function readyBoard(io: FirmataIo, timeoutMs: number): Promise<Board> {
+export async function readyBoard(link: BoardLink, timeoutMs: number): Promise<Board> {
+  const { io } = link;
   const board = new five.Board({ io, repl: false, debug: false, sigint: false, timeout: timeoutMs });
+  // The Board holds its `ready` back until it has heard `connect`, which firmata-io said when the
+  // port opened, before this Board existed: a port already open is said to it again.
+  if (link.isOpen?.()) io.emit('connect');
   // johnny-five emits 'error' for its own log lines too: an EventEmitter with no listener would throw it.
   board.on('error', () => undefined);
   const ready = new Promise<void>((resolve) => board.once('ready', () => resolve()));

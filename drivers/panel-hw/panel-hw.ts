@@ -145,7 +145,7 @@ export class PanelHw implements Module {
         link = await this.open();
         this.opening = link;
         if (!this.running) throw new Error('stopped');
-        const board = await readyBoard(link.io, this.readyTimeoutMs);
+        const board = await readyBoard(link, this.readyTimeoutMs);
         if (!this.running) {
           releaseBoard(board);
           throw new Error('stopped');
@@ -208,7 +208,6 @@ export class PanelHw implements Module {
         continue;
       }
       this.inputs.set(pin, control);
-      board.digitalRead(pin, (v) => this.level(control, v === 0));
     }
     for (const key of OUTPUT_PINS) {
       const pin = this.cfg.pins[key];
@@ -225,6 +224,10 @@ export class PanelHw implements Module {
       }
       this.outputs.add(pin);
     }
+    // Reading starts once every input is an input: turning a port's reporting on makes the
+    // firmware report the whole port at once, and an input whose mode came later would be in
+    // that report as low — pressed.
+    for (const [pin, control] of this.inputs) board.digitalRead(pin, (v) => this.level(control, v === 0));
     board.on('close', () => this.lost('the port closed'));
     board.on('disconnect', () => this.lost('the board disconnected'));
     board.on('error', (e: unknown) => {
