@@ -37,6 +37,8 @@ export interface FirmataIo extends EventEmitter {
   readonly isReady: boolean;
   /** StandardFirmata's name and version, when the firmware said them. */
   readonly firmware?: { name?: string; version?: { major: number; minor: number } };
+  /** Asks the firmware for its protocol version (firmata-io): the heartbeat. Absent on ios that cannot. */
+  reportVersion?(cb: () => void): void;
 }
 
 /** An open link to the board: its io (ready, or becoming ready) and how to let it go. */

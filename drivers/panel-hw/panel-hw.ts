@@ -37,6 +37,13 @@ export interface PanelHwOptions {
   readyTimeoutMs?: number;
   /** Half a blink period. Default 500 ms. */
   blinkMs?: number;
+  /**
+   * How often the board is asked for its version, and how long its answer may take (defaults
+   * 5 s and 3 s): a board that hangs or loses power behind a USB adapter that stays plugged
+   * closes no port, and its buttons would be dead while the box believed them there.
+   */
+  heartbeatMs?: number;
+  heartbeatTimeoutMs?: number;
 }
 
 export interface PanelHwState {
@@ -64,6 +71,8 @@ export class PanelHw implements Module {
   private readonly retry: Backoff;
   private readonly readyTimeoutMs: number;
   private readonly blinkMs: number;
+  private readonly heartbeatMs: number;
+  private readonly heartbeatTimeoutMs: number;
   private readonly controls: Controls;
   private running = false;
   private attempt: Promise<void> | null = null;
@@ -75,6 +84,7 @@ export class PanelHw implements Module {
   private retryTimer: NodeJS.Timeout | null = null;
   private dueTimer: NodeJS.Timeout | null = null;
   private blinkTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
   private refreshQueued = false;
   private phase = true;
   /** Input pin → control, for the pins this board can read. */
@@ -100,6 +110,8 @@ export class PanelHw implements Module {
     this.retry = backoff(o.retry ?? { firstMs: 1000, maxMs: 10_000 });
     this.readyTimeoutMs = o.readyTimeoutMs ?? 10_000;
     this.blinkMs = o.blinkMs ?? 500;
+    this.heartbeatMs = o.heartbeatMs ?? 5000;
+    this.heartbeatTimeoutMs = o.heartbeatTimeoutMs ?? 3000;
     const wired = INPUTS.filter(([, key]) => cfg.pins[key] !== null).map(([c]) => c);
     this.controls = createControls(wired, cfg.holdS * 1000, cfg.debounceMs);
   }
@@ -250,7 +262,32 @@ export class PanelHw implements Module {
       this.phase = !this.phase;
       this.refresh();
     }, this.blinkMs);
+    this.heartbeat(link);
     this.refresh();
+  }
+
+  /** Asks the board for its version every `heartbeatMs`; no answer within `heartbeatTimeoutMs` is a lost board. */
+  private heartbeat(link: BoardLink): void {
+    const ask = link.io.reportVersion?.bind(link.io);
+    if (!ask) return;
+    const beat = (): void => {
+      if (this.link !== link) return;
+      let answered = false;
+      const timeout = setTimeout(() => {
+        // Timers run before the loop reads its sockets: after a stall an answer may be waiting
+        // there. The verdict waits one turn (setImmediate comes after the I/O callbacks).
+        setImmediate(() => {
+          if (!answered && this.link === link) this.lost(`no answer from the board for ${this.heartbeatTimeoutMs} ms (hung, or without power)`);
+        });
+      }, this.heartbeatTimeoutMs);
+      ask(() => {
+        answered = true;
+        clearTimeout(timeout);
+        if (this.link === link) this.heartbeatTimer = setTimeout(beat, this.heartbeatMs);
+      });
+      this.heartbeatTimer = timeout;
+    };
+    this.heartbeatTimer = setTimeout(beat, this.heartbeatMs);
   }
 
   /** The board is gone (unplugged, its port closed): logged once, let go, retried. */
@@ -269,8 +306,10 @@ export class PanelHw implements Module {
   private detach(): void {
     if (this.dueTimer) clearTimeout(this.dueTimer);
     if (this.blinkTimer) clearInterval(this.blinkTimer);
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
     this.dueTimer = null;
     this.blinkTimer = null;
+    this.heartbeatTimer = null;
     resetControls(this.controls);
     if (this.board) releaseBoard(this.board);
     this.board = null;

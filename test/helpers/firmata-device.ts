@@ -61,6 +61,8 @@ export class FirmataDevice {
   readonly reporting = new Set<number>();
   /** Requests answered, by name, for the tests to see the handshake. */
   readonly asked: string[] = [];
+  /** A hung board (or one without power behind a USB adapter that stays plugged): it reads nothing and says nothing. */
+  hung = false;
 
   constructor(readonly path: string) {}
 
@@ -114,6 +116,7 @@ export class FirmataDevice {
   }
 
   private byte(b: number): void {
+    if (this.hung) return;
     if (this.sysex) {
       if (b === END_SYSEX) {
         const s = this.sysex;

@@ -20,7 +20,7 @@ import { until } from '../helpers/until.ts';
 
 const T = 'sb/v1/itest';
 const FAST_UPLINK = { retryFirstMs: 100, retryMaxMs: 400, connectDeadlineMs: 2000, pubackDeadlineMs: 2000, cursorEveryMs: 50, statusEveryMs: 100 };
-const PANEL = { retry: { firstMs: 100, maxMs: 400 }, blinkMs: 100 };
+const PANEL = { retry: { firstMs: 100, maxMs: 400 }, blinkMs: 100, heartbeatMs: 300, heartbeatTimeoutMs: 3000, readyTimeoutMs: 8000 };
 
 const hwOf = (rig: BoxRig, action: string, after = 0): Record<string, unknown>[] =>
   rig.box.store
@@ -140,6 +140,17 @@ describe('physical panel over a serial line (firmata-io, serialport, a pty)', ()
     await until('ack-all after replug', () => commandsOf(rig, 'ack', s).length >= 1 || hwOf(rig, 'ack_all', s).length === 1);
     device.press(7, false);
   }, 90_000);
+
+  it('a board that stops answering with its port still open (hung, no power) is lost by the heartbeat, and back when it answers', async () => {
+    const from = lastSeq(rig);
+    device.hung = true;
+    const lost = await until('lost by the heartbeat', () => hwOf(rig, 'lost', from)[0], 20_000);
+    expect(lost.reason).toMatch(/no answer from the board/);
+    expect(rig.box.panelHw!.state().connected).toBe(false);
+    device.hung = false;
+    await until('connected again', () => hwOf(rig, 'connected', from).length === 1, 30_000);
+    expect(hwOf(rig, 'lost', from)).toHaveLength(1);
+  }, 60_000);
 });
 
 describe('physical panel on a serial port that does not exist', () => {
