@@ -8,6 +8,8 @@ import { ACTION_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIN
 import type { BusConfig, PanelHwConfig, PanelHwPins, UplinkConfig, HealthConfig, ModbusSource, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
 import { STAGE_NAMES } from './types.ts';
 import { PANEL_HW_PINS } from './schema.ts';
+import { broadcastsConfig } from './broadcast-templates.ts';
+import { places } from './places.ts';
 
 export interface ConfigProblem {
   /** Path in the file, e.g. `sensors[1].stages.warning`. */
@@ -268,6 +270,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
   const panelHw = raw.panel_hw ? panelHwConfig(raw.panel_hw, problems) : null;
   const s: Raw = raw.site;
   const cap: Raw = { ...SITE_DEFAULTS.cap, ...s.cap };
+  const where = places(s, zoneIds, problems);
   const config: SiteConfig = {
     version: raw.version ?? 1,
     site: {
@@ -275,8 +278,10 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
       name: s.name,
       nameEn: s.name_en ?? s.id,
       utcOffset: s.utc_offset ?? SITE_DEFAULTS.utc_offset,
-      shelter: { ...SITE_DEFAULTS.shelter, ...s.shelter },
-      route: { ...SITE_DEFAULTS.route, ...s.route },
+      shelter: where.shelter,
+      route: where.route,
+      shelters: where.shelters,
+      routes: where.routes,
       cap: {
         areaCode: cap.area_code,
         agencyCode: cap.agency_code,
@@ -285,6 +290,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
         circle: cap.circle ? { lat: cap.circle.lat, lon: cap.circle.lon, radiusKm: cap.circle.radius_km } : null,
       },
     },
+    broadcasts: broadcastsConfig(raw.broadcasts, problems),
     zones: zoneList,
     sensors,
     actuators,
