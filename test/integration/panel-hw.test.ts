@@ -87,13 +87,12 @@ describe('physical panel: the emergency button', () => {
     const cmd = await until('broadcast command', () => commands('broadcast', from)[0]);
     board.press(PIN.emergency, false);
     expect(cmd).toMatchObject({ by: 'panel-hw', role: 'officer', via: 'panel_hw', result: { ok: true } });
-    expect(cmd.command).toMatchObject({ type: 'broadcast', source: 'officer', by: 'panel-hw', emergency: true, repeat: 3 });
-    expect(cmd.command.zones).toBeUndefined();
-    // The site's default template (actions.template_zh/en) filled with the evacuation sentence.
-    expect(cmd.command.textZh).toBe('测试村:紧急情况,请立即疏散。请沿安全路线前往就近避难点。');
-    expect(cmd.command.textEn).toBe('Testville: this is an emergency, evacuate now. Go to the nearest shelter by the safe route.');
+    expect(cmd.command).toEqual({ type: 'broadcast', source: 'officer', by: 'panel-hw', template: 'evacuation', emergency: true, repeat: 3 });
+    // The site's evacuation template (broadcasts.templates.evacuation), filled for the zone by the planner.
     const effect = await until('broadcast effect', () => events('effect', from).map((e) => e.payload as any).find((p) => p.type === 'broadcast'));
-    expect(effect).toMatchObject({ actuator: 'spk1', priority: 'emergency', by: 'panel-hw', textZh: cmd.command.textZh });
+    expect(effect).toMatchObject({ actuator: 'spk1', zone: 'site', priority: 'emergency', by: 'panel-hw', template: 'evacuation', repeat: 3 });
+    expect(effect.textZh).toBe('测试村紧急通知:全社区的居民请立即沿安全路线撤离到就近避难点。');
+    expect(effect.textEn).toBe('Testville emergency notice: people in whole site, leave now for the nearest shelter by the safe route.');
     // One hold, one broadcast: holding on or releasing sends nothing more.
     await new Promise((r) => setTimeout(r, 200));
     expect(commands('broadcast', from)).toHaveLength(1);
