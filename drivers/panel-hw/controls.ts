@@ -69,24 +69,38 @@ export function input(s: Controls, control: Control, pressed: boolean, now: numb
     i.rawSince = now;
     return [{ action: 'baseline', control, pressed, at: now }, ...tick(s, now)];
   }
+  const out: ControlAction[] = [];
   if (i.raw !== pressed) {
+    // A level that had held its debounce counts even if no tick came before this change (a
+    // stalled loop); holds are judged only after the change, below.
+    settleDue(s, now, out);
     i.raw = pressed;
     i.rawSince = now;
   }
-  return tick(s, now);
+  return [...out, ...tick(s, now)];
 }
 
-/** What the clock alone decides: levels that have now held long enough, a hold that reached `holdMs`. */
+/**
+ * What the clock alone decides: levels that have now held long enough, a hold that reached
+ * `holdMs`. A hold fires only while the button still reads pressed: a release already
+ * reported (still within its debounce) wins, so a stall that delays both the tick and the
+ * release's report cannot turn a short press into a broadcast.
+ */
 export function tick(s: Controls, now: number): ControlAction[] {
   const out: ControlAction[] = [];
-  for (const [control, i] of s.inputs) {
-    if (i.raw !== null && i.raw !== i.stable && now - i.rawSince >= s.debounceMs) settle(control, i, out);
-    if (control === 'emergency' && i.stable === true && i.downAt !== null && !i.fired && now - i.downAt >= s.holdMs) {
-      i.fired = true;
-      out.push({ action: 'emergency', at: now, heldMs: now - i.downAt });
-    }
+  settleDue(s, now, out);
+  const i = s.inputs.get('emergency');
+  if (i && i.stable === true && i.raw === true && i.downAt !== null && !i.fired && now - i.downAt >= s.holdMs) {
+    i.fired = true;
+    out.push({ action: 'emergency', at: now, heldMs: now - i.downAt });
   }
   return out;
+}
+
+function settleDue(s: Controls, now: number, out: ControlAction[]): void {
+  for (const [control, i] of s.inputs) {
+    if (i.raw !== null && i.raw !== i.stable && now - i.rawSince >= s.debounceMs) settle(control, i, out);
+  }
 }
 
 function settle(control: Control, i: Input, out: ControlAction[]): void {
@@ -122,7 +136,7 @@ export function nextDue(s: Controls): number | null {
   };
   for (const [control, i] of s.inputs) {
     if (i.raw !== null && i.raw !== i.stable) at(i.rawSince + s.debounceMs);
-    if (control === 'emergency' && i.stable === true && i.downAt !== null && !i.fired) at(i.downAt + s.holdMs);
+    if (control === 'emergency' && i.stable === true && i.raw === true && i.downAt !== null && !i.fired) at(i.downAt + s.holdMs);
   }
   return due;
 }

@@ -330,8 +330,13 @@ export class PanelHw implements Module {
     if (due === null || !this.board) return;
     this.dueTimer = setTimeout(() => {
       this.dueTimer = null;
-      this.act(tick(this.controls, this.deps.ctx.clock.mono()));
-      this.scheduleDue();
+      // Timers run before the loop reads its sockets: after a stall a release may be waiting
+      // there, and must be seen before a hold is judged (controls.ts tick). setImmediate comes after I/O.
+      setImmediate(() => {
+        if (!this.board) return;
+        this.act(tick(this.controls, this.deps.ctx.clock.mono()));
+        this.scheduleDue();
+      });
     }, Math.max(0, Math.ceil(due - this.deps.ctx.clock.mono())));
   }
 

@@ -76,13 +76,12 @@ describe('physical panel over a serial line (firmata-io, serialport, a pty)', ()
     const connected = await until('connected', () => hwOf(rig, 'connected')[0], 30_000);
     expect(connected).toMatchObject({ port: pty.b, firmware: `${FIRMWARE_NAME} 2.5` });
     expect(device.asked).toEqual(expect.arrayContaining(['version', 'firmware', 'capabilities', 'analog_mapping']));
+    // The pin setup is on its way over the line when the box logs the connect: wait for the device to have it.
+    await until('pins set up on the device', () => device.out.get(13) === 1 && device.reporting.size === 2);
     for (const pin of [2, 4, 7, 8]) expect(device.modes.get(pin)).toBe(MODE.PULLUP);
     expect([...device.reporting].sort()).toEqual([0, 1]);
-    // Every input's mode was set before its port's reporting was turned on: no button reads pressed at connect.
-    expect(hwOf(rig, 'stuck_at_connect')).toEqual([]);
     for (const pin of [9, 10, 11]) expect(device.modes.get(pin)).toBe(MODE.PWM);
     for (const pin of [5, 6, 12, 13, 14]) expect(device.modes.get(pin)).toBe(MODE.OUTPUT);
-    await until('power LED on', () => device.out.get(13) === 1);
   });
 
   it('the uplink LED: on while the township link is up, blinking while it is down', async () => {
@@ -104,6 +103,8 @@ describe('physical panel over a serial line (firmata-io, serialport, a pty)', ()
     const cmd = await until('broadcast', () => commandsOf(rig, 'broadcast', from)[0]);
     device.press(2, false);
     expect(cmd).toMatchObject({ by: 'panel-hw', via: 'panel_hw', command: { emergency: true }, result: { ok: true } });
+    // Every input's mode was set before its port's reporting was turned on: no button read pressed at connect.
+    expect(hwOf(rig, 'stuck_at_connect')).toEqual([]);
 
     const sm1 = await rig.connect('sm1');
     const sm2 = await rig.connect('sm2');

@@ -210,3 +210,13 @@ describe('physical panel: unplugged and plugged back', () => {
     expect(hw('emergency_short', from)).toEqual([]);
   });
 });
+
+describe('physical panel: the box stops', () => {
+  it('every output goes off, the power LED too', async () => {
+    board.press(PIN.emergency, false);
+    await until('power on before', () => board.out.get(PIN.power) === 1);
+    await rig.box.stop();
+    for (const pin of [PIN.power, PIN.uplink, PIN.buzzer, PIN.fault, PIN.drill]) expect(board.out.get(pin)).toBe(0);
+    expect(rgb()).toEqual([0, 0, 0]);
+  });
+});

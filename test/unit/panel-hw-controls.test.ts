@@ -134,6 +134,28 @@ describe('panel controls: the emergency hold', () => {
     ]);
   });
 
+  it('a stall that delays both the tick and the release: the release, once reported, wins — no broadcast', () => {
+    const s = settled();
+    input(s, 'emergency', true, 1000);
+    tick(s, 1050);
+    // The loop stalled; the release is read at 5000, past the hold, before any tick ran.
+    expect(input(s, 'emergency', false, 5000)).toEqual([]);
+    expect(tick(s, 5000)).toEqual([]);
+    expect(nextDue(s)).toBe(5050);
+    expect(tick(s, 5050)).toEqual([{ action: 'emergency_short', at: 5000, heldMs: 4000 }]);
+  });
+
+  it('a press whose debounce had passed counts even when its release is read before any tick (a stall)', () => {
+    const s = settled();
+    input(s, 'silence', true, 1000);
+    expect(input(s, 'silence', false, 1100)).toEqual([{ action: 'silence', at: 1000 }]);
+    expect(tick(s, 1200)).toEqual([]);
+    // But the stall does not make an emergency press a hold: it is settled down, then the release is seen.
+    input(s, 'emergency', true, 2000);
+    expect(input(s, 'emergency', false, 9000)).toEqual([{ action: 'emergency_down', at: 2000 }]);
+    expect(tick(s, 9050)).toEqual([{ action: 'emergency_short', at: 9000, heldMs: 7000 }]);
+  });
+
   it('a release that came before the late tick is still a short hold (the edge is dated when it began)', () => {
     const s = settled();
     input(s, 'emergency', true, 1000);
