@@ -173,3 +173,16 @@ export const UPLINK_DEFAULTS = { protocol_version: 5, keepalive_s: 30, window: 6
 
 /** The panel's defaults (types.ts PanelConfig says why 0.0.0.0). */
 export const PANEL_DEFAULTS = { host: '0.0.0.0', port: 8080, session_idle_h: 12 };
+
+/**
+ * The physical panel's defaults, and its standard wiring on an Arduino Uno or Nano (README
+ * "Physical panel"): inputs on 2, 4, 7, 8 (no PWM needed), the alarm RGB LED on PWM pins 9-11.
+ * Pins 0 and 1 are the serial line StandardFirmata talks over.
+ */
+export const PANEL_HW_DEFAULTS = {
+  baud: 57600,
+  hold_s: 3,
+  debounce_ms: 50,
+  alarm_common_anode: false,
+  pins: { emergency: 2, silence: 4, ack_all: 7, drill_key: 8, buzzer: 5, led_fault: 6, led_alarm_red: 9, led_alarm_green: 10, led_alarm_blue: 11, led_uplink: 12, led_power: 13, led_drill: 14 },
+};
