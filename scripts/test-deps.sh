@@ -86,6 +86,12 @@ aplay_plays() {
   sox -n -r 16000 -c 1 -b 16 "$probe_dir/tone.wav" synth 0.05 sine 440 && aplay -q -D null "$probe_dir/tone.wav"
 }
 
+# The udev rules tests (test/helpers/udev-test.ts): udevadm test on a stand-in tty, in a private
+# mount namespace so nothing it creates outlives the check.
+udev_tests() {
+  unshare -m sh -c 'mount -t tmpfs none /run && mkdir -p /run/udev/rules.d && udevadm test --action=add /sys/class/tty/tty0' 2>&1 | grep -q '^DEVPATH=/devices/virtual/tty/tty0'
+}
+
 # package → the check that proves the tests can use it
 declare -A CHECK=(
   [libxml2-utils]="printf '<a/>' | xmllint --noout -"            # CAP 1.2 schema validation
@@ -109,6 +115,7 @@ declare -A CHECK=(
   [espeak-ng]="speech_renders"                                    # offline TTS, voice cmn
   [sox]="speech_renders"                                          # audio checks in speaker tests
   [alsa-utils]="aplay_plays"                                      # the ALSA speaker sink
+  [udev]="udev_tests"                                             # udevadm test for the RS-485 rules
   [openssl]="openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=probe -keyout $probe_dir/k.pem -out $probe_dir/c.pem"  # test CAs for TLS
 )
 
