@@ -13,7 +13,7 @@
  *  - a helper process reading a pipe (socat, python): again NotifyAccess=all, and one more
  *    process whose death or survival must be watched;
  *  - an npm package: the ones there are native addons too (node-gyp, unmaintained);
- *  - a tiny addon of our own (sd-notify.c, N-API, 80 lines): the message leaves the box's own
+ *  - a tiny addon of our own (sd-notify.c, N-API, under 100 lines): the message leaves the box's own
  *    PID, so the default NotifyAccess=main accepts it with no race, and nothing is forked.
  *    The box already ships native modules (better-sqlite3, serialport), so building one more
  *    for the Pi's architecture costs nothing new; N-API keeps it valid across Node versions.
