@@ -12,7 +12,8 @@
  *    and then is a box restarted for nothing;
  *  - a helper process reading a pipe (socat, python): again NotifyAccess=all, and one more
  *    process whose death or survival must be watched;
- *  - an npm package: the ones there are native addons too (node-gyp, unmaintained);
+ *  - the npm package sd-notify: a node-gyp addon too, linking libsystemd (libsystemd-dev to
+ *    build it on the Pi), a new dependency for one sendto();
  *  - a tiny addon of our own (sd-notify.c, N-API, under 100 lines): the message leaves the box's own
  *    PID, so the default NotifyAccess=main accepts it with no race, and nothing is forked.
  *    The box already ships native modules (better-sqlite3, serialport), so building one more
