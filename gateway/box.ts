@@ -58,8 +58,8 @@ export interface BoxOptions {
   /** The panel's port (0 = ephemeral), instead of the config's. */
   panelPort?: number;
   dbPath?: string;
-  /** The store's retry times (tests shorten them). */
-  storeOptions?: Pick<EventStoreOptions, 'retryMs' | 'retryMaxMs'>;
+  /** The store's retry times (tests shorten them), and its fdatasync (tests: one that hangs, for the watchdog). */
+  storeOptions?: Pick<EventStoreOptions, 'retryMs' | 'retryMaxMs' | 'syncFn'>;
   /** The uplink's deadlines and backoff (tests shorten them). */
   uplinkTimings?: Partial<UplinkTimings>;
   /** The physical panel's board opener, retries and blink (tests: mock-firmata); default StandardFirmata on `panel_hw.port`. */
