@@ -117,18 +117,18 @@ describe("a drill's review", () => {
 
   it('every event but observations, in order, in words with who; the drill’s own marked; refusals say so', () => {
     const { run, events } = aDrill();
-    const r = drillReview(run, events);
+    const r = drillReview(run, events, { patterns: { air_raid_alarm: { nameZh: '紧急警报', nameEn: 'alarm' } } });
     expect(r.observations).toBe(1);
     expect(r.entries).toHaveLength(events.length - 1);
     expect(r.entries.map((e) => e.seq)).toEqual(events.filter((e) => e.type !== 'observation').map((e) => e.seq));
     const by = (s: number) => r.entries.find((e) => e.seq === s)!;
     expect(by(101)).toMatchObject({ who: 'wang', zh: '开始演习:洪水红色预警', en: 'start drill: red flood warning', drill: true });
-    expect(by(102)).toMatchObject({ who: 'wang', zh: 'siren1 鸣响 air_raid_alarm', drill: true });
+    expect(by(102)).toMatchObject({ who: 'wang', zh: 'siren1 鸣响 紧急警报(air_raid_alarm)', en: 'siren1 sounds alarm (air_raid_alarm)', drill: true });
     expect(by(106)).toMatchObject({ who: 'li', zh: '登录面板(observer 10.0.0.7)' });
     expect(by(109)).toMatchObject({ who: 'engine', drill: false });
     expect(by(110)).toMatchObject({ who: 'spk1', zh: 'spk1 报告播放完毕(act-9)' });
     expect(by(113)).toMatchObject({ who: 'wang', zh: '警报确认:已确认' });
-    expect(by(119).zh).toBe('鸣响警报器(nope)(未执行:no)');
+    expect(by(119).zh).toBe('鸣响警报器:nope(未执行:no)');
     expect(by(122)).toMatchObject({ who: 'li', zh: 'siren1 停止鸣响(演习结束)', en: 'siren1 siren off (drill_end)' });
     expect([r.firstSeq, r.lastSeq, r.truncated]).toEqual([101, 122, false]);
   });
@@ -147,7 +147,7 @@ describe("a drill's review", () => {
 describe('the review page', () => {
   const page = (): string => {
     const { run, events } = aDrill();
-    return reviewHtml(drillReview(run, events, { evacuation: { nameZh: '紧急撤离', nameEn: 'evacuation' } }), { site: { id: 'demo', name: '示范社区', nameEn: 'Demo village', utcOffset: '+08:00' }, zoneNames: {}, generatedAt: T0 + 3600 * S });
+    return reviewHtml(drillReview(run, events, { templates: { evacuation: { nameZh: '紧急撤离', nameEn: 'evacuation' } } }), { site: { id: 'demo', name: '示范社区', nameEn: 'Demo village', utcOffset: '+08:00' }, zoneNames: {}, generatedAt: T0 + 3600 * S });
   };
 
   it('Chinese first with English, the times on the site clock and since the order, a signature block', () => {
