@@ -111,7 +111,7 @@ const LEVEL_ZH: Record<string, string> = { info: '提示', blue: '蓝色', yello
 const KIND_ZH: Record<string, string> = { rain: '暴雨', water_level: '洪水', smoke: '火警', fault: '设备故障' };
 const KIND_EN: Record<string, string> = { rain: 'rainstorm', water_level: 'flood', smoke: 'fire', fault: 'equipment fault' };
 const TRANSITION_ZH: Record<string, string> = { raised: '发布', escalated: '升级', deescalated: '降级', cleared: '解除', acknowledged: '确认' };
-const REASON_ZH: Record<string, string> = { preempted: '被更高优先级打断', silenced: '消音', stopped: '停止', cleared: '警报解除', drill_end: '演习结束', replaced: '被替换', cancelled: '取消' };
+const REASON_ZH: Record<string, string> = { preempted: '被更高优先级打断', silenced: '消音', stopped: '停止', cleared: '警报解除', drill_end: '演练结束', replaced: '被替换', cancelled: '取消' };
 const SESSION_ZH: Record<string, string> = { sign_in: '登录面板', sign_out: '退出面板', expired: '会话超时', locked_out: '登录被锁定', replaced: '会话被替换' };
 
 /** The events after the end command that belong to its commit: the stops and the light it caused. */
@@ -142,9 +142,9 @@ const patternName = (names: Names, id: string): { zh: string; en: string } => {
 function commandWords(c: P, names: Names): { zh: string; en: string } {
   switch (c.type) {
     case 'drill':
-      return { zh: `开始演习:${KIND_ZH[c.kind ?? 'water_level'] ?? c.kind}${LEVEL_ZH[c.level ?? 'red'] ?? ''}预警`, en: `start drill: ${c.level ?? 'red'} ${KIND_EN[c.kind ?? 'water_level'] ?? c.kind} warning` };
+      return { zh: `开始演练:${KIND_ZH[c.kind ?? 'water_level'] ?? c.kind}${LEVEL_ZH[c.level ?? 'red'] ?? ''}预警`, en: `start drill: ${c.level ?? 'red'} ${KIND_EN[c.kind ?? 'water_level'] ?? c.kind} warning` };
     case 'drill_end':
-      return { zh: '结束演习', en: 'end the drill' };
+      return { zh: '结束演练', en: 'end the drill' };
     case 'broadcast': {
       const t = c.template ? names.templates?.[c.template] : undefined;
       const name = c.template ? { zh: `「${t?.nameZh ?? c.template}」`, en: `"${t?.nameEn ?? c.template}"` } : { zh: '', en: '' };
