@@ -111,7 +111,7 @@ const LEVEL_ZH: Record<string, string> = { info: '提示', blue: '蓝色', yello
 const KIND_ZH: Record<string, string> = { rain: '暴雨', water_level: '洪水', smoke: '火警', fault: '设备故障' };
 const KIND_EN: Record<string, string> = { rain: 'rainstorm', water_level: 'flood', smoke: 'fire', fault: 'equipment fault' };
 const TRANSITION_ZH: Record<string, string> = { raised: '发布', escalated: '升级', deescalated: '降级', cleared: '解除', acknowledged: '确认' };
-const REASON_ZH: Record<string, string> = { preempted: '被更高优先级打断', silenced: '消音', stopped: '停止', cleared: '警报解除', drill_end: '演习结束', replaced: '被替换', cancelled: '取消' };
+const REASON_ZH: Record<string, string> = { preempted: '被更高优先级打断', silenced: '消音', stopped: '停止', cleared: '警报解除', drill_end: '演练结束', replaced: '被替换', cancelled: '取消' };
 const SESSION_ZH: Record<string, string> = { sign_in: '登录面板', sign_out: '退出面板', expired: '会话超时', locked_out: '登录被锁定', replaced: '会话被替换' };
 
 /** The events after the end command that belong to its commit: the stops and the light it caused. */
@@ -128,20 +128,33 @@ function who(e: StoredEvent, p: P): string {
   return p.by ?? p.actuator ?? '';
 }
 
-function commandWords(c: P, templates: Readonly<Record<string, { nameZh: string; nameEn: string }>>): { zh: string; en: string } {
+/** The site's names for template and siren pattern ids (config `broadcasts.templates`, `actions.patterns`). */
+export interface Names {
+  templates?: Readonly<Record<string, { nameZh: string; nameEn: string }>>;
+  patterns?: Readonly<Record<string, { nameZh: string; nameEn: string }>>;
+}
+
+const patternName = (names: Names, id: string): { zh: string; en: string } => {
+  const p = names.patterns?.[id];
+  return p ? { zh: `${p.nameZh}(${id})`, en: `${p.nameEn} (${id})` } : { zh: id, en: id };
+};
+
+function commandWords(c: P, names: Names): { zh: string; en: string } {
   switch (c.type) {
     case 'drill':
-      return { zh: `开始演习:${KIND_ZH[c.kind ?? 'water_level'] ?? c.kind}${LEVEL_ZH[c.level ?? 'red'] ?? ''}预警`, en: `start drill: ${c.level ?? 'red'} ${KIND_EN[c.kind ?? 'water_level'] ?? c.kind} warning` };
+      return { zh: `开始演练:${KIND_ZH[c.kind ?? 'water_level'] ?? c.kind}${LEVEL_ZH[c.level ?? 'red'] ?? ''}预警`, en: `start drill: ${c.level ?? 'red'} ${KIND_EN[c.kind ?? 'water_level'] ?? c.kind} warning` };
     case 'drill_end':
-      return { zh: '结束演习', en: 'end the drill' };
+      return { zh: '结束演练', en: 'end the drill' };
     case 'broadcast': {
-      const t = c.template ? templates[c.template] : undefined;
+      const t = c.template ? names.templates?.[c.template] : undefined;
       const name = c.template ? { zh: `「${t?.nameZh ?? c.template}」`, en: `"${t?.nameEn ?? c.template}"` } : { zh: '', en: '' };
       const en = c.textEn ?? c.textZh;
       return { zh: `广播${name.zh}${c.textZh ? `:${c.textZh}` : ''}`, en: `broadcast${name.en ? ` ${name.en}` : ''}${en ? `: ${en}` : ''}` };
     }
-    case 'siren':
-      return { zh: `鸣响警报器(${c.pattern})`, en: `sound the sirens (${c.pattern})` };
+    case 'siren': {
+      const n = patternName(names, c.pattern);
+      return { zh: `鸣响警报器:${n.zh}`, en: `sound the sirens: ${n.en}` };
+    }
     case 'silence':
       return { zh: '消音', en: 'silence the sirens' };
     case 'stop':
@@ -161,12 +174,14 @@ function commandWords(c: P, templates: Readonly<Record<string, { nameZh: string;
   }
 }
 
-function effectWords(p: P): { zh: string; en: string } {
+function effectWords(p: P, names: Names): { zh: string; en: string } {
   const on = p.actuator ?? `${p.zone}(无设备)`;
   const onEn = p.actuator ?? `${p.zone} (no actuator)`;
   switch (p.type) {
-    case 'siren':
-      return { zh: `${on} 鸣响 ${p.pattern}${p.clamped ? '(已按最长鸣响时间截短)' : ''}`, en: `${onEn} sounds ${p.pattern}${p.clamped ? ' (cut to the maximum on-time)' : ''}` };
+    case 'siren': {
+      const n = patternName(names, p.pattern);
+      return { zh: `${on} 鸣响 ${n.zh}${p.clamped ? '(已按最长鸣响时间截短)' : ''}`, en: `${onEn} sounds ${n.en}${p.clamped ? ' (cut to the maximum on-time)' : ''}` };
+    }
     case 'siren_off':
       return { zh: `${on} 停止鸣响(${REASON_ZH[p.reason] ?? p.reason})`, en: `${onEn} siren off (${p.reason})` };
     case 'broadcast':
@@ -180,15 +195,15 @@ function effectWords(p: P): { zh: string; en: string } {
   }
 }
 
-function words(e: StoredEvent, p: P, templates: Readonly<Record<string, { nameZh: string; nameEn: string }>>): { zh: string; en: string } {
+function words(e: StoredEvent, p: P, names: Names): { zh: string; en: string } {
   switch (e.type) {
     case 'command': {
-      const w = commandWords(p.command ?? {}, templates);
+      const w = commandWords(p.command ?? {}, names);
       if (p.result && p.result.ok === false) return { zh: `${w.zh}(未执行:${p.result.error})`, en: `${w.en} (refused: ${p.result.error})` };
       return w;
     }
     case 'effect':
-      return effectWords(p);
+      return effectWords(p, names);
     case 'transition':
     case 'fault':
       return { zh: `警报${TRANSITION_ZH[p.transition] ?? p.transition}:${p.textZh ?? ''}`, en: `alert ${p.transition}: ${p.textEn ?? ''}` };
@@ -209,9 +224,9 @@ function words(e: StoredEvent, p: P, templates: Readonly<Record<string, { nameZh
 
 /**
  * The review of `drill` from the events logged in its time, in seq order (from its command to
- * its end command and the effects of that commit). `templates`: the site's, for their names.
+ * its end command and the effects of that commit). `names`: the site's, for templates and patterns.
  */
-export function drillReview(drill: DrillRun, events: readonly StoredEvent[], templates: Readonly<Record<string, { nameZh: string; nameEn: string }>> = {}): DrillReview {
+export function drillReview(drill: DrillRun, events: readonly StoredEvent[], names: Names = {}): DrillReview {
   const clock: DrillClock = { ordered: { at: drill.since, by: drill.by }, firstSiren: null, firstBroadcast: null, spoken: null, ended: drill.until === null ? null : { at: drill.until, by: drill.endedBy } };
   const alarms = new Map<string, AlarmClock>();
   const entries: ReviewEntry[] = [];
@@ -239,7 +254,7 @@ export function drillReview(drill: DrillRun, events: readonly StoredEvent[], tem
     }
     alarmStep(alarms, e, p);
     if (entries.length < MAX_ENTRIES) {
-      const w = words(e, p, templates);
+      const w = words(e, p, names);
       entries.push({ seq: e.seq, at: e.atWall, type: e.type, who: who(e, p), zh: w.zh, en: w.en, drill: p.drill === true || (c?.type === 'drill' || c?.type === 'drill_end') });
     }
   }

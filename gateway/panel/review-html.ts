@@ -99,15 +99,15 @@ export function reviewHtml(r: DrillReview, o: ReviewPage): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>演习复盘 Drill review — ${esc(o.site.name)} — ${esc(day(d.since))} #${d.id}</title>
+<title>演练复盘 Drill review — ${esc(o.site.name)} — ${esc(day(d.since))} #${d.id}</title>
 <style>${STYLE}</style>
 </head>
 <body>
-<h1>演习复盘<span class="en">Drill review</span></h1>
+<h1>演练复盘<span class="en">Drill review</span></h1>
 <table class="facts">
 <tr><th>${bi('站点', 'Site')}</th><td>${bi(o.site.name, o.site.nameEn)}</td></tr>
-<tr><th>${bi('演习编号', 'Drill')}</th><td>#${d.id}</td></tr>
-<tr><th>${bi('演习内容', 'What')}</th><td>${bi(`${kindZh}${LEVEL[d.level] ?? d.level}预警演习`, `${d.level} ${kindEn} warning drill`)}</td></tr>
+<tr><th>${bi('演练编号', 'Drill')}</th><td>#${d.id}</td></tr>
+<tr><th>${bi('演练内容', 'What')}</th><td>${bi(`${kindZh}${LEVEL[d.level] ?? d.level}预警演练`, `${d.level} ${kindEn} warning drill`)}</td></tr>
 <tr><th>${bi('区域', 'Zones')}</th><td>${zones ? bi(zones.map((z) => z.zh).join('、'), zones.map((z) => z.en).join(', ')) : bi('全社区', 'the whole site')}</td></tr>
 <tr><th>${bi('发起人', 'Ordered by')}</th><td>${esc(d.by)}</td></tr>
 <tr><th>${bi('开始', 'Started')}</th><td class="t">${esc(full(d.since))}</td></tr>
@@ -117,11 +117,11 @@ export function reviewHtml(r: DrillReview, o: ReviewPage): string {
 <h2>一、响应时间<span class="en">Response clock</span></h2>
 <table>
 <thead><tr><th>${bi('步骤', 'Step')}</th><th>${bi('时间', 'Time')}</th><th>${bi('距下令', 'Since the order')}</th><th>${bi('谁', 'Who')}</th></tr></thead>
-${clockRow('下令演习', 'drill ordered', c.ordered.at, c.ordered.by)}
+${clockRow('下令演练', 'drill ordered', c.ordered.at, c.ordered.by)}
 ${clockRow('首次鸣响', 'first siren', c.firstSiren?.at ?? null, c.firstSiren?.actuator ?? null)}
 ${clockRow('首次广播', 'first broadcast', c.firstBroadcast?.at ?? null, c.firstBroadcast?.actuator ?? null)}
 ${clockRow('广播播放完毕', 'broadcast played', c.spoken?.at ?? null, c.spoken ? `${c.spoken.speakers} 个喇叭 / speakers` : null)}
-${clockRow('演习结束', 'drill ended', c.ended?.at ?? null, c.ended?.by ?? null)}
+${clockRow('演练结束', 'drill ended', c.ended?.at ?? null, c.ended?.by ?? null)}
 </table>
 
 <h2>二、警报<span class="en">Alarms</span></h2>
@@ -131,7 +131,7 @@ ${
 <thead><tr><th>${bi('警报', 'Alert')}</th><th>${bi('发布', 'Raised')}</th><th>${bi('确认', 'Acknowledged')}</th><th>${bi('开始广播', 'Broadcast')}</th><th>${bi('吹哨上报', 'Escalated')}</th><th>${bi('乡镇回复', 'Township')}</th><th>${bi('解除', 'Cleared')}</th></tr></thead>
 ${alarmRows}
 </table>`
-    : `<p class="none">${bi('演习期间没有警报。', 'No alert was raised or changed in the drill’s time.')}</p>`
+    : `<p class="none">${bi('演练期间没有警报。', 'No alert was raised or changed in the drill’s time.')}</p>`
 }
 
 <h2>三、经过<span class="en">What happened, in order</span></h2>
@@ -158,16 +158,16 @@ function alarmRow(a: AlarmClock, t: (ms: number) => string): string {
   };
   const [kz, ke] = KIND[a.kind] ?? [a.kind, a.kind];
   return `<tr><td>${bi(`${kz}${LEVEL[a.level] ?? a.level}:${a.textZh}`, `${a.level} ${ke}: ${a.textEn}`)}<span class="en">${esc(a.alert)}</span></td>${
-    zero === null ? `<td>${bi('演习前', 'before the drill')}</td>` : cell(zero)
+    zero === null ? `<td>${bi('演练前', 'before the drill')}</td>` : cell(zero)
   }${cell(a.acknowledged?.at ?? null, a.acknowledged?.by)}${cell(a.broadcast)}${cell(a.escalated?.at ?? null, a.escalated?.by)}${cell(a.townshipAck?.at ?? null, a.townshipAck?.by)}${cell(a.cleared)}</tr>`;
 }
 
 /** The page for a request without a session: the panel's sign-in is on `/`. */
 export function signInHtml(): string {
-  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>请先登录 Sign in first</title><style>${STYLE}</style></head><body><h1>请先登录<span class="en">Sign in first</span></h1><p>${bi('演习复盘只给已登录的值班员和观察员看。', 'Drill reviews are for signed-in officers and observers.')}</p><p><a href="/">${bi('去登录', 'Sign in')}</a></p></body></html>\n`;
+  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>请先登录 Sign in first</title><style>${STYLE}</style></head><body><h1>请先登录<span class="en">Sign in first</span></h1><p>${bi('演练复盘只给已登录的值班员和观察员看。', 'Drill reviews are for signed-in officers and observers.')}</p><p><a href="/">${bi('去登录', 'Sign in')}</a></p></body></html>\n`;
 }
 
 /** No such drill. */
 export function notFoundHtml(id: string): string {
-  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>没有这次演习 No such drill</title><style>${STYLE}</style></head><body><h1>没有这次演习<span class="en">No such drill</span></h1><p>${bi(`日志里没有编号为 ${id} 的演习(可能已超过保存期限)。`, `The log holds no drill #${id} (it may be older than the log keeps).`)}</p><p><a href="/api/drills">/api/drills</a></p></body></html>\n`;
+  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>没有这次演练 No such drill</title><style>${STYLE}</style></head><body><h1>没有这次演练<span class="en">No such drill</span></h1><p>${bi(`日志里没有编号为 ${id} 的演练(可能已超过保存期限)。`, `The log holds no drill #${id} (it may be older than the log keeps).`)}</p><p><a href="/api/drills">/api/drills</a></p></body></html>\n`;
 }

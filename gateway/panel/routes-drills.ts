@@ -120,7 +120,7 @@ export function drillRoutes(app: FastifyInstance, ctx: BoxContext, store: EventS
     const d = (await index.drills()).find((x) => x.id === id);
     if (!d) return htmlHeaders(reply.code(404)).send(notFoundHtml(req.params.id));
     const events = await drillEvents(store, d);
-    const review = drillReview(d, events, ctx.config.broadcasts.templates);
+    const review = drillReview(d, events, { templates: ctx.config.broadcasts.templates, patterns: ctx.config.actions.patterns });
     const zoneNames = Object.fromEntries(ctx.config.zones.map((z) => [z.id, { zh: z.name, en: z.nameEn }]));
     return htmlHeaders(reply).send(reviewHtml(review, { site: { id: site.id, name: site.name, nameEn: site.nameEn, utcOffset: site.utcOffset }, zoneNames, generatedAt: ctx.clock.wall() }));
   });

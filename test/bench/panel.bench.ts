@@ -179,7 +179,8 @@ async function attach(page: Page, base: string): Promise<void> {
     await page.goto(`${base}/api/session`);
     await page.evaluate(`${SIGN_IN}.then(() => { window.__es = new EventSource('/api/live'); })`);
   }
-  await page.waitForFunction('window.__states > 0', undefined, { timeout: 30_000 });
+  // A function, not a string: the page's CSP forbids eval, which a string predicate needs.
+  await page.waitForFunction(() => ((window as { __states?: number }).__states ?? 0) > 0, undefined, { timeout: 30_000 });
 }
 
 interface Phase {

@@ -117,19 +117,19 @@ describe("a drill's review", () => {
 
   it('every event but observations, in order, in words with who; the drill’s own marked; refusals say so', () => {
     const { run, events } = aDrill();
-    const r = drillReview(run, events);
+    const r = drillReview(run, events, { patterns: { air_raid_alarm: { nameZh: '紧急警报', nameEn: 'alarm' } } });
     expect(r.observations).toBe(1);
     expect(r.entries).toHaveLength(events.length - 1);
     expect(r.entries.map((e) => e.seq)).toEqual(events.filter((e) => e.type !== 'observation').map((e) => e.seq));
     const by = (s: number) => r.entries.find((e) => e.seq === s)!;
-    expect(by(101)).toMatchObject({ who: 'wang', zh: '开始演习:洪水红色预警', en: 'start drill: red flood warning', drill: true });
-    expect(by(102)).toMatchObject({ who: 'wang', zh: 'siren1 鸣响 air_raid_alarm', drill: true });
+    expect(by(101)).toMatchObject({ who: 'wang', zh: '开始演练:洪水红色预警', en: 'start drill: red flood warning', drill: true });
+    expect(by(102)).toMatchObject({ who: 'wang', zh: 'siren1 鸣响 紧急警报(air_raid_alarm)', en: 'siren1 sounds alarm (air_raid_alarm)', drill: true });
     expect(by(106)).toMatchObject({ who: 'li', zh: '登录面板(observer 10.0.0.7)' });
     expect(by(109)).toMatchObject({ who: 'engine', drill: false });
     expect(by(110)).toMatchObject({ who: 'spk1', zh: 'spk1 报告播放完毕(act-9)' });
     expect(by(113)).toMatchObject({ who: 'wang', zh: '警报确认:已确认' });
-    expect(by(119).zh).toBe('鸣响警报器(nope)(未执行:no)');
-    expect(by(122)).toMatchObject({ who: 'li', zh: 'siren1 停止鸣响(演习结束)', en: 'siren1 siren off (drill_end)' });
+    expect(by(119).zh).toBe('鸣响警报器:nope(未执行:no)');
+    expect(by(122)).toMatchObject({ who: 'li', zh: 'siren1 停止鸣响(演练结束)', en: 'siren1 siren off (drill_end)' });
     expect([r.firstSeq, r.lastSeq, r.truncated]).toEqual([101, 122, false]);
   });
 
@@ -147,20 +147,20 @@ describe("a drill's review", () => {
 describe('the review page', () => {
   const page = (): string => {
     const { run, events } = aDrill();
-    return reviewHtml(drillReview(run, events, { evacuation: { nameZh: '紧急撤离', nameEn: 'evacuation' } }), { site: { id: 'demo', name: '示范社区', nameEn: 'Demo village', utcOffset: '+08:00' }, zoneNames: {}, generatedAt: T0 + 3600 * S });
+    return reviewHtml(drillReview(run, events, { templates: { evacuation: { nameZh: '紧急撤离', nameEn: 'evacuation' } } }), { site: { id: 'demo', name: '示范社区', nameEn: 'Demo village', utcOffset: '+08:00' }, zoneNames: {}, generatedAt: T0 + 3600 * S });
   };
 
   it('Chinese first with English, the times on the site clock and since the order, a signature block', () => {
     const html = page();
     expect(html).toMatch(/^<!doctype html>\n<html lang="zh-CN">/);
-    expect(html).toContain('演习复盘<span class="en">Drill review</span>');
+    expect(html).toContain('演练复盘<span class="en">Drill review</span>');
     expect(html).toContain('一、响应时间<span class="en">Response clock</span>');
-    expect(html).toContain('洪水红色预警演习<span class="en">red flood warning drill</span>');
+    expect(html).toContain('洪水红色预警演练<span class="en">red flood warning drill</span>');
     expect(html).toContain('2026-07-20 09:00:00');
     expect(html).toContain('09:02:05(li)<span class="en">+2:05</span>'); // ended by li, 2 min 5 s after the order
     expect(html).toContain('<td class="t">09:01:15</td><td class="t">+1:15</td><td>2 个喇叭 / speakers</td>');
     expect(html).toContain('值班员签字');
-    expect(html).toContain('演习前'); // the rain alert raised before the drill
+    expect(html).toContain('演练前'); // the rain alert raised before the drill
   });
 
   it('an A4 print stylesheet, no script, every value from the log escaped; the CSP hash is of its one style', () => {
@@ -187,6 +187,6 @@ describe('the review page', () => {
     const html = reviewHtml(drillReview(runs[0]!, events), { site: { id: 'd', name: '村', nameEn: 'v', utcOffset: '+08:00' }, zoneNames: { b3: { zh: '3号楼', en: 'Building 3' } }, generatedAt: T0 });
     expect(html).toContain('进行中<span class="en">still running</span>');
     expect(html).toContain('3号楼<span class="en">Building 3</span>');
-    expect(html).toContain('演习期间没有警报。');
+    expect(html).toContain('演练期间没有警报。');
   });
 });
