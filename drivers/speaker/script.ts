@@ -56,7 +56,8 @@ const HAN = /\p{Script=Han}/u;
  */
 export function figureClauses(text: string): string {
   return text
-    .split(/[,,。;;!!??::\n]+/)
+    // A full stop ends an English clause only before a space or the end: 2.5 keeps its point.
+    .split(/[,,。;;!!??::\n]+|\.(?=\s|$)/)
     .map((c) => c.trim())
     .filter((c) => /\d/.test(c))
     .join(',');

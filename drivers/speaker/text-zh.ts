@@ -14,7 +14,8 @@
  * - units after a number: mm 毫米, cm 厘米, m 米, km 公里, h 小时, min 分钟, s 秒, mm/h 毫米每小时,
  *   m/s 米每秒, m³/s 立方米每秒, ℃ 摄氏度, dB 分贝 …; a bare letter elsewhere stays a letter;
  * - a lone 2 before a measure word is 两 (两小时, 两米), before 号/层/楼 an ordinal 二 (二号楼);
- * - a number after 拨打/电话/热线/致电/呼叫 is a phone number: 119 → 幺幺九;
+ * - a number after 拨打/电话/热线/致电/呼叫 is a phone number: 119 → 幺幺九, 0371-12345 →
+ *   零三七幺,幺二三四五 (the dash a pause);
  * - room numbers (302室) digit by digit: 三零二室;
  * - full-width digits and signs (１２３％：) count as their ASCII forms.
  */
@@ -134,11 +135,13 @@ const UNIT_RE = UNITS.map(([u]) => escapeRe(u)).join('|');
 
 /**
  * One pass over the text, the alternatives in this order (first match wins at a position):
- * 1 date, 2 time, 3 a number with its sign, fraction, percent or unit.
+ * 1 date, 2 a phone number with dashes after its cue word (0371-12345), 3 time, 4 a number with
+ * its sign, fraction, percent or unit.
  */
 const TOKEN = new RegExp(
   [
     String.raw`(?<date>(?<y>\d{4})[-/.](?<mo>\d{1,2})[-/.](?<d>\d{1,2}))(?!\d)`,
+    String.raw`(?<phone>(?<=(?:拨打|电话|热线|致电|呼叫|call)[::\s]*)\d+(?:-\d+)+)`,
     String.raw`(?<time>(?<hh>\d{1,2}):(?<mm>\d{2})(?::(?<ss>\d{2}))?)(?!\d)`,
     String.raw`(?<num>(?<sign>[-+])?(?<int>\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.(?<frac>\d+))?)(?:\s*(?<pct>[%‰])|\s*(?<unit>${UNIT_RE})(?![A-Za-z]))?`,
   ].join('|'),
@@ -210,14 +213,15 @@ export function normaliseZh(text: string): string {
     const offset = args.at(-3) as number;
     const before = src.slice(0, offset);
     const after = src.slice(offset + whole.length);
-    if (groups.date) return dateZh(groups.y!, groups.mo!, groups.d!) ?? whole;
-    if (groups.time) {
-      const t = timeZh(groups.hh!, groups.mm!, groups.ss);
-      if (t) return t;
-    }
-    if (groups.num) return numberZh(groups as unknown as NumberParts, before, after);
-    // An impossible time (25:70): its two numbers read on their own, the colon kept.
-    return whole.replace(/\d+/g, (d) => integerZh(d));
+    const spoken = groups.date
+      ? dateZh(groups.y!, groups.mo!, groups.d!)
+      : groups.time
+        ? timeZh(groups.hh!, groups.mm!, groups.ss)
+        : groups.phone
+          ? groups.phone.split('-').map((d) => digitsZh(d, true)).join(',')
+          : numberZh(groups as unknown as NumberParts, before, after);
+    // An impossible date or time (2021-13-40, 25:70): its numbers read on their own, the signs kept.
+    return spoken ?? whole.replace(/\d+/g, (d) => integerZh(d));
   });
   return out.replace(SPACE_BETWEEN_CJK, '').replace(/\s{2,}/g, ' ').trim();
 }

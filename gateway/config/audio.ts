@@ -16,7 +16,7 @@ export function speakerAudio(a: Raw, path: string, busIds: string[], problems: C
   if (!au) return null;
   const at = `${path}.audio`;
   if (a.kind !== 'speaker') problems.push({ path: at, message: 'only a speaker has audio' });
-  if (a.modbus) problems.push({ path: `${path}.modbus`, message: 'a speaker with audio is played by the box; its amplifier relay goes under audio.amp' });
+  if (a.modbus && a.kind === 'speaker') problems.push({ path: `${path}.modbus`, message: 'a speaker with audio is played by the box; its amplifier relay goes under audio.amp' });
   if (au.sink === 'file' && au.device !== undefined) problems.push({ path: `${at}.device`, message: 'only for sink alsa (a file sink plays on audio.monitor, if set)' });
   if (au.sink === 'alsa' && au.monitor !== undefined) problems.push({ path: `${at}.monitor`, message: 'only for sink file (sink alsa plays on audio.device)' });
   if (au.sink === 'alsa' && au.folder !== undefined) problems.push({ path: `${at}.folder`, message: 'only for sink file' });

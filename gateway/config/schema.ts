@@ -80,8 +80,14 @@ const siteAudio = {
     recordings: {
       type: 'object',
       propertyNames: id,
+      // A file name, or {zh, en, figures}: one schema for both (string keywords apply to the string,
+      // object keywords to the object), so a mistake gets one message, not an anyOf's three.
       additionalProperties: {
-        anyOf: [audioFile, { type: 'object', additionalProperties: false, required: ['zh'], properties: { zh: audioFile, en: audioFile, figures: { type: 'boolean' } } }],
+        ...audioFile,
+        type: ['string', 'object'],
+        additionalProperties: false,
+        required: ['zh'],
+        properties: { zh: audioFile, en: audioFile, figures: { type: 'boolean' } },
       },
     },
     tts: {
