@@ -82,6 +82,11 @@ cjk_font_resolves() {
 speech_renders() {
   espeak-ng -v cmn -w "$probe_dir/say.wav" '测试 3 毫米' && sox "$probe_dir/say.wav" -n stat 2>&1 | grep -q 'RMS'
 }
+# Opus recordings (drivers/speaker/recording.ts): opusenc makes one in the test, opusdec decodes it.
+opus_round_trips() {
+  sox -n -r 48000 -c 1 -b 16 "$probe_dir/tone48.wav" synth 0.2 sine 440 && opusenc --quiet "$probe_dir/tone48.wav" "$probe_dir/tone.opus" &&
+    opusdec --quiet "$probe_dir/tone.opus" "$probe_dir/back.wav" && sox "$probe_dir/back.wav" -n stat 2>&1 | grep -q 'RMS'
+}
 aplay_plays() {
   sox -n -r 16000 -c 1 -b 16 "$probe_dir/tone.wav" synth 0.05 sine 440 && aplay -q -D null "$probe_dir/tone.wav"
 }
@@ -109,6 +114,7 @@ declare -A CHECK=(
   [espeak-ng]="speech_renders"                                    # offline TTS, voice cmn
   [sox]="speech_renders"                                          # audio checks in speaker tests
   [alsa-utils]="aplay_plays"                                      # the ALSA speaker sink
+  [opus-tools]="opus_round_trips"                                 # Opus recordings of broadcast templates
   [openssl]="openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=probe -keyout $probe_dir/k.pem -out $probe_dir/c.pem"  # test CAs for TLS
 )
 

@@ -184,7 +184,11 @@ class LocalSpeaker {
     this.current = s;
     if (this.ampOff) clearTimeout(this.ampOff);
     this.ampOff = null;
-    const job = renderParts(e, this.ctx.config, { english: this.audio.english });
+    // Speech is made once the chime plays (or in a moment, if it cannot start): see RenderOptions.after.
+    let chimeStarted!: () => void;
+    const after = new Promise<void>((r) => (chimeStarted = r));
+    const gateTimer = setTimeout(chimeStarted, 100);
+    const job = renderParts(e, this.ctx.config, { english: this.audio.english, after });
     void job.fallbacks.then((list) => {
       for (const f of list) {
         this.log.error({ activity: e.activity, ...f }, `speaker ${this.id}: recording for template ${f.template} failed (${f.message}); spoken by text-to-speech instead`);
@@ -205,7 +209,11 @@ class LocalSpeaker {
     }
     const pb = new Playback(writers, (w, err) => this.log.warn({ err, writer: w.name }, `speaker ${this.id}: ${w.name} failed; the WAV goes on`));
     s.playback = pb;
-    void pb.started().then((at) => this.startedLog(e, s, at));
+    void pb.started().then((at) => {
+      clearTimeout(gateTimer);
+      setImmediate(chimeStarted);
+      this.startedLog(e, s, at);
+    });
     try {
       const r = await pb.play(job.parts);
       if (r.stopped || this.current !== s) return;

@@ -44,7 +44,7 @@ export async function decodeRecording(file: string): Promise<Buffer> {
   try {
     let pcm: Buffer;
     if (/\.opus$/i.test(file)) {
-      const wav = (await run('opusdec', ['--quiet', file, '-'], { timeoutMs: TIMEOUT_MS, maxBytes: MAX_BYTES * 5 })).stdout;
+      const wav = (await run('opusdec', ['--quiet', '--force-wav', file, '-'], { timeoutMs: TIMEOUT_MS, maxBytes: MAX_BYTES * 5 })).stdout;
       pcm = (await run('sox', ['-t', 'wav', '-', ...SOX_OUT], { input: wav, timeoutMs: TIMEOUT_MS, maxBytes: MAX_BYTES })).stdout;
     } else pcm = (await run('sox', [file, ...SOX_OUT], { timeoutMs: TIMEOUT_MS, maxBytes: MAX_BYTES })).stdout;
     if (pcm.length < BYTES_PER_SECOND / 20) throw new SpeakerError('recording_failed', `recording ${file} is empty`, { file });
