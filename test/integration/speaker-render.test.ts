@@ -13,11 +13,12 @@ import { CHIME_LENGTH_S, CHIME_TONES_HZ } from '../../drivers/speaker/chime.ts';
 import { normaliseEn } from '../../drivers/speaker/text-en.ts';
 import { normaliseZh } from '../../drivers/speaker/text-zh.ts';
 import { siteAudio } from '../../gateway/config/audio.ts';
+import { BUILTIN_TEMPLATES } from '../../gateway/config/defaults.ts';
 import { dominantHz, soxiLength, soxStats } from '../helpers/sox.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-render-'));
 const out = (name: string): string => join(dir, name);
-const audio = (raw: Record<string, unknown> = {}) => ({ audio: siteAudio(raw, [], []) });
+const audio = (raw: Record<string, unknown> = {}) => ({ audio: siteAudio(raw, BUILTIN_TEMPLATES, []) });
 /** Below this RMS a broadcast is as good as silent (espeak-ng speech measures about 0.08-0.1). */
 const RMS_FLOOR = 0.02;
 
