@@ -67,20 +67,25 @@ mosquitto_runs() {
 # The panel's browser tests: Debian's chromium, headless, renders a page (playwright-core drives
 # this binary; no browser is ever downloaded).
 chromium_renders() {
-  chromium --headless --no-sandbox --disable-gpu --user-data-dir="$probe_dir/chromium" \
-    --dump-dom 'data:text/html,<p id=ok>ok</p>' 2>/dev/null | grep -q 'id="ok"'
+  local dom
+  dom=$(chromium --headless --no-sandbox --disable-gpu --user-data-dir="$probe_dir/chromium" \
+    --dump-dom 'data:text/html,<p id=ok>ok</p>' 2>/dev/null) && [[ $dom == *'id="ok"'* ]]
 }
 
 # Chinese on the panel's screenshots renders as Chinese, not boxes: fontconfig resolves a CJK
 # face for zh-cn (Noto Sans CJK from fonts-noto-cjk).
 cjk_font_resolves() {
-  fc-match -s 'sans-serif:lang=zh-cn' | head -3 | grep -qi 'cjk'
+  local faces
+  faces=$(fc-match -s 'sans-serif:lang=zh-cn') && [[ ${faces,,} == *cjk* ]]
 }
 
 # Broadcast audio (drivers/speaker/): espeak-ng speaks Mandarin into a WAV, sox measures it,
 # aplay plays it (to ALSA's null device: no sound card is needed to prove aplay works).
+# Outputs are captured, not piped into `grep -q`: under pipefail, grep quitting early would
+# SIGPIPE the writer and fail the check at random.
 speech_renders() {
-  espeak-ng -v cmn -w "$probe_dir/say.wav" '测试 3 毫米' && sox "$probe_dir/say.wav" -n stat 2>&1 | grep -q 'RMS'
+  local stat
+  espeak-ng -v cmn -w "$probe_dir/say.wav" '测试 3 毫米' && stat=$(sox "$probe_dir/say.wav" -n stat 2>&1) && [[ $stat == *RMS* ]]
 }
 # Opus recordings (drivers/speaker/recording.ts): opusenc makes one in the test, opusdec decodes it.
 opus_round_trips() {
