@@ -12,7 +12,7 @@
  * was heard) and the new chime starts, with the amplifier left on between them. The time each
  * took is logged (`stop_ms`, `start_ms`); test/bench/speaker.bench.ts measures it.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ActuatorConfig, SpeakerAudio } from '../../gateway/config/types.ts';
@@ -264,7 +264,19 @@ class LocalSpeaker {
     s.path = join(this.audio.folder, `${stamp(this.ctx.clock.wall(), this.ctx.config.site.utcOffset)}-${this.id}-${s.activity}.wav`);
     const file = new FileWriter(s.path);
     await file.ready();
+    void this.prune();
     return this.audio.monitor && this.monitorOk ? [file, new AplayWriter(this.audio.monitor, false)] : [file];
+  }
+
+  /** Deletes this speaker's oldest WAVs beyond `audio.keep` (names sort by time); a failure is only logged. */
+  private async prune(): Promise<void> {
+    try {
+      const mine = new RegExp(`^\\d{8}-\\d{6}\\.\\d{3}-${this.id}-.+\\.wav$`);
+      const files = (await readdir(this.audio.folder)).filter((f) => mine.test(f)).sort();
+      for (const f of files.slice(0, Math.max(0, files.length - this.audio.keep))) await unlink(join(this.audio.folder, f));
+    } catch (err) {
+      this.log.warn({ err, folder: this.audio.folder }, `speaker ${this.id}: old WAVs could not be deleted`);
+    }
   }
 
   private startedLog(e: BroadcastEffect, s: Session, at: number): void {

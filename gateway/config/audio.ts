@@ -19,12 +19,13 @@ export function speakerAudio(a: Raw, path: string, busIds: string[], problems: C
   if (a.modbus && a.kind === 'speaker') problems.push({ path: `${path}.modbus`, message: 'a speaker with audio is played by the box; its amplifier relay goes under audio.amp' });
   if (au.sink === 'file' && au.device !== undefined) problems.push({ path: `${at}.device`, message: 'only for sink alsa (a file sink plays on audio.monitor, if set)' });
   if (au.sink === 'alsa' && au.monitor !== undefined) problems.push({ path: `${at}.monitor`, message: 'only for sink file (sink alsa plays on audio.device)' });
-  if (au.sink === 'alsa' && au.folder !== undefined) problems.push({ path: `${at}.folder`, message: 'only for sink file' });
+  for (const k of ['folder', 'keep']) if (au.sink === 'alsa' && au[k] !== undefined) problems.push({ path: `${at}.${k}`, message: 'only for sink file' });
   if (au.amp && !busIds.includes(au.amp.bus)) problems.push({ path: `${at}.amp.bus`, message: `unknown bus '${au.amp.bus}' (buses: ${busIds.join(', ') || 'none'})` });
   return {
     sink: au.sink,
     device: au.device ?? SPEAKER_AUDIO_DEFAULTS.device,
     folder: au.folder ?? SPEAKER_AUDIO_DEFAULTS.folder,
+    keep: au.keep ?? SPEAKER_AUDIO_DEFAULTS.keep,
     monitor: au.monitor ?? null,
     english: au.english ?? SPEAKER_AUDIO_DEFAULTS.english,
     amp: au.amp ? { bus: au.amp.bus, unit: au.amp.unit, profile: au.amp.profile, coil: au.amp.coil ?? 0 } : null,

@@ -180,5 +180,5 @@ export const PANEL_DEFAULTS = { host: '0.0.0.0', port: 8080, session_idle_h: 12 
  */
 export const AUDIO_DEFAULTS = { folder: 'audio', tts: { command: 'espeak-ng', voice_zh: 'cmn-latn-pinyin', voice_en: 'en', speed_wpm: 175 } };
 
-/** A speaker's `audio:` defaults: WAVs of the file sink go next to the event log. */
-export const SPEAKER_AUDIO_DEFAULTS = { device: 'default', folder: 'data/audio', english: true };
+/** A speaker's `audio:` defaults: WAVs of the file sink go next to the event log, the newest 200 kept (about 0.5 GB at most for minute-long broadcasts). */
+export const SPEAKER_AUDIO_DEFAULTS = { device: 'default', folder: 'data/audio', keep: 200, english: true };

@@ -60,6 +60,7 @@ const speakerAudio = {
     sink: { enum: ['alsa', 'file'] },
     device: alsaDevice,
     folder: { type: 'string', minLength: 1, maxLength: 300 },
+    keep: { type: 'integer', minimum: 1, maximum: 100000 },
     monitor: alsaDevice,
     english: { type: 'boolean' },
     amp: {

@@ -247,6 +247,8 @@ export interface SpeakerAudio {
   /** ALSA device for aplay -D (`default`, `hw:1,0`, `plughw:CARD=Device`). */
   device: string;
   folder: string;
+  /** File sink: the newest this many WAVs of this speaker are kept in `folder`, older ones deleted (an SD card fills up). */
+  keep: number;
   /** File sink only: also play on this ALSA device when the box has a sound card; null: never. */
   monitor: string | null;
   /** Speak the English text after the Mandarin. */

@@ -4,7 +4,7 @@
  * simulated Waveshare board on Modbus TCP) on while it plays and off after, `done` freeing the
  * speaker in the planner; a drill broadcast pre-empted by a red alarm's (timing printed).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHIME_TONES_HZ } from '../../drivers/speaker/chime.ts';
 import type { SpeakerActivity } from '../../drivers/speaker/local-speakers.ts';
@@ -17,7 +17,7 @@ const amp = (): number | undefined => rig.relay.cell('coil', 1);
 const find = (activity: string, event: SpeakerActivity['event']): SpeakerActivity | undefined => rig.activities.find((a) => a.activity === activity && a.event === event);
 
 beforeAll(async () => {
-  rig = await startSpeakerRig(`  - { id: spk1, kind: speaker, name: 村广播, zones: [site], audio: { sink: file, folder: '\${folder}', amp: { bus: net1, unit: 1, profile: waveshare-modbus-rtu-relay, coil: 1 } } }`);
+  rig = await startSpeakerRig(`  - { id: spk1, kind: speaker, name: 村广播, zones: [site], audio: { sink: file, folder: '\${folder}', keep: 2, amp: { bus: net1, unit: 1, profile: waveshare-modbus-rtu-relay, coil: 1 } } }`);
 });
 
 afterAll(async () => {
@@ -91,4 +91,12 @@ describe('a local speaker on the file sink', () => {
     // The red alarm sounds the siren too (relay 1, timed flash-on writes).
     await until('the siren flashing', () => rig.relay.coilWrites().some((w) => w.source === 'master' && w.action === 'flash_on'));
   }, 90_000);
+
+  it('keeps only the newest `keep` WAVs (2 here): the officer broadcast’s went when the alarm’s was made', async () => {
+    const files = await until('the folder pruned', () => {
+      const f = readdirSync(rig.folder).sort();
+      return f.length === 2 && f;
+    });
+    expect(files.map((f) => f.replace(/^\d{8}-\d{6}\.\d{3}-/, ''))).toEqual(['spk1-act-2.wav', 'spk1-act-3.wav']);
+  });
 });

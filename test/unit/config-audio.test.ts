@@ -25,8 +25,8 @@ describe('speaker audio', () => {
   });
 
   it('fills the defaults of a file sink and of an ALSA sink', () => {
-    expect(config(site('audio: { sink: file }')).actuators[1]!.audio).toEqual({ sink: 'file', device: 'default', folder: 'data/audio', monitor: null, english: true, amp: null });
-    expect(config(site('audio: { sink: alsa, device: "hw:1,0", english: false }')).actuators[1]!.audio).toEqual({ sink: 'alsa', device: 'hw:1,0', folder: 'data/audio', monitor: null, english: false, amp: null });
+    expect(config(site('audio: { sink: file }')).actuators[1]!.audio).toEqual({ sink: 'file', device: 'default', folder: 'data/audio', keep: 200, monitor: null, english: true, amp: null });
+    expect(config(site('audio: { sink: alsa, device: "hw:1,0", english: false }')).actuators[1]!.audio).toEqual({ sink: 'alsa', device: 'hw:1,0', folder: 'data/audio', keep: 200, monitor: null, english: false, amp: null });
     expect(config(site('audio: { sink: file, folder: /var/lib/shaobing/audio, monitor: "plughw:CARD=Device,DEV=0" }')).actuators[1]!.audio).toMatchObject({ folder: '/var/lib/shaobing/audio', monitor: 'plughw:CARD=Device,DEV=0' });
   });
 
@@ -51,7 +51,7 @@ describe('speaker audio', () => {
   it('keys that belong to the other sink are refused, not ignored', () => {
     expect(problems(site('audio: { sink: file, device: default }'))).toEqual([expect.stringMatching(/^actuators\[1\]\.audio\.device: only for sink alsa/)]);
     expect(problems(site('audio: { sink: alsa, monitor: default }'))).toEqual([expect.stringMatching(/^actuators\[1\]\.audio\.monitor: only for sink file/)]);
-    expect(problems(site('audio: { sink: alsa, folder: x }'))).toEqual([expect.stringMatching(/^actuators\[1\]\.audio\.folder: only for sink file/)]);
+    expect(problems(site('audio: { sink: alsa, folder: x, keep: 3 }'))).toEqual([expect.stringMatching(/^actuators\[1\]\.audio\.folder: only for sink file/), expect.stringMatching(/^actuators\[1\]\.audio\.keep: only for sink file/)]);
   });
 
   it('audio is for speakers only; a speaker with audio has no modbus of its own', () => {
