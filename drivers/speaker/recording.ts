@@ -13,8 +13,11 @@ import { run, RunError } from './proc.ts';
 const TIMEOUT_MS = 30_000;
 /** A recording longer than 10 minutes is not an announcement. */
 const MAX_BYTES = 600 * BYTES_PER_SECOND;
-/** About 20 minutes of recordings at most stay decoded (the oldest go first). */
-const CACHE_BYTES = 1200 * BYTES_PER_SECOND;
+/**
+ * Three minutes of recordings at most stay decoded (8 MB; the oldest go first): six templates of
+ * a quarter minute each fit, and the box's memory budget (120 MB RSS) has room for no more.
+ */
+const CACHE_BYTES = 180 * BYTES_PER_SECOND;
 
 const SOX_OUT = ['-t', 'raw', '-r', String(RATE), '-c', '1', '-b', '16', '-e', 'signed-integer', '-L', '-', 'gain', '-n', '-3'];
 
