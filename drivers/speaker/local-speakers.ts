@@ -94,7 +94,8 @@ export class LocalSpeakers implements Module {
       if (e.type !== 'broadcast' && e.type !== 'broadcast_stop') return;
       const s = this.speakers.find((x) => x.id === e.actuator);
       if (!s) return;
-      if (e.type === 'broadcast') void s.play(e);
+      // play() reports its own failures; this catch is for a bug, which must not take the box down.
+      if (e.type === 'broadcast') s.play(e).catch((err: unknown) => this.log.error({ err, activity: e.activity }, `speaker ${s.id}: broadcast failed unexpectedly`));
       else s.stopActivity(e);
     });
   }

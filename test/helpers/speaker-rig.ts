@@ -38,9 +38,14 @@ export interface SpeakerRig {
   stop(): Promise<void>;
 }
 
-/** `actuators`: YAML list items after the siren (use `${folder}`); `extra`: more top-level YAML (audio:, actions:). */
-export async function startSpeakerRig(actuators: string, extra = ''): Promise<SpeakerRig> {
+/**
+ * `actuators`: YAML list items after the siren (use `${folder}`); `extra`: more top-level YAML
+ * (audio:, actions:, broadcasts:; `${dir}` is the rig's temp folder); `prepare(dir)` runs before
+ * the box starts (to make recordings there).
+ */
+export async function startSpeakerRig(actuators: string, extra = '', prepare?: (dir: string) => void): Promise<SpeakerRig> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-speaker-'));
+  prepare?.(dir);
   const folder = join(dir, 'audio');
   const sim = new SimulatedBus({ transport: 'tcp' });
   const relay = sim.add(profiles.get('waveshare-modbus-rtu-relay')!, 1);

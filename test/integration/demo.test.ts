@@ -40,7 +40,9 @@ describe('the demo (npm start)', () => {
     expect(wavs.length).toBeGreaterThan(0);
     const stats = wavs.map((f) => ({ f, ...soxStats(join(dir, 'audio', f)) })).sort((a, b) => b.lengthS - a.lengthS);
     for (const w of stats) console.log(`demo WAV ${w.f}: ${w.lengthS.toFixed(2)} s, RMS ${w.rms.toFixed(3)}, peak ${w.maxAmplitude.toFixed(3)}`);
-    expect(stats[0]!.lengthS).toBeGreaterThan(3);
+    // Alerts follow each other fast at this speed, each broadcast cutting the one before: the
+    // longest still has speech after its chime (1.6 s).
+    expect(stats[0]!.lengthS).toBeGreaterThan(2.1);
     expect(stats[0]!.rms).toBeGreaterThan(0.02);
     expect(relay.coilWrites().some((w) => w.source === 'master' && w.address === 1 && w.value === true)).toBe(true);
   }, 90_000);

@@ -2,9 +2,12 @@
  * A speaker the box plays itself, end to end: an officer's broadcast and a red alarm's, rendered
  * with espeak-ng, written by the file sink in real time, the amplifier relay (coil 1 of a
  * simulated Waveshare board on Modbus TCP) on while it plays and off after, `done` freeing the
- * speaker in the planner; a drill broadcast pre-empted by a red alarm's (timing printed).
+ * speaker in the planner; a template's recording (made here with sox) played in its place; a
+ * drill broadcast pre-empted by a red alarm's (timing printed).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHIME_TONES_HZ } from '../../drivers/speaker/chime.ts';
 import type { SpeakerActivity } from '../../drivers/speaker/local-speakers.ts';
@@ -17,7 +20,12 @@ const amp = (): number | undefined => rig.relay.cell('coil', 1);
 const find = (activity: string, event: SpeakerActivity['event']): SpeakerActivity | undefined => rig.activities.find((a) => a.activity === activity && a.event === event);
 
 beforeAll(async () => {
-  rig = await startSpeakerRig(`  - { id: spk1, kind: speaker, name: 村广播, zones: [site], audio: { sink: file, folder: '\${folder}', keep: 2, amp: { bus: net1, unit: 1, profile: waveshare-modbus-rtu-relay, coil: 1 } } }`);
+  rig = await startSpeakerRig(
+    `  - { id: spk1, kind: speaker, name: 村广播, zones: [site], audio: { sink: file, folder: '\${folder}', keep: 2, amp: { bus: net1, unit: 1, profile: waveshare-modbus-rtu-relay, coil: 1 } } }`,
+    "broadcasts: { templates: { evacuation: { audio: evacuation-zh.wav } } }\naudio: { folder: '${dir}' }",
+    // The site's recorded 紧急撤离 announcement, made here: 2 s of a 1 kHz tone, 44.1 kHz stereo.
+    (dir) => execFileSync('sox', ['-n', '-r', '44100', '-c', '2', '-b', '16', join(dir, 'evacuation-zh.wav'), 'synth', '2.0', 'sine', '1000']),
+  );
 });
 
 afterAll(async () => {
@@ -59,6 +67,21 @@ describe('a local speaker on the file sink', () => {
     expect(spk.last_fault).toBeNull();
   }, 90_000);
 
+  it("an officer's broadcast of a template with a recording plays the recording, then the English in TTS", async () => {
+    const from = rig.effects.length;
+    expect((await rig.command({ type: 'broadcast', template: 'evacuation', repeat: 1 })).status).toBe(200);
+    const effect = await until('the template broadcast', () => rig.effects.slice(from).find((x) => x.e.type === 'broadcast'));
+    expect(effect.e).toMatchObject({ template: 'evacuation' });
+    const activity = (effect.e as { activity: string }).activity;
+    const done = await until('it done', () => find(activity, 'done'), 60_000);
+    // After the chime and its pause: the recording's 1 kHz, converted to the box's format.
+    expect(Math.abs(dominantHz(done.path!, [2.2, 1.5]) - 1000)).toBeLessThan(10);
+    const stats = soxStats(done.path!);
+    console.log(`template broadcast with its recording: ${stats.lengthS.toFixed(2)} s, RMS ${stats.rms.toFixed(3)}`);
+    expect(stats.lengthS).toBeGreaterThan(1.6 + 0.4 + 2.0 + 0.7 + 2);
+    expect((await rig.state()).actuators.find((a: any) => a.id === 'spk1').last_fault).toBeNull();
+  }, 90_000);
+
   it("a drill broadcast is replaced by a red alarm's broadcast: the old one stops, the new one starts (timing printed)", async () => {
     expect((await rig.command({ type: 'drill', kind: 'water_level', level: 'red' })).status).toBe(200);
     const drill = await until('the drill broadcast', () => rig.effects.find((x) => x.e.type === 'broadcast' && x.e.drill));
@@ -92,11 +115,11 @@ describe('a local speaker on the file sink', () => {
     await until('the siren flashing', () => rig.relay.coilWrites().some((w) => w.source === 'master' && w.action === 'flash_on'));
   }, 90_000);
 
-  it('keeps only the newest `keep` WAVs (2 here): the officer broadcast’s went when the alarm’s was made', async () => {
+  it('keeps only the newest `keep` WAVs (2 here): the older ones went as new ones were made', async () => {
     const files = await until('the folder pruned', () => {
       const f = readdirSync(rig.folder).sort();
       return f.length === 2 && f;
     });
-    expect(files.map((f) => f.replace(/^\d{8}-\d{6}\.\d{3}-/, ''))).toEqual(['spk1-act-2.wav', 'spk1-act-3.wav']);
+    expect(files.map((f) => f.replace(/^\d{8}-\d{6}\.\d{3}-/, ''))).toEqual(['spk1-act-3.wav', 'spk1-act-4.wav']);
   });
 });
