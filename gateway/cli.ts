@@ -12,7 +12,8 @@ const USAGE = `usage:
   shaobing demo                       the box with the demo site and simulated devices (npm start)
   shaobing replay --config SITE.yaml --readings READINGS.csv [--cap-dir DIR] [--observations]
   shaobing check-config FILE
-  shaobing hash-secret                reads a secret on stdin, prints its scrypt hash for the config`;
+  shaobing hash-secret                reads a secret on stdin, prints its scrypt hash for the config
+  shaobing udev-rule NAME DEVICE [--by-port]   the udev line naming a plugged RS-485 adapter /dev/shaobing/NAME`;
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
 const stdio: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
@@ -58,6 +59,36 @@ async function readStdin(): Promise<string> {
   return text;
 }
 
+/** `udev-rule NAME DEVICE`: reads the device's properties with udevadm, prints the rule line (notes on stderr). */
+async function udevRuleCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'by-port': { type: 'boolean' } } });
+  const [name, device] = positionals;
+  if (!name || !device || positionals.length > 2) {
+    io.err(USAGE);
+    return 2;
+  }
+  const { spawnSync } = await import('node:child_process');
+  const { parseProperties, udevRule, UdevRuleError } = await import('../drivers/serial/udev-rule.ts');
+  const info = spawnSync('udevadm', ['info', '--query=property', `--name=${device}`], { encoding: 'utf8' });
+  if (info.error || info.status !== 0) {
+    io.err(`${device}: udevadm info failed: ${info.error?.message ?? info.stderr.trim()}`);
+    return 1;
+  }
+  try {
+    const rule = udevRule(name, parseProperties(info.stdout), { byPort: values['by-port'] });
+    for (const n of rule.notes) io.err(`# ${n}`);
+    io.err('# add it:  ... | sudo tee -a /etc/udev/rules.d/70-shaobing-rs485.rules; then sudo udevadm control --reload-rules && sudo udevadm trigger --subsystem-match=tty');
+    io.out(rule.line);
+    return 0;
+  } catch (e) {
+    if (e instanceof UdevRuleError) {
+      io.err(e.message);
+      return 1;
+    }
+    throw e;
+  }
+}
+
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -85,6 +116,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         io.out(await hashSecret(secret));
         return 0;
       }
+      case 'udev-rule':
+        return await udevRuleCommand(rest, io);
       default:
         io.err(USAGE);
         return 2;

@@ -35,8 +35,9 @@ export async function startDemo(o: DemoOptions): Promise<{ stop(reason?: string)
   o.log.info({ mqtt: box.broker.tcpPort, ws: box.broker.wsPort }, 'demo running: a rainstorm, a rising river and a stairwell fire, looping');
   if (box.panel?.port) {
     // The demo officer's sign-in is in the README too; a real site's passwords are never printed.
-    const api = `http://127.0.0.1:${box.panel.port}/api/`;
-    o.log.info({ panel_api: api, username: 'wang', password: 'demo-officer-pass' }, `panel API at ${api} (also on the LAN); sign in as wang / demo-officer-pass: curl -c jar -H 'content-type: application/json' -d '{"username":"wang","password":"demo-officer-pass"}' ${api}session`);
+    const page = `http://127.0.0.1:${box.panel.port}/`;
+    const api = `${page}api/`;
+    o.log.info({ panel: page, panel_api: api, username: 'wang', password: 'demo-officer-pass' }, `duty officer's panel at ${page} (also on the LAN, port ${box.panel.port}); sign in as wang / demo-officer-pass. The API: curl -c jar -H 'content-type: application/json' -d '{"username":"wang","password":"demo-officer-pass"}' ${api}session`);
   }
   return {
     field,

@@ -98,6 +98,28 @@ aplay_plays() {
   sox -n -r 16000 -c 1 -b 16 "$probe_dir/tone.wav" synth 0.05 sine 440 && aplay -q -D null "$probe_dir/tone.wav"
 }
 
+# npm run package (scripts/package.mjs) and its install test: dpkg-shlibdeps finds the Depends of
+# an ELF file; the postinst's adduser; systemd-analyze verifies a unit offline. (Outputs are
+# captured, not piped into `grep -q`: see speech_renders.)
+shlibdeps_works() {
+  local deps
+  mkdir -p "$probe_dir/shl/debian" &&
+    printf 'Source: probe\n\nPackage: probe\nArchitecture: any\n' >"$probe_dir/shl/debian/control" &&
+    deps=$(cd "$probe_dir/shl" && dpkg-shlibdeps -O /bin/true 2>/dev/null) && [[ $deps == *'shlibs:Depends=libc6'* ]]
+}
+unit_verifies() {
+  printf '[Service]\nExecStart=/bin/true\n' >"$probe_dir/probe.service" && systemd-analyze verify "$probe_dir/probe.service"
+}
+
+# The udev rules tests (test/helpers/udev-test.ts): udevadm test on a stand-in tty, in a private
+# mount namespace (a user namespace too, so the check also runs unprivileged) so that nothing
+# it creates outlives the check.
+udev_tests() {
+  local out
+  out=$(unshare -rm sh -c 'mount -t tmpfs none /run && mkdir -p /run/udev/rules.d && udevadm test --action=add /sys/class/tty/tty0' 2>&1) &&
+    [[ $out == *'DEVPATH=/devices/virtual/tty/tty0'* ]]
+}
+
 # package → the check that proves the tests can use it
 declare -A CHECK=(
   [libxml2-utils]="printf '<a/>' | xmllint --noout -"            # CAP 1.2 schema validation
@@ -122,6 +144,10 @@ declare -A CHECK=(
   [sox]="speech_renders"                                          # audio checks in speaker tests
   [alsa-utils]="aplay_plays"                                      # the ALSA speaker sink
   [opus-tools]="opus_round_trips"                                 # Opus recordings of broadcast templates
+  [dpkg-dev]="shlibdeps_works"                                    # npm run package: the .deb's Depends
+  [adduser]="adduser --version"                                   # the package's postinst, in its install test
+  [systemd]="unit_verifies"                                       # systemd-analyze verify of the unit
+  [udev]="udev_tests"                                             # udevadm test for the RS-485 rules
   [openssl]="openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=probe -keyout $probe_dir/k.pem -out $probe_dir/c.pem"  # test CAs for TLS
 )
 

@@ -182,3 +182,16 @@ export const AUDIO_DEFAULTS = { folder: 'audio', tts: { command: 'espeak-ng', vo
 
 /** A speaker's `audio:` defaults: WAVs of the file sink go next to the event log, the newest 200 kept (about 0.5 GB at most for minute-long broadcasts). */
 export const SPEAKER_AUDIO_DEFAULTS = { device: 'default', folder: 'data/audio', keep: 200, english: true };
+
+/**
+ * The physical panel's defaults, and its standard wiring on an Arduino Uno or Nano (README
+ * "Physical panel"): inputs on 2, 4, 7, 8 (no PWM needed), the alarm RGB LED on PWM pins 9-11.
+ * Pins 0 and 1 are the serial line StandardFirmata talks over.
+ */
+export const PANEL_HW_DEFAULTS = {
+  baud: 57600,
+  hold_s: 3,
+  debounce_ms: 50,
+  alarm_common_anode: false,
+  pins: { emergency: 2, silence: 4, ack_all: 7, drill_key: 8, buzzer: 5, led_fault: 6, led_alarm_red: 9, led_alarm_green: 10, led_alarm_blue: 11, led_uplink: 12, led_power: 13, led_drill: 14 },
+};

@@ -4,10 +4,11 @@
  */
 import type { Level } from '../engine/types.ts';
 import { levelRank } from '../engine/types.ts';
-import { ACTION_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIND_DEFAULTS, MQTT_DEFAULTS, POLLED_STALE_INTERVALS, SITE_DEFAULTS, STAGE_LEVELS, PANEL_DEFAULTS, STORE_DEFAULTS, UPLINK_DEFAULTS, rainLabel } from './defaults.ts';
-import type { BusConfig, UplinkConfig, HealthConfig, ModbusSource, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
+import { ACTION_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIND_DEFAULTS, MQTT_DEFAULTS, POLLED_STALE_INTERVALS, SITE_DEFAULTS, STAGE_LEVELS, PANEL_DEFAULTS, STORE_DEFAULTS, UPLINK_DEFAULTS, PANEL_HW_DEFAULTS, rainLabel } from './defaults.ts';
+import type { BusConfig, PanelHwConfig, PanelHwPins, UplinkConfig, HealthConfig, ModbusSource, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
 import { STAGE_NAMES } from './types.ts';
 import { ampClashes, siteAudio, speakerAudio } from './audio.ts';
+import { PANEL_HW_PINS } from './schema.ts';
 import { broadcastsConfig } from './broadcast-templates.ts';
 import { places } from './places.ts';
 
@@ -165,6 +166,31 @@ function uplinkConfig(u: Raw, site: string, problems: ConfigProblem[]): UplinkCo
   };
 }
 
+const camelKey = (k: string): string => k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+/**
+ * `panel_hw`: no `pins` is the standard Uno/Nano wiring (defaults.ts); given `pins` are the
+ * site's whole wiring (a control not named is not wired). A pin serves one thing, and never
+ * 0 or 1, the serial line StandardFirmata talks over.
+ */
+function panelHwConfig(p: Raw, problems: ConfigProblem[]): PanelHwConfig {
+  const v: Raw = { ...PANEL_HW_DEFAULTS, ...p };
+  const given = (v.pins ?? PANEL_HW_DEFAULTS.pins) as Record<string, number>;
+  const pins = Object.fromEntries(PANEL_HW_PINS.map((name) => [camelKey(name), null])) as unknown as Record<keyof PanelHwPins, number | null>;
+  const used = new Map<number, string>();
+  for (const name of PANEL_HW_PINS) {
+    const pin = given[name];
+    if (pin === undefined) continue;
+    const path = `panel_hw.pins.${name}`;
+    if (pin === 0 || pin === 1) problems.push({ path, message: `pins 0 and 1 are the serial line StandardFirmata talks over; use 2 or above` });
+    const first = used.get(pin);
+    if (first !== undefined) problems.push({ path, message: `pin ${pin} is already panel_hw.pins.${first}` });
+    else used.set(pin, name);
+    pins[camelKey(name) as keyof PanelHwPins] = pin;
+  }
+  return { port: v.port, baud: v.baud, holdS: v.hold_s, debounceMs: v.debounce_ms, alarmCommonAnode: v.alarm_common_anode, pins };
+}
+
 export function normalise(raw: Raw): { config: SiteConfig | null; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   const zoneList = zones(raw);
@@ -243,6 +269,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
   const uplink = raw.uplink ? uplinkConfig(raw.uplink, raw.site.id, problems) : null;
   const pn: Raw | null = raw.panel ? { ...PANEL_DEFAULTS, ...raw.panel } : null;
   if (pn && pn.port !== 0 && (pn.port === m.port || pn.port === m.ws_port)) problems.push({ path: 'panel.port', message: `must differ from the broker's ports (${m.port}, ${m.ws_port})` });
+  const panelHw = raw.panel_hw ? panelHwConfig(raw.panel_hw, problems) : null;
   const s: Raw = raw.site;
   const cap: Raw = { ...SITE_DEFAULTS.cap, ...s.cap };
   const where = places(s, zoneIds, problems);
@@ -276,6 +303,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
     uplink,
     panel: pn ? { host: pn.host, port: pn.port, sessionIdleH: pn.session_idle_h } : null,
     audio: siteAudio(raw.audio, broadcasts.templates, problems),
+    panelHw,
     store: { path: st.path, rawRetentionDays: st.raw_retention_days, rollupRetentionDays: st.rollup_retention_days, eventRetentionDays: st.event_retention_days },
     actions: {
       sirenMaxOnS: a.siren_max_on_s,

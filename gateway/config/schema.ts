@@ -7,6 +7,9 @@ import { LEVELS } from '../engine/types.ts';
 import { SCRYPT_HASH } from '../shell/secrets.ts';
 import { RAIN_WINDOWS_H } from './types.ts';
 
+/** The physical panel's pin names (config `panel_hw.pins`), in the file's snake_case. */
+export const PANEL_HW_PINS = ['emergency', 'silence', 'ack_all', 'drill_key', 'led_power', 'led_uplink', 'led_alarm_red', 'led_alarm_green', 'led_alarm_blue', 'led_fault', 'led_drill', 'buzzer'] as const;
+
 /** Ids end up in MQTT topics and file names: no `/`, `+`, `#` or spaces. */
 const id = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' };
 const text = { type: 'string', minLength: 1, maxLength: 200 };
@@ -382,6 +385,25 @@ export const siteConfigSchema = {
       },
     },
     audio: siteAudio,
+    panel_hw: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['port'],
+      properties: {
+        port: { type: 'string', minLength: 1, maxLength: 300 },
+        baud,
+        hold_s: { type: 'number', minimum: 0.1, maximum: 30 },
+        debounce_ms: { type: 'integer', minimum: 1, maximum: 1000 },
+        alarm_common_anode: { type: 'boolean' },
+        pins: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          // Firmata numbers pins 0-127; 0 and 1 are refused in normalise.ts with the reason.
+          properties: Object.fromEntries(PANEL_HW_PINS.map((p) => [p, { type: 'integer', minimum: 0, maximum: 127 }])),
+        },
+      },
+    },
     store: {
       type: 'object',
       additionalProperties: false,

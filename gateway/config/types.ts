@@ -315,6 +315,43 @@ export interface PanelConfig {
   sessionIdleH: number;
 }
 
+/**
+ * The physical panel (drivers/panel-hw/): an Arduino Uno/Nano running StandardFirmata on a
+ * serial port, with the panel's buttons, key switch, LEDs and buzzer on its pins. Absent from
+ * the file = no physical panel. A pin left null is not wired.
+ */
+export interface PanelHwPins {
+  /** Guarded emergency-broadcast button: held `holdS` → the evacuation broadcast on every zone. */
+  emergency: number | null;
+  silence: number | null;
+  ackAll: number | null;
+  /** Key switch: closed = drill mode. */
+  drillKey: number | null;
+  ledPower: number | null;
+  ledUplink: number | null;
+  /** The alarm colour: an RGB LED (common cathode unless `alarmCommonAnode`), on PWM pins so orange differs from yellow. */
+  ledAlarmRed: number | null;
+  ledAlarmGreen: number | null;
+  ledAlarmBlue: number | null;
+  ledFault: number | null;
+  ledDrill: number | null;
+  /** An active buzzer (sounds while its pin is high). */
+  buzzer: number | null;
+}
+
+export interface PanelHwConfig {
+  /** The serial device, e.g. `/dev/ttyUSB0` or a `/dev/serial/by-id/…` link. */
+  port: string;
+  /** StandardFirmata's is 57600 (default). */
+  baud: number;
+  /** How long the emergency button must be held (default 3 s). */
+  holdS: number;
+  /** An input must hold a level this long to count (default 50 ms): contact bounce and noise on the cable. */
+  debounceMs: number;
+  alarmCommonAnode: boolean;
+  pins: PanelHwPins;
+}
+
 export interface SiteConfig {
   version: number;
   site: {
@@ -347,4 +384,6 @@ export interface SiteConfig {
   panel: PanelConfig | null;
   /** Broadcast audio for speakers the box plays itself (defaults when the file has none). */
   audio: AudioConfig;
+  /** Null: no physical panel. */
+  panelHw: PanelHwConfig | null;
 }

@@ -1,6 +1,6 @@
 /**
  * The duty officer's panel server (issue 17): a Fastify HTTP server with the JSON API under
- * /api/ (README "Panel API"); the page comes later. A Module: started after the engine and the
+ * /api/ (README "Panel API"); the page is routes-page.ts. A Module: started after the engine and the
  * publisher, stopped before them; a panel that cannot bind its port is logged and retried by
  * the supervisor like any module, and never stops the alarm path.
  *
@@ -22,6 +22,7 @@ import { LiveFeed } from './live.ts';
 import { PanelRecorder } from './recorder.ts';
 import { commandRoutes } from './routes-commands.ts';
 import { eventRoutes } from './routes-events.ts';
+import { pageRoutes } from './routes-page.ts';
 import { sensorRoutes } from './routes-sensors.ts';
 import { sessionRoutes } from './routes-session.ts';
 import { stateRoutes } from './routes-state.ts';
@@ -96,8 +97,8 @@ export class PanelServer implements Module {
     app.decorateRequest('session', null);
     const auth = panelAuthenticator(ctx.config, () => ctx.clock.mono());
     const wall = (monoMs: number): string => wallTime(ctx.clock.wall() + monoMs - ctx.clock.mono(), ctx.config.site.utcOffset);
-    // No page yet: `/` says where the API is.
-    app.get('/', async () => ({ name: 'shaobing panel', site: ctx.config.site.id, api: ['/api/session', '/api/state', '/api/commands', '/api/events', '/api/sensors/:id/history', '/api/live'] }));
+    // The officer's page at `/` and its files (routes-page.ts).
+    await pageRoutes(app, ctx, this.sessions, this.log);
     sessionRoutes(app, this.sessions, auth, this.rec, wall, () => ctx.clock.mono());
     stateRoutes(app, this.sessions, (by) => this.state(by), this.live);
     commandRoutes(app, ctx, this.sessions);
