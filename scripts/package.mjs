@@ -136,11 +136,12 @@ try {
       `Architecture: ${arch}`,
       `Maintainer: Shaobing maintainers <shaobing@localhost>`,
       `Installed-Size: ${installedKb}`,
-      // Speech (espeak-ng, Mandarin voice cmn), the speaker sink (aplay) and audio conversion (sox)
+      // Speech (espeak-ng, Mandarin voice cmn-latn-pinyin), the speaker sink (aplay) and audio conversion (sox)
       // are the broadcasts; adduser makes the service's user.
       `Depends: ${[shlibs, 'adduser', 'espeak-ng', 'alsa-utils', 'sox'].filter(Boolean).join(', ')}`,
-      // The panel's Chinese on a screen attached to the box; udev for the adapters' names.
-      `Recommends: fonts-noto-cjk, udev`,
+      // The panel's Chinese on a screen attached to the box; udev for the adapters' names; opusdec
+      // for broadcast recordings in Opus (README "Broadcasts and sound"; Debian's sox has no Opus).
+      `Recommends: fonts-noto-cjk, udev, opus-tools`,
       `Section: misc`,
       `Priority: optional`,
       `Description: Shaobing (哨兵) community alert box`,

@@ -85,7 +85,14 @@ cjk_font_resolves() {
 # SIGPIPE the writer and fail the check at random.
 speech_renders() {
   local stat
-  espeak-ng -v cmn -w "$probe_dir/say.wav" '测试 3 毫米' && stat=$(sox "$probe_dir/say.wav" -n stat 2>&1) && [[ $stat == *RMS* ]]
+  # cmn-latn-pinyin is the box's Mandarin voice (drivers/speaker/tts.ts says why not cmn).
+  espeak-ng -v cmn-latn-pinyin -w "$probe_dir/say.wav" '测试三毫米' && espeak-ng -v cmn -w "$probe_dir/say.wav" '测试 3 毫米' && stat=$(sox "$probe_dir/say.wav" -n stat 2>&1) && [[ $stat == *RMS* ]]
+}
+# Opus recordings (drivers/speaker/recording.ts): opusenc makes one in the test, opusdec decodes it.
+opus_round_trips() {
+  local stat
+  sox -n -r 48000 -c 1 -b 16 "$probe_dir/tone48.wav" synth 0.2 sine 440 && opusenc --quiet "$probe_dir/tone48.wav" "$probe_dir/tone.opus" &&
+    opusdec --quiet --force-wav "$probe_dir/tone.opus" "$probe_dir/back.wav" && stat=$(sox "$probe_dir/back.wav" -n stat 2>&1) && [[ $stat == *RMS* ]]
 }
 aplay_plays() {
   sox -n -r 16000 -c 1 -b 16 "$probe_dir/tone.wav" synth 0.05 sine 440 && aplay -q -D null "$probe_dir/tone.wav"
@@ -133,9 +140,10 @@ declare -A CHECK=(
   [chromium]="chromium_renders"                                   # panel browser tests (playwright-core)
   [fontconfig]="cjk_font_resolves"
   [fonts-noto-cjk]="cjk_font_resolves"                            # Chinese in screenshots
-  [espeak-ng]="speech_renders"                                    # offline TTS, voice cmn
+  [espeak-ng]="speech_renders"                                    # offline TTS, voices cmn-latn-pinyin and en
   [sox]="speech_renders"                                          # audio checks in speaker tests
   [alsa-utils]="aplay_plays"                                      # the ALSA speaker sink
+  [opus-tools]="opus_round_trips"                                 # Opus recordings of broadcast templates
   [dpkg-dev]="shlibdeps_works"                                    # npm run package: the .deb's Depends
   [adduser]="adduser --version"                                   # the package's postinst, in its install test
   [systemd]="unit_verifies"                                       # systemd-analyze verify of the unit

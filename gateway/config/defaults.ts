@@ -175,6 +175,15 @@ export const UPLINK_DEFAULTS = { protocol_version: 5, keepalive_s: 30, window: 6
 export const PANEL_DEFAULTS = { host: '0.0.0.0', port: 8080, session_idle_h: 12 };
 
 /**
+ * Broadcast audio (drivers/speaker/). The Mandarin voice is cmn-latn-pinyin, not cmn: Debian 12's
+ * cmn reads its dictionary's pinyin as English words (drivers/speaker/tts.ts says more).
+ */
+export const AUDIO_DEFAULTS = { folder: 'audio', tts: { command: 'espeak-ng', voice_zh: 'cmn-latn-pinyin', voice_en: 'en', speed_wpm: 175 } };
+
+/** A speaker's `audio:` defaults: WAVs of the file sink go next to the event log, the newest 200 kept (about 0.5 GB at most for minute-long broadcasts). */
+export const SPEAKER_AUDIO_DEFAULTS = { device: 'default', folder: 'data/audio', keep: 200, english: true };
+
+/**
  * The physical panel's defaults, and its standard wiring on an Arduino Uno or Nano (README
  * "Physical panel"): inputs on 2, 4, 7, 8 (no PWM needed), the alarm RGB LED on PWM pins 9-11.
  * Pins 0 and 1 are the serial line StandardFirmata talks over.

@@ -7,6 +7,7 @@ import { levelRank } from '../engine/types.ts';
 import { ACTION_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIND_DEFAULTS, MQTT_DEFAULTS, POLLED_STALE_INTERVALS, SITE_DEFAULTS, STAGE_LEVELS, PANEL_DEFAULTS, STORE_DEFAULTS, UPLINK_DEFAULTS, PANEL_HW_DEFAULTS, rainLabel } from './defaults.ts';
 import type { BusConfig, PanelHwConfig, PanelHwPins, UplinkConfig, HealthConfig, ModbusSource, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
 import { STAGE_NAMES } from './types.ts';
+import { ampClashes, siteAudio, speakerAudio } from './audio.ts';
 import { PANEL_HW_PINS } from './schema.ts';
 import { broadcastsConfig } from './broadcast-templates.ts';
 import { places } from './places.ts';
@@ -239,8 +240,9 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
     for (const [j, z] of (a.zones as string[]).entries()) {
       if (!zoneIds.includes(z)) problems.push({ path: `actuators[${i}].zones[${j}]`, message: `unknown zone '${z}'` });
     }
-    return { id: a.id as string, kind: a.kind as 'siren' | 'speaker', name: (a.name as string) ?? a.id, zones: a.zones as string[], modbus: modbus(a.modbus, busIds, `actuators[${i}]`, problems) };
+    return { id: a.id as string, kind: a.kind as 'siren' | 'speaker', name: (a.name as string) ?? a.id, zones: a.zones as string[], modbus: modbus(a.modbus, busIds, `actuators[${i}]`, problems), audio: speakerAudio(a, `actuators[${i}]`, busIds, problems) };
   });
+  ampClashes(raw.actuators ?? [], actuators, problems);
   duplicates(raw.serial ?? [], 'serial', problems);
   const serial = ((raw.serial ?? []) as Raw[]).map((p, i) => {
     for (const [line, id] of Object.entries(p.devices as Record<string, string>)) {
@@ -271,6 +273,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
   const s: Raw = raw.site;
   const cap: Raw = { ...SITE_DEFAULTS.cap, ...s.cap };
   const where = places(s, zoneIds, problems);
+  const broadcasts = broadcastsConfig(raw.broadcasts, problems);
   const config: SiteConfig = {
     version: raw.version ?? 1,
     site: {
@@ -290,7 +293,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
         circle: cap.circle ? { lat: cap.circle.lat, lon: cap.circle.lon, radiusKm: cap.circle.radius_km } : null,
       },
     },
-    broadcasts: broadcastsConfig(raw.broadcasts, problems),
+    broadcasts,
     zones: zoneList,
     sensors,
     actuators,
@@ -299,6 +302,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
     mqtt: { host: m.host, port: m.port, wsPort: m.ws_port, maxPayloadBytes: m.max_payload_bytes, accounts },
     uplink,
     panel: pn ? { host: pn.host, port: pn.port, sessionIdleH: pn.session_idle_h } : null,
+    audio: siteAudio(raw.audio, broadcasts.templates, problems),
     panelHw,
     store: { path: st.path, rawRetentionDays: st.raw_retention_days, rollupRetentionDays: st.rollup_retention_days, eventRetentionDays: st.event_retention_days },
     actions: {

@@ -107,7 +107,10 @@ export class PanelServer implements Module {
     drillRoutes(app, ctx, store, this.sessions);
     this.offs.push(
       ctx.bus.on('reading', (r) => this.watched.readings.set(r.sensor, { value: r.value, quality: r.quality, at: ctx.clock.wall() })),
-      ctx.bus.on('actuatorReport', (r) => this.watched.reports.set(r.actuator, { ...r, at: ctx.clock.wall() })),
+      ctx.bus.on('actuatorReport', (r) => {
+        this.watched.reports.set(r.actuator, { ...r, at: ctx.clock.wall() });
+        if (r.report === 'fault') this.watched.faults.set(r.actuator, { ...r, at: ctx.clock.wall() });
+      }),
     );
     this.offs.push(...watchBroadcasts(ctx, this.deps.engine, this.watched.broadcasts, () => this.live.refresh()));
     this.live.start();
