@@ -317,7 +317,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
       broadcastMaxS: a.broadcast_max_s,
       templateZh: a.template_zh,
       templateEn: a.template_en,
-      drillPrefixZh: '【演习】',
+      drillPrefixZh: '【演练】',
       drillPrefixEn: '[DRILL] ',
     },
   };

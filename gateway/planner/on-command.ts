@@ -116,7 +116,7 @@ export function onCommand(ctx: Ctx, c: Command): void {
       const kind = c.kind ?? 'water_level';
       const level: Level = c.level ?? 'red';
       const pattern = kind === 'smoke' ? a.firePattern : (a.levelPatterns[level] ?? null);
-      const zh = `${KIND_ZH[kind]}${LEVEL_ZH[level]}预警演习`;
+      const zh = `${KIND_ZH[kind]}${LEVEL_ZH[level]}预警演练`;
       const en = `${level} ${KIND_EN[kind]} warning drill`;
       const activity = sound(ctx, {
         zones: allZones(ctx, c.zones),

@@ -270,7 +270,7 @@ describe('the officer page', () => {
       await screen(hash, ready);
       const banner = page.locator('[data-part=drill-banner]');
       await banner.waitFor();
-      expect(await banner.textContent()).toMatch(/演习模式/);
+      expect(await banner.textContent()).toMatch(/演练模式/);
       const border = await page.evaluate(() => {
         const s = getComputedStyle(document.querySelector('.frame')!);
         return `${s.borderTopWidth} ${s.borderTopStyle} ${s.borderTopColor}`;
@@ -311,7 +311,7 @@ describe('the officer page', () => {
     expect(href).toMatch(/^\/review\//);
     const [res] = await Promise.all([page.waitForNavigation(), review.click()]);
     expect(res?.status()).toBe(200);
-    expect(await page.locator('body').textContent()).toMatch(/演习复盘/);
+    expect(await page.locator('body').textContent()).toMatch(/演练复盘/);
     await shot('review-800x480');
     await page.goBack();
     await page.locator('.log-screen').waitFor();

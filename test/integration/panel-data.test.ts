@@ -147,7 +147,7 @@ describe('panel data: drills and their review', () => {
     expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'none'; style-src 'sha256-/);
     const html = await page.text();
     expect(html).toContain('演练复盘');
-    expect(html).toContain('洪水红色预警演习');
+    expect(html).toContain('洪水红色预警演练');
     expect(html).toContain('河水上涨,请求支援');
     expect(html).toMatch(/spk1 报告播放完毕/);
     expect(html).toMatch(/警报确认/);

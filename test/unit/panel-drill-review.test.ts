@@ -55,8 +55,8 @@ function aDrill(): { run: DrillRun; events: StoredEvent[] } {
   const events: StoredEvent[] = [
     cmd({ type: 'drill', kind: 'water_level', level: 'red' }, 'wang', 0),
     effect({ type: 'siren', actuator: 'siren1', activity: 'act-9', priority: 'drill', by: 'wang', drill: true, pattern: 'air_raid_alarm', clamped: false }, 0),
-    effect({ type: 'broadcast', actuator: 'spk1', activity: 'act-9', by: 'wang', drill: true, repeat: 3, textZh: '【演习】洪水红色预警演习', textEn: '[DRILL] red flood warning drill' }, 0),
-    effect({ type: 'broadcast', actuator: 'spk2', activity: 'act-9', by: 'wang', drill: true, repeat: 3, textZh: '【演习】洪水红色预警演习', textEn: '[DRILL] …' }, 0),
+    effect({ type: 'broadcast', actuator: 'spk1', activity: 'act-9', by: 'wang', drill: true, repeat: 3, textZh: '【演练】洪水红色预警演练', textEn: '[DRILL] red flood warning drill' }, 0),
+    effect({ type: 'broadcast', actuator: 'spk2', activity: 'act-9', by: 'wang', drill: true, repeat: 3, textZh: '【演练】洪水红色预警演练', textEn: '[DRILL] …' }, 0),
     effect({ type: 'indicator', indicator: 'drill', state: 'on' }, 0),
     ev('session', { action: 'sign_in', username: 'li', role: 'observer', address: '10.0.0.7', via: 'panel' }, 10),
     ev('observation', { sensor: 'rg1', what: 'counter_wrap' }, 12),

@@ -65,7 +65,7 @@ describe('planner: broadcast by template', () => {
     const rig = new PlannerRig(cfg);
     const [d] = broadcasts(rig.c({ type: 'broadcast', source: 'officer', by: 'wang', template: 'fire', zones: ['b3'], drill: true }));
     expect(d).toMatchObject({ drill: true, template: 'fire', priority: 'routine' });
-    expect(d!.textZh.startsWith('【演习】测试村火警:3号楼发生火情')).toBe(true);
+    expect(d!.textZh.startsWith('【演练】测试村火警:3号楼发生火情')).toBe(true);
     expect(d!.textEn.startsWith('[DRILL] Testville fire alarm')).toBe(true);
     const [p] = broadcasts(rig.c({ type: 'broadcast', source: 'officer', by: 'wang', textZh: '开会', zones: ['river'] }));
     expect(p).not.toHaveProperty('template');
