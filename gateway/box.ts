@@ -21,6 +21,8 @@ import type { DeviceProfile } from '../drivers/modbus/profile-types.ts';
 import type { Module } from './shell/module.ts';
 import { Uplink, type UplinkTimings } from './uplink/uplink.ts';
 import type { PanelServer } from './panel/server.ts';
+import { SelfTests } from './schedule/self-tests.ts';
+import { useSiteZone } from './schedule/schedule-zone.ts';
 
 /**
  * A Modbus rain gauge's counter wraps in raw counts (the profile knows where); the driver hands
@@ -152,12 +154,15 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const capInbox = new TownshipCapInbox(ctx, sink);
   // The panel: loaded only when the site has one (Fastify is a few MB the box need not carry).
   const panel = config.panel ? new (await import('./panel/server.ts')).PanelServer({ ctx, sink, store, engine, uplink: () => uplink?.state() ?? null }, { ...config.panel, ...(o.panelPort === undefined ? {} : { port: o.panelPort }) }) : null;
+  // The scheduled self-tests (gateway/schedule/); every cron of the box, the store's too, runs in the site's offset.
+  useSiteZone(config.site.utcOffset);
+  const selfTests = new SelfTests(ctx, sink, { active: () => engine.active(), drillRunning: () => engine.read((c) => c.planner.drill !== null), selfTest: (r, e) => engine.selfTest(r, e) }, store);
   // Start order (stop is the reverse): the log first, so every event has a home; the drivers
   // after the engine, so the first readings find it listening; the CAP inbox after the engine
   // too, so a warning's command finds it; the publisher, the panel (its commands find the engine),
   // then the uplink last (its start never
   // waits on the network; its stop is bounded and comes first).
-  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, capInbox, actuators, publisher, ...(panel ? [panel] : []), ...(uplink ? [uplink] : [])];
+  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, capInbox, actuators, publisher, selfTests, ...(panel ? [panel] : []), ...(uplink ? [uplink] : [])];
   const supervisor = new Supervisor(modules, o.log);
   await supervisor.start();
   o.log.info({ config: loggableConfig(config) }, 'effective config');

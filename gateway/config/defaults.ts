@@ -121,3 +121,18 @@ export const UPLINK_DEFAULTS = { protocol_version: 5, keepalive_s: 30, window: 6
 
 /** The panel's defaults (types.ts PanelConfig says why 0.0.0.0). */
 export const PANEL_DEFAULTS = { host: '0.0.0.0', port: 8080, session_idle_h: 12 };
+
+/**
+ * The scheduled self-tests (README "Self-tests"): the speakers on Mondays at 10:00, the sirens'
+ * 3 s growl on the 1st of each month at 10:05 (daytime, people awake, and not at the same minute
+ * as a Monday's speaker test), the reporting check daily at 08:00 (the morning duty officer sees
+ * its faults). In the site's UTC offset.
+ */
+export const SELF_TEST_DEFAULTS = {
+  speaker_weekly: '0 10 * * 1',
+  siren_monthly: '5 10 1 * *',
+  reporting_daily: '0 8 * * *',
+  retry_after_min: 30,
+  done_within_s: 60,
+  reporting_gap_intervals: 3,
+};

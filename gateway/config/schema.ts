@@ -131,6 +131,8 @@ function defaultsBranch(fields: object): object {
 }
 
 const place = { type: 'object', additionalProperties: false, required: ['zh'], properties: { zh: text, en: text } };
+/** A self-test's time: a cron string (schedule/cron.ts says which), or false (or null) for off. */
+const selfTestCron = { anyOf: [{ type: 'string', minLength: 1, maxLength: 100 }, { enum: [false, null] }] };
 
 export const siteConfigSchema = {
   type: 'object',
@@ -304,6 +306,19 @@ export const siteConfigSchema = {
         raw_retention_days: { type: 'number', minimum: 0.01, maximum: 3650 },
         rollup_retention_days: { type: 'number', minimum: 1, maximum: 36500 },
         event_retention_days: { type: 'number', minimum: 1, maximum: 36500 },
+      },
+    },
+    // Scheduled self-tests (gateway/schedule/): a cron string each (checked in normalise.ts), or false for off.
+    self_tests: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        speaker_weekly: selfTestCron,
+        siren_monthly: selfTestCron,
+        reporting_daily: selfTestCron,
+        retry_after_min: { type: 'number', minimum: 1, maximum: 1440 },
+        done_within_s: { type: 'number', minimum: 1, maximum: 600 },
+        reporting_gap_intervals: { type: 'number', minimum: 1, maximum: 1000 },
       },
     },
     actions: {

@@ -243,6 +243,18 @@ export interface PanelConfig {
   sessionIdleH: number;
 }
 
+/** The scheduled self-tests (gateway/schedule/): what runs when, and how long a device may take. */
+export interface SelfTestsConfig {
+  /** Cron strings in the site's UTC offset (schedule/cron.ts); null = that test is off. */
+  cron: { speakerWeekly: string | null; sirenMonthly: string | null; reportingDaily: string | null };
+  /** A test skipped while an alarm is active is tried again this many minutes later. */
+  retryAfterMin: number;
+  /** A speaker must report `done` (an MQTT siren any report) this long after its test was sent. */
+  doneWithinS: number;
+  /** A sensor fails the daily check when it was silent for longer than this many of its intervals. */
+  reportingGapIntervals: number;
+}
+
 export interface SiteConfig {
   version: number;
   site: {
@@ -267,4 +279,5 @@ export interface SiteConfig {
   uplink: UplinkConfig | null;
   /** Null: no panel. */
   panel: PanelConfig | null;
+  selfTests: SelfTestsConfig;
 }

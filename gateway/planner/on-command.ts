@@ -120,8 +120,8 @@ export function onCommand(ctx: Ctx, c: Command): void {
         alert: null,
         drill: false,
         resumable: false,
-        pattern: a.patterns.test ? 'test' : null,
-        speech: () => ({ textZh: `${st.config.site.name}预警设备例行测试,这不是警报。`, textEn: `${st.config.site.nameEn} alert equipment routine test. This is not an alarm.` }),
+        pattern: a.patterns.test && c.targets !== 'speakers' ? 'test' : null,
+        speech: c.targets === 'sirens' ? null : () => ({ textZh: `${st.config.site.name}预警设备例行测试,这不是警报。`, textEn: `${st.config.site.nameEn} alert equipment routine test. This is not an alarm.` }),
         repeat: 1,
       });
       return;
