@@ -131,8 +131,8 @@ function defaultsBranch(fields: object): object {
 }
 
 const place = { type: 'object', additionalProperties: false, required: ['zh'], properties: { zh: text, en: text } };
-/** A self-test's time: a cron string (schedule/cron.ts says which), or false (or null) for off. */
-const selfTestCron = { anyOf: [{ type: 'string', minLength: 1, maxLength: 100 }, { enum: [false, null] }] };
+/** A self-test's time: a cron string (schedule/cron.ts says which), or false (or null) for off; `true` is refused in normalise (one clear line, not anyOf's three). */
+const selfTestCron = { type: ['string', 'boolean', 'null'], minLength: 1, maxLength: 100 };
 
 export const siteConfigSchema = {
   type: 'object',

@@ -19,6 +19,7 @@ export function selfTests(raw: Record<string, unknown> | undefined, problems: Co
   const cron = { speakerWeekly: null, sirenMonthly: null, reportingDaily: null } as SelfTestsConfig['cron'];
   for (const [key, field] of CRONS) {
     const c = v[key];
+    if (c === true) problems.push({ path: `self_tests.${key}`, message: "must be a cron string such as '0 10 * * 1', or false for off" });
     if (typeof c !== 'string') continue; // false or null: off (the schema refused anything else)
     const error = cronError(c);
     if (error) problems.push({ path: `self_tests.${key}`, message: error });
