@@ -23,6 +23,7 @@ import { Uplink, type UplinkTimings } from './uplink/uplink.ts';
 import type { PanelServer } from './panel/server.ts';
 import { SelfTests } from './schedule/self-tests.ts';
 import { useSiteZone } from './schedule/schedule-zone.ts';
+import type { LocalSpeakers } from '../drivers/speaker/local-speakers.ts';
 
 /**
  * A Modbus rain gauge's counter wraps in raw counts (the profile knows where); the driver hands
@@ -74,6 +75,8 @@ export interface Box {
   uplink: Uplink | null;
   /** The duty officer's panel API; null when the site has none. */
   panel: PanelServer | null;
+  /** The speakers the box plays itself (`actuators[].audio`); null when it has none. */
+  speakers: LocalSpeakers | null;
   /** `reason`: what stopped it (the signal's name, or 'stop'), kept in the `stop` event. */
   stop(reason?: string): Promise<void>;
 }
@@ -126,7 +129,7 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const broker = new BrokerModule(ctx, { tcpPort: o.tcpPort, wsPort: o.wsPort });
   const engine = new EngineRunner(ctx, sink, 1000, store, { problems: () => storageProblems(store.health()), store: () => store.health() });
   const publish = broker.publish.bind(broker);
-  const actuators = new ActuatorRouter(ctx, publish);
+  const actuators = new ActuatorRouter(ctx, publish, sink);
   const uplink = config.uplink ? new Uplink(ctx, store, config.uplink, o.uplinkTimings) : null;
   const publisher = new Publisher(ctx, publish, {
     activeAlerts: () => engine.active().length,
@@ -141,10 +144,14 @@ export async function startBox(o: BoxOptions): Promise<Box> {
     publisher.status();
   });
   const fieldBuses: Module[] = [];
+  let buses: import('../drivers/modbus/field-buses.ts').FieldBuses | null = null;
   if (config.buses.length) {
     const { FieldBuses } = await import('../drivers/modbus/field-buses.ts');
-    fieldBuses.push(new FieldBuses(ctx, profiles));
+    buses = new FieldBuses(ctx, profiles);
+    fieldBuses.push(buses);
   }
+  // Speakers the box plays itself (drivers/speaker/), their amplifier relays on the field buses.
+  const speakers = config.actuators.some((a) => a.audio) ? new (await import('../drivers/speaker/local-speakers.ts')).LocalSpeakers(ctx, profiles, () => buses?.schedulers) : null;
   const serial = config.serial.length ? await import('../drivers/serial/driver.ts') : null;
   const serialLines: Module[] = (serial ? config.serial : []).map((port) => {
     const devices = Object.fromEntries(Object.entries(port.devices).map(([line, sensor]) => [line, { sensor }]));
@@ -162,7 +169,7 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   // too, so a warning's command finds it; the publisher, the panel (its commands find the engine),
   // then the uplink last (its start never
   // waits on the network; its stop is bounded and comes first).
-  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, capInbox, actuators, publisher, selfTests, ...(panel ? [panel] : []), ...(uplink ? [uplink] : [])];
+  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, ...(speakers ? [speakers] : []), capInbox, actuators, publisher, selfTests, ...(panel ? [panel] : []), ...(uplink ? [uplink] : [])];
   const supervisor = new Supervisor(modules, o.log);
   await supervisor.start();
   o.log.info({ config: loggableConfig(config) }, 'effective config');
@@ -177,6 +184,7 @@ export async function startBox(o: BoxOptions): Promise<Box> {
     engine,
     uplink,
     panel,
+    speakers,
     stop(reason = 'stop') {
       stopped ??= (async () => {
         engine.windDown();

@@ -19,12 +19,16 @@ export interface DemoOptions {
   /** The panel's port instead of the site's 8080 (tests: 0). */
   panelPort?: number;
   dbPath?: string;
+  /** Where the demo speaker's WAVs go instead of the site's data/audio (tests: a temp folder). */
+  audioFolder?: string;
 }
 
 export async function startDemo(o: DemoOptions): Promise<{ stop(reason?: string): Promise<void>; field: DemoField; box: Awaited<ReturnType<typeof startBox>> }> {
   const { config: site, profiles } = await loadSiteIsolated(DEMO_SITE);
   const modbus = new DemoModbus(site, new Map(profiles.map((p) => [p.model, p])), o.log.child({ module: 'simulators' }));
-  const config = await modbus.start();
+  const onBus = await modbus.start();
+  const audioFolder = o.audioFolder;
+  const config = audioFolder === undefined ? onBus : { ...onBus, actuators: onBus.actuators.map((a) => (a.audio ? { ...a, audio: { ...a.audio, folder: audioFolder } } : a)) };
   const box = await startBox({ config, profiles, log: o.log, tcpPort: o.tcpPort, wsPort: o.wsPort, panelPort: o.panelPort, dbPath: o.dbPath });
   const field = new DemoField(config, `mqtt://127.0.0.1:${box.broker.tcpPort}`, o.log.child({ module: 'simulators' }), modbus, o.stepMs);
   await field.start();

@@ -123,6 +123,18 @@ export const UPLINK_DEFAULTS = { protocol_version: 5, keepalive_s: 30, window: 6
 export const PANEL_DEFAULTS = { host: '0.0.0.0', port: 8080, session_idle_h: 12 };
 
 /**
+ * Broadcast audio (drivers/speaker/). The Mandarin voice is cmn-latn-pinyin, not cmn: Debian 12's
+ * cmn reads its dictionary's pinyin as English words (drivers/speaker/tts.ts says more).
+ */
+export const AUDIO_DEFAULTS = { folder: 'audio', tts: { command: 'espeak-ng', voice_zh: 'cmn-latn-pinyin', voice_en: 'en', speed_wpm: 175 } };
+
+/** A speaker's `audio:` defaults: WAVs of the file sink go next to the event log. */
+export const SPEAKER_AUDIO_DEFAULTS = { device: 'default', folder: 'data/audio', english: true };
+
+/** The broadcast templates a recording may be for (README "Broadcasts and sound"); a site's own `broadcasts.templates` add to them. */
+export const BROADCAST_TEMPLATE_IDS = ['evacuation', 'rainstorm', 'flood', 'fire', 'all_clear', 'test'] as const;
+
+/**
  * The scheduled self-tests (README "Self-tests"): the speakers on Mondays at 10:00, the sirens'
  * 3 s growl on the 1st of each month at 10:05 (daytime, people awake, and not at the same minute
  * as a Monday's speaker test), the reporting check daily at 08:00 (the morning duty officer sees

@@ -8,6 +8,7 @@ import { ACTION_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIN
 import { selfTests } from './self-tests.ts';
 import type { BusConfig, UplinkConfig, HealthConfig, ModbusSource, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
 import { STAGE_NAMES } from './types.ts';
+import { ampClashes, siteAudio, speakerAudio } from './audio.ts';
 
 export interface ConfigProblem {
   /** Path in the file, e.g. `sensors[1].stages.warning`. */
@@ -212,8 +213,9 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
     for (const [j, z] of (a.zones as string[]).entries()) {
       if (!zoneIds.includes(z)) problems.push({ path: `actuators[${i}].zones[${j}]`, message: `unknown zone '${z}'` });
     }
-    return { id: a.id as string, kind: a.kind as 'siren' | 'speaker', name: (a.name as string) ?? a.id, zones: a.zones as string[], modbus: modbus(a.modbus, busIds, `actuators[${i}]`, problems) };
+    return { id: a.id as string, kind: a.kind as 'siren' | 'speaker', name: (a.name as string) ?? a.id, zones: a.zones as string[], modbus: modbus(a.modbus, busIds, `actuators[${i}]`, problems), audio: speakerAudio(a, `actuators[${i}]`, busIds, problems) };
   });
+  ampClashes(raw.actuators ?? [], actuators, problems);
   duplicates(raw.serial ?? [], 'serial', problems);
   const serial = ((raw.serial ?? []) as Raw[]).map((p, i) => {
     for (const [line, id] of Object.entries(p.devices as Record<string, string>)) {
@@ -267,6 +269,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
     mqtt: { host: m.host, port: m.port, wsPort: m.ws_port, maxPayloadBytes: m.max_payload_bytes, accounts },
     uplink,
     panel: pn ? { host: pn.host, port: pn.port, sessionIdleH: pn.session_idle_h } : null,
+    audio: siteAudio(raw.audio, Object.keys(raw.broadcasts?.templates ?? {}), problems),
     selfTests: selfTests(raw.self_tests, problems),
     store: { path: st.path, rawRetentionDays: st.raw_retention_days, rollupRetentionDays: st.rollup_retention_days, eventRetentionDays: st.event_retention_days },
     actions: {

@@ -47,6 +47,62 @@ const modbusSource = {
   },
 };
 
+/** An ALSA device name for aplay -D: `default`, `hw:1,0`, `plughw:CARD=Device,DEV=0`, `null`. */
+const alsaDevice = { type: 'string', pattern: '^[A-Za-z0-9_:,.=-]{1,80}$' };
+const audioFile = { type: 'string', minLength: 1, maxLength: 300, pattern: '\\.(wav|opus|flac|ogg)$' };
+
+/** A speaker the box plays itself (drivers/speaker/); README "Broadcasts and sound". */
+const speakerAudio = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sink'],
+  properties: {
+    sink: { enum: ['alsa', 'file'] },
+    device: alsaDevice,
+    folder: { type: 'string', minLength: 1, maxLength: 300 },
+    monitor: alsaDevice,
+    english: { type: 'boolean' },
+    amp: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['bus', 'unit', 'profile'],
+      properties: { bus: id, unit: { type: 'integer', minimum: 1, maximum: 247 }, profile: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' }, coil: { type: 'integer', minimum: 0, maximum: 65535 } },
+    },
+  },
+};
+
+/** The site's recordings and text-to-speech. */
+const siteAudio = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    folder: { type: 'string', minLength: 1, maxLength: 300 },
+    recordings: {
+      type: 'object',
+      propertyNames: id,
+      // A file name, or {zh, en, figures}: one schema for both (string keywords apply to the string,
+      // object keywords to the object), so a mistake gets one message, not an anyOf's three.
+      additionalProperties: {
+        ...audioFile,
+        type: ['string', 'object'],
+        additionalProperties: false,
+        required: ['zh'],
+        properties: { zh: audioFile, en: audioFile, figures: { type: 'boolean' } },
+      },
+    },
+    tts: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        command: { type: 'string', minLength: 1, maxLength: 300 },
+        voice_zh: { type: 'string', pattern: '^[A-Za-z0-9_+-]{1,64}$' },
+        voice_en: { type: 'string', pattern: '^[A-Za-z0-9_+-]{1,64}$' },
+        speed_wpm: { type: 'integer', minimum: 80, maximum: 450 },
+      },
+    },
+  },
+};
+
 const common = {
   id,
   modbus: modbusSource,
@@ -207,7 +263,7 @@ export const siteConfigSchema = {
         type: 'object',
         additionalProperties: false,
         required: ['id', 'kind', 'zones'],
-        properties: { id, kind: { enum: ['siren', 'speaker'] }, name: text, zones: { type: 'array', items: id, minItems: 1, uniqueItems: true }, modbus: modbusSource },
+        properties: { id, kind: { enum: ['siren', 'speaker'] }, name: text, zones: { type: 'array', items: id, minItems: 1, uniqueItems: true }, modbus: modbusSource, audio: speakerAudio },
       },
     },
     buses: {
@@ -298,6 +354,7 @@ export const siteConfigSchema = {
         session_idle_h: { type: 'number', minimum: 0.01, maximum: 168 },
       },
     },
+    audio: siteAudio,
     store: {
       type: 'object',
       additionalProperties: false,

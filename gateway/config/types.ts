@@ -200,6 +200,40 @@ export interface ActuatorConfig {
   name: string;
   zones: string[];
   modbus: ModbusSource | null;
+  /** A speaker the box plays itself (drivers/speaker/); null: an MQTT speaker, sent `cmd/<id>`. */
+  audio: SpeakerAudio | null;
+}
+
+/** A speaker played by the box itself (README "Broadcasts and sound"). */
+export interface SpeakerAudio {
+  /** `alsa`: aplay on `device`; `file`: one WAV per broadcast in `folder`, paced in real time. */
+  sink: 'alsa' | 'file';
+  /** ALSA device for aplay -D (`default`, `hw:1,0`, `plughw:CARD=Device`). */
+  device: string;
+  folder: string;
+  /** File sink only: also play on this ALSA device when the box has a sound card; null: never. */
+  monitor: string | null;
+  /** Speak the English text after the Mandarin. */
+  english: boolean;
+  /** The amplifier's power relay: on before the chime, off after the last word. Null: none. */
+  amp: { bus: string; unit: number; profile: string; coil: number } | null;
+}
+
+/** A recorded announcement of one broadcast template; paths already joined with the audio folder. */
+export interface AudioRecording {
+  zh: string;
+  en: string | null;
+  /** Speak the text's figures (clauses with digits) in TTS after the recording. */
+  figures: boolean;
+}
+
+/** The site's broadcast audio: recordings and text-to-speech (drivers/speaker/). */
+export interface AudioConfig {
+  /** Where the recordings are (relative to the working directory, like store.path). */
+  folder: string;
+  /** Template id → its recording. */
+  recordings: Record<string, AudioRecording>;
+  tts: { command: string; voiceZh: string; voiceEn: string; speedWpm: number };
 }
 
 export interface StoreConfig {
@@ -279,5 +313,7 @@ export interface SiteConfig {
   uplink: UplinkConfig | null;
   /** Null: no panel. */
   panel: PanelConfig | null;
+  /** Broadcast audio for speakers the box plays itself (defaults when the file has none). */
+  audio: AudioConfig;
   selfTests: SelfTestsConfig;
 }

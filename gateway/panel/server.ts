@@ -95,7 +95,10 @@ export class PanelServer implements Module {
     sensorRoutes(app, ctx, store, this.sessions);
     this.offs.push(
       ctx.bus.on('reading', (r) => this.watched.readings.set(r.sensor, { value: r.value, quality: r.quality, at: ctx.clock.wall() })),
-      ctx.bus.on('actuatorReport', (r) => this.watched.reports.set(r.actuator, { ...r, at: ctx.clock.wall() })),
+      ctx.bus.on('actuatorReport', (r) => {
+        this.watched.reports.set(r.actuator, { ...r, at: ctx.clock.wall() });
+        if (r.report === 'fault') this.watched.faults.set(r.actuator, { ...r, at: ctx.clock.wall() });
+      }),
     );
     this.live.start();
     this.app = app;

@@ -42,6 +42,8 @@ interface AlertView {
 export class Watched {
   readonly readings = new Map<string, { value: number | null; quality: string; at: number }>();
   readonly reports = new Map<string, ActuatorReport & { at: number }>();
+  /** Each actuator's last fault, kept when later reports come: a speaker that failed an alarm broadcast stays visible. */
+  readonly faults = new Map<string, ActuatorReport & { at: number }>();
 }
 
 export async function diskState(dbPath: string): Promise<{ free_bytes: number; total_bytes: number } | null> {
@@ -95,7 +97,8 @@ export function panelState(src: StateSources, watched: Watched, by: string, disk
       name: a.name,
       zones: a.zones,
       doing: (channels?.busy ?? []).filter((b) => b.actuator === a.id).map(({ actuator: _a, ...b }) => b),
-      last_report: rep ? { report: rep.report, activity: rep.activity ?? null, at: wallTime(rep.at, off) } : null,
+      last_report: rep ? { report: rep.report, activity: rep.activity ?? null, at: wallTime(rep.at, off), detail: rep.detail ?? null } : null,
+      last_fault: lastFault(watched, a.id, off),
     };
   });
   const h = src.storeHealth();
@@ -117,6 +120,11 @@ export function panelState(src: StateSources, watched: Watched, by: string, disk
     uplink: src.uplink(),
     engine_running: report !== null,
   };
+}
+
+function lastFault(watched: Watched, actuator: string, off: string): Record<string, unknown> | null {
+  const f = watched.faults.get(actuator);
+  return f ? { reason: f.detail?.reason ?? null, activity: f.activity ?? null, at: wallTime(f.at, off), detail: f.detail ?? null } : null;
 }
 
 function withAge(a: AlertView, wallNow: number): AlertView & { age_s: number | null } {

@@ -92,7 +92,8 @@ export type Effect =
    */
   | (EffectBase & Attribution & { type: 'siren'; pattern: string; steps: number[]; clamped: boolean; replaces?: { activity: string; reason: StopReason } })
   | (EffectBase & { type: 'siren_off'; reason: StopReason; by: string })
-  | (EffectBase & Attribution & { type: 'broadcast'; chime: true; repeat: number; textZh: string; textEn: string })
+  /** `template`: the named template it was made from (`broadcasts.templates.<id>`), when it was; its recording plays if the site has one. */
+  | (EffectBase & Attribution & { type: 'broadcast'; chime: true; repeat: number; textZh: string; textEn: string; template?: string })
   | (EffectBase & { type: 'broadcast_stop'; reason: StopReason; by: string })
   | { type: 'indicator'; at: number; indicator: Indicator; state: IndicatorState };
 

@@ -92,12 +92,21 @@ function stopped(run: AudibleRun, actuator: string, activity: string, reason: st
   else settle(t, 'stopped', null, { reason, by });
 }
 
-/** What an actuator reported (the broker's `actuator/<id>/report`, or a driver's). */
-export function onReport(run: AudibleRun, r: ActuatorReport): void {
+/**
+ * What an actuator reported (the broker's `actuator/<id>/report`, or a driver's). The box's
+ * router reports `no_done` itself for an MQTT speaker that stays silent past its broadcast's
+ * expected length (shell/actuators.ts): that is the speaker's `no_done`, not a fault the device
+ * reported, and it usually comes before `doneWithinS`.
+ */
+export function onReport(run: AudibleRun, r: ActuatorReport, now: number): void {
   const t = run.targets.get(r.actuator);
-  if (!t || t.status !== 'playing') return;
+  // A report about another broadcast is not about the test (a fault without an activity is about the device).
+  if (!t || t.status !== 'playing' || (r.activity !== undefined && r.activity !== t.activity)) return;
+  if (r.report === 'fault' && r.detail?.reason === 'no_done') {
+    return settle(t, 'failed', run.test === 'speaker_weekly' ? 'no_done' : 'no_report', { waited_s: Math.round((now - t.sentAt!) / 1000) });
+  }
   if (r.report === 'fault') return settle(t, 'failed', 'device_fault', { ...(r.detail ?? {}), ...(r.activity ? { activity: r.activity } : {}) });
-  if (r.activity !== t.activity) return;
+  if (r.activity === undefined) return;
   if (run.test === 'speaker_weekly' ? r.report === 'done' : !t.readBack) settle(t, 'passed');
 }
 

@@ -190,7 +190,7 @@ export class SelfTests implements Module {
 
   private report(r: ActuatorReport): void {
     for (const test of this.audible.keys()) {
-      onReport(this.audible.get(test)!.run, r);
+      onReport(this.audible.get(test)!.run, r, this.ctx.clock.mono());
       this.progress(test);
     }
   }

@@ -67,16 +67,16 @@ describe('speaker test verdicts', () => {
     const { run } = started('speaker_weekly');
     expect(status(run)).toEqual({ spk1: 'playing', spk2: 'playing' });
     const activity = run.targets.get('spk1')!.activity!;
-    onReport(run, { actuator: 'spk1', report: 'done', activity });
+    onReport(run, { actuator: 'spk1', report: 'done', activity }, T0);
     expect(finished(run)).toBe(false);
-    onReport(run, { actuator: 'spk2', report: 'done', activity });
+    onReport(run, { actuator: 'spk2', report: 'done', activity }, T0);
     expect(finished(run)).toBe(true);
     expect([outcome(run), wantsRetry(run)]).toEqual(['passed', false]);
   });
 
   it('a speaker that never reports done fails at the deadline, with how long it waited', () => {
     const { run } = started('speaker_weekly');
-    onReport(run, { actuator: 'spk1', report: 'done', activity: run.targets.get('spk1')!.activity! });
+    onReport(run, { actuator: 'spk1', report: 'done', activity: run.targets.get('spk1')!.activity! }, T0);
     expect(nextDeadline(run)).toBe(T0 + 60 * S);
     onTime(run, T0 + 59 * S);
     expect(status(run).spk2).toBe('playing');
@@ -88,15 +88,24 @@ describe('speaker test verdicts', () => {
 
   it('done for another activity, a state report, or a report from another actuator do not count', () => {
     const { run } = started('speaker_weekly');
-    onReport(run, { actuator: 'spk2', report: 'done', activity: 'act-999' });
-    onReport(run, { actuator: 'spk2', report: 'state', activity: run.targets.get('spk2')!.activity! });
-    onReport(run, { actuator: 'siren1', report: 'done', activity: run.targets.get('spk2')!.activity! });
+    onReport(run, { actuator: 'spk2', report: 'done', activity: 'act-999' }, T0);
+    onReport(run, { actuator: 'spk2', report: 'state', activity: run.targets.get('spk2')!.activity! }, T0);
+    onReport(run, { actuator: 'siren1', report: 'done', activity: run.targets.get('spk2')!.activity! }, T0);
     expect(status(run).spk2).toBe('playing');
+  });
+
+  it("the router's own no_done (an MQTT speaker silent past its broadcast's length) is the speaker's no_done, at that time", () => {
+    const { run } = started('speaker_weekly');
+    onReport(run, { actuator: 'spk1', report: 'fault', activity: 'act-999', detail: { reason: 'no_done', after_s: 31 } }, T0 + 31 * S);
+    expect(status(run).spk1).toBe('playing'); // another broadcast's
+    onReport(run, { actuator: 'spk1', report: 'fault', activity: run.targets.get('spk1')!.activity!, detail: { reason: 'no_done', after_s: 31 } }, T0 + 31 * S);
+    expect(status(run).spk1).toBe('failed:no_done');
+    expect(run.targets.get('spk1')!.detail).toEqual({ waited_s: 31 });
   });
 
   it('a fault report fails the speaker at once, with what the device said', () => {
     const { run } = started('speaker_weekly');
-    onReport(run, { actuator: 'spk1', report: 'fault', detail: { reason: 'amplifier_overheat' } });
+    onReport(run, { actuator: 'spk1', report: 'fault', detail: { reason: 'amplifier_overheat' } }, T0);
     expect(status(run).spk1).toBe('failed:device_fault');
     expect(run.targets.get('spk1')!.detail).toEqual({ reason: 'amplifier_overheat' });
   });
@@ -104,7 +113,7 @@ describe('speaker test verdicts', () => {
   it('a settled speaker stays settled: a late done or a second report change nothing', () => {
     const { run } = started('speaker_weekly');
     onTime(run, T0 + 60 * S);
-    onReport(run, { actuator: 'spk1', report: 'done', activity: run.targets.get('spk1')!.activity! });
+    onReport(run, { actuator: 'spk1', report: 'done', activity: run.targets.get('spk1')!.activity! }, T0);
     expect(status(run)).toEqual({ spk1: 'failed:no_done', spk2: 'failed:no_done' });
   });
 
@@ -169,7 +178,7 @@ describe('siren test verdicts', () => {
 
   it('a relay fault report (the driver: write failed, did not follow) fails that siren, whatever its activity', () => {
     const { run } = started('siren_monthly', { siren1: true, siren2: true });
-    onReport(run, { actuator: 'siren2', report: 'fault', detail: { reason: 'relay_did_not_follow', wanted: true, read_back: false } });
+    onReport(run, { actuator: 'siren2', report: 'fault', detail: { reason: 'relay_did_not_follow', wanted: true, read_back: false } }, T0);
     onTime(run, T0 + 63 * S);
     expect(status(run)).toEqual({ siren1: 'passed', siren2: 'failed:device_fault' });
     expect(run.targets.get('siren2')!.detail).toEqual({ reason: 'relay_did_not_follow', wanted: true, read_back: false });
@@ -178,7 +187,7 @@ describe('siren test verdicts', () => {
   it('an MQTT siren must report done or state for the activity; silence is a failure (no_report)', () => {
     const { run } = started('siren_monthly');
     const activity = run.targets.get('siren1')!.activity!;
-    onReport(run, { actuator: 'siren1', report: 'state', activity });
+    onReport(run, { actuator: 'siren1', report: 'state', activity }, T0);
     onTime(run, T0 + 63 * S);
     expect(status(run)).toEqual({ siren1: 'passed', siren2: 'failed:no_report' });
     expect(run.targets.get('siren2')!.detail).toEqual({ waited_s: 63 });

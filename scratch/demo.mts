@@ -1,0 +1,11 @@
+import { pino } from 'pino';
+import { startDemo } from '../gateway/demo.ts';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+const dir = mkdtempSync(join(tmpdir(), 'sb-demo-'));
+const log = pino({ level: 'info' }, pino.destination('/tmp/demo.log'));
+const demo = await startDemo({ log, stepMs: 100, tcpPort: 0, wsPort: 0, panelPort: 0, dbPath: join(dir, 'demo.db'), audioFolder: join(dir, 'audio') });
+await new Promise((r) => setTimeout(r, 40000));
+await demo.stop();
+console.log(dir, readdirSync(join(dir, 'audio')));
