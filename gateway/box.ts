@@ -24,6 +24,7 @@ import type { PanelServer } from './panel/server.ts';
 import { SelfTests } from './schedule/self-tests.ts';
 import { useSiteZone } from './schedule/schedule-zone.ts';
 import type { LocalSpeakers } from '../drivers/speaker/local-speakers.ts';
+import type { IpSpeakers } from '../drivers/ip-speaker/ip-speakers.ts';
 
 /**
  * A Modbus rain gauge's counter wraps in raw counts (the profile knows where); the driver hands
@@ -77,6 +78,8 @@ export interface Box {
   panel: PanelServer | null;
   /** The speakers the box plays itself (`actuators[].audio`); null when it has none. */
   speakers: LocalSpeakers | null;
+  /** The IP speakers' audio server; null without `ip_speakers` or without an MQTT speaker. */
+  ipSpeakers: IpSpeakers | null;
   /** `reason`: what stopped it (the signal's name, or 'stop'), kept in the `stop` event. */
   stop(reason?: string): Promise<void>;
 }
@@ -129,7 +132,10 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const broker = new BrokerModule(ctx, { tcpPort: o.tcpPort, wsPort: o.wsPort });
   const engine = new EngineRunner(ctx, sink, 1000, store, { problems: () => storageProblems(store.health()), store: () => store.health() });
   const publish = broker.publish.bind(broker);
-  const actuators = new ActuatorRouter(ctx, publish, sink);
+  // IP speakers (drivers/ip-speaker/): MQTT speakers' broadcast commands carry a URL of the rendered audio.
+  // Loaded only when used (the renderer and its text rules are memory a site without them need not carry).
+  const ipSpeakers = config.ipSpeakers && config.actuators.some((a) => a.kind === 'speaker' && !a.modbus && !a.audio) ? new (await import('../drivers/ip-speaker/ip-speakers.ts')).IpSpeakers(ctx, config.ipSpeakers) : null;
+  const actuators = new ActuatorRouter(ctx, publish, sink, ipSpeakers ? (e, a) => ipSpeakers.audioFor(e, a) : undefined);
   const uplink = config.uplink ? new Uplink(ctx, store, config.uplink, o.uplinkTimings) : null;
   const publisher = new Publisher(ctx, publish, {
     activeAlerts: () => engine.active().length,
@@ -169,7 +175,7 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   // too, so a warning's command finds it; the publisher, the panel (its commands find the engine),
   // then the uplink last (its start never
   // waits on the network; its stop is bounded and comes first).
-  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, ...(speakers ? [speakers] : []), capInbox, actuators, publisher, selfTests, ...(panel ? [panel] : []), ...(uplink ? [uplink] : [])];
+  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, ...(speakers ? [speakers] : []), ...(ipSpeakers ? [ipSpeakers] : []), capInbox, actuators, publisher, selfTests, ...(panel ? [panel] : []), ...(uplink ? [uplink] : [])];
   const supervisor = new Supervisor(modules, o.log);
   await supervisor.start();
   o.log.info({ config: loggableConfig(config) }, 'effective config');
@@ -185,6 +191,7 @@ export async function startBox(o: BoxOptions): Promise<Box> {
     uplink,
     panel,
     speakers,
+    ipSpeakers,
     stop(reason = 'stop') {
       stopped ??= (async () => {
         engine.windDown();

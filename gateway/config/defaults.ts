@@ -148,3 +148,6 @@ export const SELF_TEST_DEFAULTS = {
   done_within_s: 60,
   reporting_gap_intervals: 3,
 };
+
+/** The IP speakers' audio server (types.ts IpSpeakersConfig); `host` defaults to the broker's. */
+export const IP_SPEAKER_DEFAULTS = { port: 8081, render_wait_s: 10, english: true };

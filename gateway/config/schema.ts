@@ -365,6 +365,18 @@ export const siteConfigSchema = {
         event_retention_days: { type: 'number', minimum: 1, maximum: 36500 },
       },
     },
+    // Networked speakers fetch each broadcast's audio from the box (drivers/ip-speaker/); absent = text only.
+    ip_speakers: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        host: { type: 'string', minLength: 1, maxLength: 253 },
+        port: { type: 'integer', minimum: 0, maximum: 65535 },
+        url_host: { type: 'string', pattern: '^[A-Za-z0-9.:\\[\\]-]{1,253}$' },
+        render_wait_s: { type: 'number', minimum: 1, maximum: 120 },
+        english: { type: 'boolean' },
+      },
+    },
     // Scheduled self-tests (gateway/schedule/): a cron string each (checked in normalise.ts), or false for off.
     self_tests: {
       type: 'object',
