@@ -12,7 +12,9 @@ const USAGE = `usage:
   shaobing demo                       the box with the demo site and simulated devices (npm start)
   shaobing replay --config SITE.yaml --readings READINGS.csv [--cap-dir DIR] [--observations]
   shaobing check-config FILE
-  shaobing hash-secret                reads a secret on stdin, prints its scrypt hash for the config`;
+  shaobing hash-secret                reads a secret on stdin, prints its scrypt hash for the config
+  shaobing audio add NAME FILE --config SITE.yaml
+                                      checks a WAV recording and stores it for broadcast template NAME`;
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
 const stdio: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
@@ -51,6 +53,31 @@ async function replayCommand(args: string[], io: Io): Promise<number> {
   }
 }
 
+/** `audio add NAME FILE --config SITE.yaml` (recordings/add.ts): 0 stored, 1 refused, 2 usage. */
+async function audioCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' } } });
+  const [sub, name, file, ...extra] = positionals;
+  if (sub !== 'add' || !name || !file || extra.length || !values.config) {
+    io.err(USAGE);
+    if (sub === 'add' && name && file && !values.config) io.err('audio add needs --config SITE.yaml: the site config says where its audio folder is and which templates it has');
+    return 2;
+  }
+  const config = await readConfig(values.config, io);
+  if (!config) return 1;
+  const { addRecording, configHint, describeWav, RecordingError } = await import('./recordings/add.ts');
+  try {
+    const s = addRecording(config, name, file);
+    io.out(`stored ${name}: ${s.path} (${describeWav(s.info)})${s.previous ? `; the one before is ${s.previous}` : ''}`);
+    const hint = configHint(config, name, s.path);
+    if (hint) io.out(hint);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof RecordingError)) throw e;
+    io.err(`${file}: refused (${e.code}): ${e.message}`);
+    return 1;
+  }
+}
+
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) process.stderr.write('secret (then Enter, Ctrl-D): ');
   let text = '';
@@ -79,6 +106,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         const { runBox } = await import('./run.ts');
         return await runBox(command, rest, io);
       }
+      case 'audio':
+        return await audioCommand(rest, io);
       case 'hash-secret': {
         const { hashSecret } = await import('./shell/secrets.ts');
         const secret = (await readStdin()).replace(/\r?\n$/, '');
