@@ -60,6 +60,8 @@ export interface BoxOptions {
   wsPort?: number;
   /** The panel's port (0 = ephemeral), instead of the config's. */
   panelPort?: number;
+  /** The IP speakers' audio port (0 = ephemeral), instead of the config's. */
+  ipSpeakersPort?: number;
   dbPath?: string;
   /** The store's retry times (tests shorten them). */
   storeOptions?: Pick<EventStoreOptions, 'retryMs' | 'retryMaxMs'>;
@@ -134,7 +136,7 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const publish = broker.publish.bind(broker);
   // IP speakers (drivers/ip-speaker/): MQTT speakers' broadcast commands carry a URL of the rendered audio.
   // Loaded only when used (the renderer and its text rules are memory a site without them need not carry).
-  const ipSpeakers = config.ipSpeakers && config.actuators.some((a) => a.kind === 'speaker' && !a.modbus && !a.audio) ? new (await import('../drivers/ip-speaker/ip-speakers.ts')).IpSpeakers(ctx, config.ipSpeakers) : null;
+  const ipSpeakers = config.ipSpeakers && config.actuators.some((a) => a.kind === 'speaker' && !a.modbus && !a.audio) ? new (await import('../drivers/ip-speaker/ip-speakers.ts')).IpSpeakers(ctx, { ...config.ipSpeakers, ...(o.ipSpeakersPort === undefined ? {} : { port: o.ipSpeakersPort }) }) : null;
   const actuators = new ActuatorRouter(ctx, publish, sink, ipSpeakers ? (e, a) => ipSpeakers.audioFor(e, a) : undefined);
   const uplink = config.uplink ? new Uplink(ctx, store, config.uplink, o.uplinkTimings) : null;
   const publisher = new Publisher(ctx, publish, {

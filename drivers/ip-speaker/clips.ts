@@ -3,13 +3,14 @@
  * folder: two speakers given the same words, or the same warning again, share one file. A clip
  * is named by a digest of what it says, so its URL reveals nothing of the words.
  *
- * Rendering starts when the first command for it goes out and is never awaited by the
+ * Rendering starts right after the first command for it goes out and is never awaited by the
  * command: the speaker gets its command at once and its fetch waits for the file
  * (audio-server.ts). At most `max` files are kept; the oldest that no live token can open goes.
  */
 import { createHash } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { afterCommands } from '../../gateway/shell/after-commands.ts';
 import type { BroadcastSpec } from '../speaker/render.ts';
 
 /** Renders `b` as one WAV at `path` (render.ts `renderBroadcast`, with the site's audio config bound). */
@@ -56,7 +57,11 @@ export class Clips {
     const path = join(this.dir, `${id}.wav`);
     const t0 = performance.now();
     const clip: Clip = { id, path, result: null, done: null as unknown as Promise<ClipResult> };
-    clip.done = this.render({ textZh: b.textZh, ...(b.textEn === undefined ? {} : { textEn: b.textEn }), repeat: b.repeat, ...(b.template === undefined ? {} : { template: b.template }) }, path)
+    const spec: BroadcastSpec = { textZh: b.textZh, ...(b.textEn === undefined ? {} : { textEn: b.textEn }), repeat: b.repeat, ...(b.template === undefined ? {} : { template: b.template }) };
+    // Not in this turn: starting espeak-ng (a process spawn, milliseconds in a large process) must
+    // not delay the siren commands of the step that asked for the broadcast (after-commands.ts).
+    clip.done = new Promise<void>((resolve) => afterCommands(resolve))
+      .then(() => this.render(spec, path))
       .then(async (r): Promise<ClipResult> => ({ ok: true, durationS: r.durationS, bytes: (await stat(path)).size, renderMs: Math.round(performance.now() - t0) }))
       .catch((err: unknown): ClipResult => ({ ok: false, code: String((err as { code?: unknown }).code ?? 'render_failed'), message: (err as Error)?.message ?? String(err) }))
       .then((r) => {
