@@ -51,7 +51,7 @@ export class SelfTests implements Module {
   private readonly log: Logger;
   private readonly jobs = new Map<SelfTestName, Job>();
   private readonly retries = new Map<SelfTestName, NodeJS.Timeout>();
-  private readonly audible = new Map<AudibleTest, { run: AudibleRun; timer: NodeJS.Timeout | null }>();
+  private readonly audible = new Map<AudibleTest, { run: AudibleRun; timer: NodeJS.Timeout | null; finishing: boolean }>();
   private reporting = false;
   private offs: (() => void)[] = [];
   private runs = 0;
@@ -172,7 +172,7 @@ export class SelfTests implements Module {
     const by = `schedule:${test}`;
     const targets = this.targets(test).map((a) => ({ actuator: a.id, readBack: a.modbus !== null }));
     const run = newRun(id, test, by, targets, clock.mono(), st.doneWithinS, config.actions.broadcastMaxS + st.doneWithinS);
-    this.audible.set(test, { run, timer: null });
+    this.audible.set(test, { run, timer: null, finishing: false });
     this.event({ test, outcome: 'started', trigger, run: id, actuators: targets.map((t) => t.actuator) });
     // The planner's effects come back on the bus (effect()) while this emit runs, or later for
     // an actuator that is busy with something that ranks higher.
@@ -200,7 +200,14 @@ export class SelfTests implements Module {
     const a = this.audible.get(test);
     if (!a) return;
     const { run } = a;
-    if (finished(run)) return this.finish(test, run);
+    if (finished(run)) {
+      // Not from inside the effect or report that settled it: that may be the middle of another
+      // step's commit (an alarm's pre-emption), whose events must reach the bus before the
+      // verdict's, in seq order. A microtask runs once that step has returned.
+      if (!a.finishing) queueMicrotask(() => this.audible.get(test) === a && this.finish(test, run));
+      a.finishing = true;
+      return;
+    }
     if (a.timer) clearTimeout(a.timer);
     const next = nextDeadline(run);
     a.timer =

@@ -51,6 +51,8 @@ interface Rig {
   /** What each test device does with an effect addressed to it. */
   devices: Map<string, (e: Effect) => void>;
   effects: Effect[];
+  /** The seqs of the bus's `logged` events, in the order the bus told them. */
+  loggedSeqs: number[];
   events(type?: string): { type: string; payload: any }[];
   reading(sensor: string, value: number): void;
   stop(): Promise<void>;
@@ -85,6 +87,8 @@ async function start(cfg: SiteConfig, now = MONDAY_0959, storeJobs = false): Pro
   const modules = [store, engine, router, selfTests];
   for (const m of modules) await m.start();
   const effects: Effect[] = [];
+  const loggedSeqs: number[] = [];
+  ctx.bus.on('logged', (e) => loggedSeqs.push(e.seq));
   const devices = new Map<string, (e: Effect) => void>();
   ctx.bus.on('effect', (e) => {
     effects.push(e);
@@ -97,6 +101,7 @@ async function start(cfg: SiteConfig, now = MONDAY_0959, storeJobs = false): Pro
     clock,
     devices,
     effects,
+    loggedSeqs,
     events: (type) => store.since(0, 100_000).filter((e) => !type || e.type === type) as { type: string; payload: any }[],
     reading: (sensor, value) => ctx.bus.emit('reading', { sensor, value, at: clock.mono(), quality: 'good' }),
     async stop() {
@@ -199,6 +204,9 @@ describe('the weekly speaker test', () => {
     expect(outcomes(rig)).toEqual(['speaker_weekly:started']);
     rig.reading('wl1', 2.8);
     expect(rig.effects).toContainEqual(expect.objectContaining({ type: 'broadcast_stop', actuator: 'spk1', reason: 'preempted' }));
+    await vi.advanceTimersByTimeAsync(0); // the verdict follows the alarm's step, not inside it
+    // ...so the bus (the local `event` topic, the panel's live stream) hears every event in seq order.
+    expect(rig.loggedSeqs).toEqual([...rig.loggedSeqs].sort((a, b) => a - b));
     expect(outcomes(rig)).toEqual(['speaker_weekly:started', 'speaker_weekly:interrupted']);
     expect(selftests(rig)[1]).toMatchObject({ actuators: [expect.objectContaining({ status: 'interrupted', detail: { reason: 'preempted', by: 'planner' } })], retry_at: '2026-07-20T10:30:02+08:00' });
     await vi.advanceTimersByTimeAsync(S);
