@@ -82,6 +82,8 @@ export interface Box {
   speakers: LocalSpeakers | null;
   /** The IP speakers' audio server; null without `ip_speakers` or without an MQTT speaker. */
   ipSpeakers: IpSpeakers | null;
+  /** The scheduled self-tests (gateway/schedule/). */
+  selfTests: SelfTests;
   /** `reason`: what stopped it (the signal's name, or 'stop'), kept in the `stop` event. */
   stop(reason?: string): Promise<void>;
 }
@@ -194,6 +196,7 @@ export async function startBox(o: BoxOptions): Promise<Box> {
     panel,
     speakers,
     ipSpeakers,
+    selfTests,
     stop(reason = 'stop') {
       stopped ??= (async () => {
         engine.windDown();

@@ -53,11 +53,22 @@ export class ActuatorSim extends MqttDevice {
     }
     this.received.push({ at: Date.now(), command });
     const { effect, zone, activity } = { effect: command.type, zone: command.zone, activity: command.activity };
-    if (effect === 'siren') this.log.info({ pattern: command.pattern, steps: command.steps, zone, drill: command.drill }, `siren ${this.o.id}: sounding ${command.pattern}`);
+    if (effect === 'siren') this.sound(command);
     else if (effect === 'siren_off') this.log.info({ reason: command.reason, by: command.by, zone }, `siren ${this.o.id}: off`);
     else if (effect === 'broadcast') this.speak(command);
     else if (effect === 'broadcast_stop') this.log.info({ reason: command.reason, zone }, `speaker ${this.o.id}: stopped`);
     void activity;
+  }
+
+  /**
+   * A siren says what it is doing as it starts a pattern (`state`, with the activity): the
+   * box's siren self-test needs an MQTT siren to report, or it cannot tell it sounded (README
+   * "Self-tests"). Not `done`: the router takes `done` for a speaker's, and logs a command for it.
+   */
+  private sound(c: Record<string, unknown>): void {
+    this.log.info({ pattern: c.pattern, steps: c.steps, zone: c.zone, drill: c.drill }, `siren ${this.o.id}: sounding ${String(c.pattern)}`);
+    const state = { report: 'state', activity: c.activity, zone: c.zone, detail: { sounding: c.pattern } };
+    void this.client?.publishAsync(this.topics.actuatorReport(this.o.id), JSON.stringify(state), { qos: 1 }).catch((err) => this.log.error({ err }, 'report not sent'));
   }
 
   /** GET the command's audio URL; never throws. */
