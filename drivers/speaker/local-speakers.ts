@@ -12,7 +12,7 @@
  * was heard) and the new chime starts, with the amplifier left on between them. The time each
  * took is logged (`stop_ms`, `start_ms`); test/bench/speaker.bench.ts measures it.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ActuatorConfig, SpeakerAudio } from '../../gateway/config/types.ts';
@@ -184,7 +184,11 @@ class LocalSpeaker {
     this.current = s;
     if (this.ampOff) clearTimeout(this.ampOff);
     this.ampOff = null;
-    const job = renderParts(e, this.ctx.config, { english: this.audio.english });
+    // Speech is made once the chime plays (or in a moment, if it cannot start): see RenderOptions.after.
+    let chimeStarted!: () => void;
+    const after = new Promise<void>((r) => (chimeStarted = r));
+    const gateTimer = setTimeout(chimeStarted, 100);
+    const job = renderParts(e, this.ctx.config, { english: this.audio.english, after });
     void job.fallbacks.then((list) => {
       for (const f of list) {
         this.log.error({ activity: e.activity, ...f }, `speaker ${this.id}: recording for template ${f.template} failed (${f.message}); spoken by text-to-speech instead`);
@@ -205,7 +209,11 @@ class LocalSpeaker {
     }
     const pb = new Playback(writers, (w, err) => this.log.warn({ err, writer: w.name }, `speaker ${this.id}: ${w.name} failed; the WAV goes on`));
     s.playback = pb;
-    void pb.started().then((at) => this.startedLog(e, s, at));
+    void pb.started().then((at) => {
+      clearTimeout(gateTimer);
+      setImmediate(chimeStarted);
+      this.startedLog(e, s, at);
+    });
     try {
       const r = await pb.play(job.parts);
       if (r.stopped || this.current !== s) return;
@@ -256,7 +264,19 @@ class LocalSpeaker {
     s.path = join(this.audio.folder, `${stamp(this.ctx.clock.wall(), this.ctx.config.site.utcOffset)}-${this.id}-${s.activity}.wav`);
     const file = new FileWriter(s.path);
     await file.ready();
+    void this.prune();
     return this.audio.monitor && this.monitorOk ? [file, new AplayWriter(this.audio.monitor, false)] : [file];
+  }
+
+  /** Deletes this speaker's oldest WAVs beyond `audio.keep` (names sort by time); a failure is only logged. */
+  private async prune(): Promise<void> {
+    try {
+      const mine = new RegExp(`^\\d{8}-\\d{6}\\.\\d{3}-${this.id}-.+\\.wav$`);
+      const files = (await readdir(this.audio.folder)).filter((f) => mine.test(f)).sort();
+      for (const f of files.slice(0, Math.max(0, files.length - this.audio.keep))) await unlink(join(this.audio.folder, f));
+    } catch (err) {
+      this.log.warn({ err, folder: this.audio.folder }, `speaker ${this.id}: old WAVs could not be deleted`);
+    }
   }
 
   private startedLog(e: BroadcastEffect, s: Session, at: number): void {

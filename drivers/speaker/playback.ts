@@ -61,6 +61,8 @@ export class Playback {
 
   /** Plays the parts in order; rejects with the first required writer's or part's error. */
   async play(parts: Promise<Buffer>[]): Promise<PlayResult> {
+    // Parts still being made may fail before their turn: observed here, raised when reached.
+    for (const p of parts) p.catch(() => undefined);
     const signal = this.abort.signal;
     const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
     aborted.catch(() => undefined);

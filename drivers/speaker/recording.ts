@@ -13,8 +13,11 @@ import { run, RunError } from './proc.ts';
 const TIMEOUT_MS = 30_000;
 /** A recording longer than 10 minutes is not an announcement. */
 const MAX_BYTES = 600 * BYTES_PER_SECOND;
-/** About 20 minutes of recordings at most stay decoded (the oldest go first). */
-const CACHE_BYTES = 1200 * BYTES_PER_SECOND;
+/**
+ * Three minutes of recordings at most stay decoded (8 MB; the oldest go first): six templates of
+ * a quarter minute each fit, and the box's memory budget (120 MB RSS) has room for no more.
+ */
+const CACHE_BYTES = 180 * BYTES_PER_SECOND;
 
 const SOX_OUT = ['-t', 'raw', '-r', String(RATE), '-c', '1', '-b', '16', '-e', 'signed-integer', '-L', '-', 'gain', '-n', '-3'];
 
@@ -44,7 +47,7 @@ export async function decodeRecording(file: string): Promise<Buffer> {
   try {
     let pcm: Buffer;
     if (/\.opus$/i.test(file)) {
-      const wav = (await run('opusdec', ['--quiet', file, '-'], { timeoutMs: TIMEOUT_MS, maxBytes: MAX_BYTES * 5 })).stdout;
+      const wav = (await run('opusdec', ['--quiet', '--force-wav', file, '-'], { timeoutMs: TIMEOUT_MS, maxBytes: MAX_BYTES * 5 })).stdout;
       pcm = (await run('sox', ['-t', 'wav', '-', ...SOX_OUT], { input: wav, timeoutMs: TIMEOUT_MS, maxBytes: MAX_BYTES })).stdout;
     } else pcm = (await run('sox', [file, ...SOX_OUT], { timeoutMs: TIMEOUT_MS, maxBytes: MAX_BYTES })).stdout;
     if (pcm.length < BYTES_PER_SECOND / 20) throw new SpeakerError('recording_failed', `recording ${file} is empty`, { file });

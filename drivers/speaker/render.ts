@@ -26,6 +26,12 @@ export type { BroadcastSpec } from './script.ts';
 export interface RenderOptions {
   /** Speak the English text after the Mandarin (the speaker's `audio.english`); default true. */
   english?: boolean;
+  /**
+   * Speech and recordings are made once this settles (the chime and pauses at once): a speaker
+   * passes "the chime has started", so starting espeak-ng and sox (a process spawn each, several
+   * milliseconds on a loaded box) never delays the chime of a broadcast that must start now.
+   */
+  after?: Promise<unknown>;
 }
 
 /** A recording that could not be played; TTS said its text instead. */
@@ -65,6 +71,8 @@ export function renderParts(b: BroadcastSpec, config: { audio: AudioConfig }, o:
     }
     return p;
   };
+  const gate = o.after ? o.after.then(() => undefined, () => undefined) : null;
+  const later = (f: () => Promise<Buffer>): Promise<Buffer> => (gate ? gate.then(f) : f());
   const make = (part: Part): Promise<Buffer> => {
     switch (part.kind) {
       case 'chime':
@@ -72,24 +80,27 @@ export function renderParts(b: BroadcastSpec, config: { audio: AudioConfig }, o:
       case 'pause':
         return Promise.resolve(silence(part.ms));
       case 'tts':
-        return tts(part.voice, part.text);
-      case 'recording': {
-        const key = `rec\0${part.file}`;
-        let p = made.get(key);
-        if (!p) {
-          p = decodeRecording(part.file).catch((err: unknown) => {
-            const e = err instanceof SpeakerError ? err : new SpeakerError('recording_failed', String(err));
-            fallbacks.push({ template: part.template, file: part.file, code: e.code, message: e.message });
-            return tts(part.fallback.voice, part.fallback.text);
-          });
-          made.set(key, p);
-        }
-        return p;
-      }
+        return later(() => tts(part.voice, part.text));
+      case 'recording':
+        return later(() => recording(part));
     }
   };
+  const recording = (part: Extract<Part, { kind: 'recording' }>): Promise<Buffer> => {
+    const key = `rec\0${part.file}`;
+    let p = made.get(key);
+    if (!p) {
+      p = decodeRecording(part.file).catch((err: unknown) => {
+        const e = err instanceof SpeakerError ? err : new SpeakerError('recording_failed', String(err));
+        fallbacks.push({ template: part.template, file: part.file, code: e.code, message: e.message });
+        return tts(part.fallback.voice, part.fallback.text);
+      });
+      made.set(key, p);
+    }
+    return p;
+  };
   const pcm = parts.map(make);
-  // Unobserved rejections are the caller's to see through `parts`; this only orders `fallbacks`.
+  // allSettled observes every part (a part never awaited, after a stop, is no unhandled
+  // rejection); the caller sees the errors through `parts`.
   const all = Promise.allSettled(pcm).then(() => fallbacks);
   return { parts: pcm, fallbacks: all };
 }

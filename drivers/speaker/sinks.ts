@@ -12,6 +12,7 @@ import { CHANNELS, RATE, wavHeader } from './pcm.ts';
 import type { Writer } from './playback.ts';
 
 const STDERR_KEEP = 2000;
+const STREAMING_DATA_BYTES = 0x7ffff000;
 
 /** Does this box have a sound card? (ALSA lists none in /proc/asound/cards, or there is no such file.) */
 export function hasSoundCard(cards = '/proc/asound/cards'): boolean {
@@ -60,7 +61,8 @@ export class AplayWriter implements Writer {
   async write(chunk: Buffer): Promise<void> {
     if (this.failed) throw this.failed;
     if (this.child.stdin.write(chunk)) return;
-    await Promise.race([once(this.child.stdin, 'drain'), this.closed]);
+    // EPIPE (aplay gone) rejects `once`: its exit, a moment later, says why.
+    await Promise.race([once(this.child.stdin, 'drain').catch(() => this.closed), this.closed]);
     if (this.failed) throw this.failed;
   }
 
@@ -92,8 +94,8 @@ export class AplayWriter implements Writer {
 
 /**
  * A WAV file written as it is heard: a header with the sizes patched when it ends, so a stopped
- * broadcast's file holds what was heard up to the stop, and a file from a killed box is still
- * readable up to where it got (the sizes then say 0; sox and aplay read such a file to its end).
+ * broadcast's file holds what was heard up to the stop, and a file still being written (or left
+ * by a killed box) is readable up to where it got.
  */
 export class FileWriter implements Writer {
   readonly name: string;
@@ -108,7 +110,9 @@ export class FileWriter implements Writer {
     this.name = `file ${path}`;
     this.fh = open(path, 'w').then(
       async (fh) => {
-        await fh.write(wavHeader(0));
+        // Sizes unknown until it ends: the streaming placeholder (as espeak-ng --stdout writes), which
+        // sox and aplay read to the end of the data while the file grows or after a crash.
+        await fh.write(wavHeader(STREAMING_DATA_BYTES));
         return fh;
       },
       (err: NodeJS.ErrnoException) => {

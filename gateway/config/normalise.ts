@@ -10,6 +10,8 @@ import { ipSpeakers } from './ip-speakers.ts';
 import type { BusConfig, UplinkConfig, HealthConfig, ModbusSource, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
 import { STAGE_NAMES } from './types.ts';
 import { ampClashes, siteAudio, speakerAudio } from './audio.ts';
+import { broadcastsConfig } from './broadcast-templates.ts';
+import { places } from './places.ts';
 
 export interface ConfigProblem {
   /** Path in the file, e.g. `sensors[1].stages.warning`. */
@@ -245,6 +247,8 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
   if (pn && pn.port !== 0 && (pn.port === m.port || pn.port === m.ws_port)) problems.push({ path: 'panel.port', message: `must differ from the broker's ports (${m.port}, ${m.ws_port})` });
   const s: Raw = raw.site;
   const cap: Raw = { ...SITE_DEFAULTS.cap, ...s.cap };
+  const where = places(s, zoneIds, problems);
+  const broadcasts = broadcastsConfig(raw.broadcasts, problems);
   const config: SiteConfig = {
     version: raw.version ?? 1,
     site: {
@@ -252,8 +256,10 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
       name: s.name,
       nameEn: s.name_en ?? s.id,
       utcOffset: s.utc_offset ?? SITE_DEFAULTS.utc_offset,
-      shelter: { ...SITE_DEFAULTS.shelter, ...s.shelter },
-      route: { ...SITE_DEFAULTS.route, ...s.route },
+      shelter: where.shelter,
+      route: where.route,
+      shelters: where.shelters,
+      routes: where.routes,
       cap: {
         areaCode: cap.area_code,
         agencyCode: cap.agency_code,
@@ -262,6 +268,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
         circle: cap.circle ? { lat: cap.circle.lat, lon: cap.circle.lon, radiusKm: cap.circle.radius_km } : null,
       },
     },
+    broadcasts,
     zones: zoneList,
     sensors,
     actuators,
@@ -270,7 +277,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
     mqtt: { host: m.host, port: m.port, wsPort: m.ws_port, maxPayloadBytes: m.max_payload_bytes, accounts },
     uplink,
     panel: pn ? { host: pn.host, port: pn.port, sessionIdleH: pn.session_idle_h } : null,
-    audio: siteAudio(raw.audio, Object.keys(raw.broadcasts?.templates ?? {}), problems),
+    audio: siteAudio(raw.audio, broadcasts.templates, problems),
     selfTests: selfTests(raw.self_tests, problems),
     ipSpeakers: raw.ip_speakers ? ipSpeakers(raw.ip_speakers, m, pn, problems) : null,
     store: { path: st.path, rawRetentionDays: st.raw_retention_days, rollupRetentionDays: st.rollup_retention_days, eventRetentionDays: st.event_retention_days },

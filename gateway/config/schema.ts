@@ -60,6 +60,7 @@ const speakerAudio = {
     sink: { enum: ['alsa', 'file'] },
     device: alsaDevice,
     folder: { type: 'string', minLength: 1, maxLength: 300 },
+    keep: { type: 'integer', minimum: 1, maximum: 100000 },
     monitor: alsaDevice,
     english: { type: 'boolean' },
     amp: {
@@ -86,7 +87,6 @@ const siteAudio = {
         ...audioFile,
         type: ['string', 'object'],
         additionalProperties: false,
-        required: ['zh'],
         properties: { zh: audioFile, en: audioFile, figures: { type: 'boolean' } },
       },
     },
@@ -190,6 +190,33 @@ const place = { type: 'object', additionalProperties: false, required: ['zh'], p
 /** A self-test's time: a cron string (schedule/cron.ts says which), or false (or null) for off; `true` is refused in normalise (one clear line, not anyOf's three). */
 const selfTestCron = { type: ['string', 'boolean', 'null'], minLength: 1, maxLength: 100 };
 
+/** Shelters and routes (normalise.ts `places`): both languages, since every broadcast is said in both. */
+const shelterItem = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'zh', 'en'],
+  properties: { id, zh: text, en: text, zones: { type: 'array', items: id, minItems: 1, uniqueItems: true } },
+};
+const routeItem = { type: 'object', additionalProperties: false, required: ['id', 'zh', 'en', 'shelter'], properties: { id, zh: text, en: text, shelter: id } };
+
+/**
+ * A named broadcast template (normalise.ts `templates`). Every key is optional here because a
+ * site may change one field of a built-in template; a template of the site's own needs all four
+ * texts, which normalise.ts checks. `audio` is a file name (no directory: where recordings live
+ * is the speaker's business), played instead of TTS by a speaker that has it.
+ */
+const templateItem = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    name_zh: text,
+    name_en: text,
+    text_zh: { type: 'string', minLength: 1, maxLength: 500 },
+    text_en: { type: 'string', minLength: 1, maxLength: 500 },
+    audio: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
+  },
+};
+
 export const siteConfigSchema = {
   type: 'object',
   additionalProperties: false,
@@ -207,6 +234,8 @@ export const siteConfigSchema = {
         utc_offset: { type: 'string', pattern: '^[+-](0\\d|1[0-4]):[0-5]\\d$' },
         shelter: place,
         route: place,
+        shelters: { type: 'array', minItems: 1, maxItems: 50, items: shelterItem },
+        routes: { type: 'array', minItems: 1, maxItems: 100, items: routeItem },
         cap: {
           type: 'object',
           additionalProperties: false,
@@ -388,6 +417,13 @@ export const siteConfigSchema = {
         retry_after_min: { type: 'number', minimum: 1, maximum: 1440 },
         done_within_s: { type: 'number', minimum: 1, maximum: 600 },
         reporting_gap_intervals: { type: 'number', minimum: 1, maximum: 1000 },
+      },
+    },
+    broadcasts: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        templates: { type: 'object', propertyNames: id, maxProperties: 100, additionalProperties: templateItem },
       },
     },
     actions: {

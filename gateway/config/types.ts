@@ -136,6 +136,42 @@ export interface SitePlace {
   en: string;
 }
 
+/** A place people go to (a shelter, 避难点), with the zones whose people it takes. */
+export interface ShelterConfig {
+  id: string;
+  zh: string;
+  en: string;
+  /** The zones whose broadcasts send people here; null = any zone no other shelter lists (places.ts `shelterFor`). */
+  zones: string[] | null;
+}
+
+/** The way to a shelter (a route, 撤离路线). */
+export interface RouteConfig {
+  id: string;
+  zh: string;
+  en: string;
+  /** The shelter it leads to (an id of `site.shelters`). */
+  shelter: string;
+}
+
+/**
+ * A named broadcast (`broadcasts.templates.<id>`): what an officer's one-button broadcast says,
+ * filled per zone by planner/template.ts (`{site}`, `{shelter}`, `{route}`, `{zone}`, `{text}`).
+ */
+export interface BroadcastTemplate {
+  nameZh: string;
+  nameEn: string;
+  textZh: string;
+  textEn: string;
+  /** A recorded announcement's file name, played instead of TTS by a speaker that has it; null = TTS. */
+  audio: string | null;
+}
+
+export interface BroadcastsConfig {
+  /** By id: the built-ins (defaults.ts BUILTIN_TEMPLATES) with the site's own and its changes. */
+  templates: Record<string, BroadcastTemplate>;
+}
+
 export interface CapConfig {
   areaCode: string;
   agencyCode: string;
@@ -211,6 +247,8 @@ export interface SpeakerAudio {
   /** ALSA device for aplay -D (`default`, `hw:1,0`, `plughw:CARD=Device`). */
   device: string;
   folder: string;
+  /** File sink: the newest this many WAVs of this speaker are kept in `folder`, older ones deleted (an SD card fills up). */
+  keep: number;
   /** File sink only: also play on this ALSA device when the box has a sound card; null: never. */
   monitor: string | null;
   /** Speak the English text after the Mandarin. */
@@ -315,10 +353,16 @@ export interface SiteConfig {
     nameEn: string;
     /** UTC offset used for wall times in output, e.g. `+08:00`. */
     utcOffset: string;
+    /** The first shelter's words (`shelters[0]`). */
     shelter: SitePlace;
+    /** The way to the first shelter: its first route, else the words for a shelter without a route (places.ts). */
     route: SitePlace;
+    /** At least one: without `site.shelters` in the file, the one of `site.shelter` (places.ts). */
+    shelters: ShelterConfig[];
+    routes: RouteConfig[];
     cap: CapConfig;
   };
+  broadcasts: BroadcastsConfig;
   zones: ZoneConfig[];
   sensors: SensorConfig[];
   actuators: ActuatorConfig[];

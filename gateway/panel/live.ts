@@ -82,6 +82,11 @@ export class LiveFeed {
     this.write(c, `event: state\ndata: ${JSON.stringify(body)}\n\n`);
   }
 
+  /** Something the pages show changed without an event or report (broadcast-watch.ts): send the state soon. */
+  refresh(): void {
+    this.stateSoon();
+  }
+
   /** Ends the streams of a session that ended. */
   endSession(token: string): void {
     for (const c of [...this.clients]) if (c.token === token) this.drop(c);

@@ -28,6 +28,9 @@ import { stateRoutes } from './routes-state.ts';
 import { Sessions } from './sessions.ts';
 import { panelAuthenticator } from './sign-in.ts';
 import { diskState, panelState, Watched } from './state.ts';
+import { watchBroadcasts } from './broadcast-watch.ts';
+import { drillRoutes } from './routes-drills.ts';
+import { recordRoutes, type RouteEntry } from './route-table.ts';
 import type { BoxContext, UplinkState } from './state-types.ts';
 
 export interface PanelDeps {
@@ -52,6 +55,7 @@ export class PanelServer implements Module {
   private readonly watched = new Watched();
   private readonly rec: PanelRecorder;
   private boundPort: number | null = null;
+  private readonly routeTable: RouteEntry[] = [];
 
   constructor(private readonly deps: PanelDeps, private readonly cfg: PanelConfig) {
     const { ctx } = deps;
@@ -64,6 +68,11 @@ export class PanelServer implements Module {
       this.live.endSession(s.token);
       this.rec.session(reason === 'signed_out' ? 'sign_out' : reason, s.username, s.role, s.address);
     });
+  }
+
+  /** Every route registered, method and URL (route-table.ts): for the security test. */
+  get routes(): readonly RouteEntry[] {
+    return this.routeTable;
   }
 
   /** The bound port (config 0 = ephemeral); null before start. */
@@ -83,6 +92,7 @@ export class PanelServer implements Module {
       ajv: { customOptions: { removeAdditional: false } }, return503OnClosing: true, forceCloseConnections: true });
     await app.register(cookie);
     installErrors(app, this.log);
+    recordRoutes(app, this.routeTable);
     app.decorateRequest('session', null);
     const auth = panelAuthenticator(ctx.config, () => ctx.clock.mono());
     const wall = (monoMs: number): string => wallTime(ctx.clock.wall() + monoMs - ctx.clock.mono(), ctx.config.site.utcOffset);
@@ -92,7 +102,8 @@ export class PanelServer implements Module {
     stateRoutes(app, this.sessions, (by) => this.state(by), this.live);
     commandRoutes(app, ctx, this.sessions);
     eventRoutes(app, ctx, store, this.sessions);
-    sensorRoutes(app, ctx, store, this.sessions);
+    sensorRoutes(app, ctx, store, this.sessions, this.deps.engine);
+    drillRoutes(app, ctx, store, this.sessions);
     this.offs.push(
       ctx.bus.on('reading', (r) => this.watched.readings.set(r.sensor, { value: r.value, quality: r.quality, at: ctx.clock.wall() })),
       ctx.bus.on('actuatorReport', (r) => {
@@ -100,6 +111,7 @@ export class PanelServer implements Module {
         if (r.report === 'fault') this.watched.faults.set(r.actuator, { ...r, at: ctx.clock.wall() });
       }),
     );
+    this.offs.push(...watchBroadcasts(ctx, this.deps.engine, this.watched.broadcasts, () => this.live.refresh()));
     this.live.start();
     this.app = app;
     try {

@@ -3,7 +3,7 @@
  * template NAME, checked and stored as `<audio.folder>/<NAME>.wav` (the site's audio folder,
  * config `audio.folder`). The checks run in TypeScript on the copy that will be stored (wav.ts):
  *
- * - NAME is a broadcast template the site knows (the built-in ones and the site's own);
+ * - NAME is a broadcast template the site knows (`broadcasts.templates`: the built-in ones and the site's own);
  * - the file is a WAV of PCM or float samples (WAV only: it is the one format the box can check
  *   without a decoder; Opus, MP3, AMR… are named and the command to convert them is given);
  * - it lasts at most 5 minutes (`actions.broadcast_max_s` cuts a broadcast off at 300 s by default);
@@ -36,10 +36,9 @@ export class RecordingError extends Error {
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
-/** The templates a recording may be for: the built-in ones, the site's own (`broadcasts.templates`), and those it already records. */
+/** The templates a recording may be for: the site's `broadcasts.templates`, the built-in ones included. */
 export function templateIds(config: SiteConfig): string[] {
-  const own = Object.keys((config as { broadcasts?: { templates?: Record<string, unknown> } }).broadcasts?.templates ?? {});
-  return [...new Set([...BROADCAST_TEMPLATE_IDS, ...own, ...Object.keys(config.audio.recordings)])];
+  return [...new Set([...BROADCAST_TEMPLATE_IDS, ...Object.keys(config.broadcasts.templates)])];
 }
 
 /** What to run to turn a file of another format into a WAV the box takes. */
@@ -130,11 +129,15 @@ export function addRecording(config: SiteConfig, name: string, file: string): St
   }
 }
 
-/** What the officer must still do for the box to play it: the config line, when the config does not name this file. */
+/**
+ * What the officer must still do for the box to play it: the config line, when the config does
+ * not already name this file as the template's recording (`broadcasts.templates.<NAME>.audio`,
+ * or `audio.recordings.<NAME>`).
+ */
 export function configHint(config: SiteConfig, name: string, stored: string): string | null {
   const rec = config.audio.recordings[name];
   if (rec && resolve(rec.zh) === resolve(stored)) return null;
-  const line = `audio: { recordings: { ${name}: ${name}.wav } }`;
+  const line = `broadcasts: { templates: { ${name}: { audio: ${name}.wav } } }`;
   return rec
     ? `the config plays ${rec.zh} for '${name}'; to play this one instead, set ${line} (audio.folder ${config.audio.folder}) and restart the box`
     : `to play it for '${name}', add ${line} to the site config (audio.folder ${config.audio.folder}) and restart the box`;

@@ -22,7 +22,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'sb-audio-add-'));
   folder = join(dir, 'recordings');
   site = f('site.yaml');
-  writeFileSync(site, `site: { id: demo, name: 示范社区 }\nsensors: [{ id: rg1, kind: rain }]\naudio: { folder: '${folder}', recordings: { fire: fire.wav } }\n`);
+  writeFileSync(site, `site: { id: demo, name: 示范社区 }\nsensors: [{ id: rg1, kind: rain }]\naudio: { folder: '${folder}' }\nbroadcasts: { templates: { fire: { audio: fire.wav }, landslide: { name_zh: 山体滑坡, name_en: landslide, text_zh: '山体滑坡危险,请立即撤离', text_en: 'Landslide danger: leave now' } } }\n`);
   // What a recording can be: a voice-like tone, quiet, stereo 24-bit, float; and what it cannot.
   sox('-n', '-r', '16000', '-c', '1', '-b', '16', f('voice.wav'), 'synth', '4', 'sine', '300-900', 'vol', '0.4');
   sox('-n', '-r', '44100', '-c', '2', '-b', '24', f('stereo.wav'), 'synth', '2', 'sine', '440', 'vol', '0.5');
@@ -53,7 +53,7 @@ describe('shaobing audio add', () => {
       code: 0,
       out: [
         expect.stringMatching(new RegExp(`^stored evacuation: ${folder}/evacuation\\.wav \\(PCM 16-bit, mono, 16000 Hz, 4\\.0 s, loudest 100 ms -\\d+\\.\\d dBFS, peak -\\d+\\.\\d dBFS\\)$`)),
-        `to play it for 'evacuation', add audio: { recordings: { evacuation: evacuation.wav } } to the site config (audio.folder ${folder}) and restart the box`,
+        `to play it for 'evacuation', add broadcasts: { templates: { evacuation: { audio: evacuation.wav } } } to the site config (audio.folder ${folder}) and restart the box`,
       ],
       err: [],
     });
@@ -65,6 +65,11 @@ describe('shaobing audio add', () => {
   it('a template the config already plays from that file needs no config line', async () => {
     const r = await add('fire', f('float.wav'), '--config', site);
     expect([r.code, r.out.length, r.out[0]]).toEqual([0, 1, expect.stringMatching(/^stored fire: .*\(float 32-bit, mono, 22050 Hz, 2\.0 s/)]);
+  });
+
+  it("a site's own template takes a recording too", async () => {
+    const r = await add('landslide', f('voice.wav'), '--config', site);
+    expect([r.code, r.out[1]]).toEqual([0, expect.stringMatching(/add broadcasts: \{ templates: \{ landslide: \{ audio: landslide\.wav \} \} \}/)]);
   });
 
   it('replacing keeps the one before as <name>.previous.wav', async () => {
@@ -87,7 +92,7 @@ describe('shaobing audio add', () => {
     ['song.ogg', 'evacuation', 'not_audio', /^not a WAV file: it is Ogg Vorbis; the box checks WAV only, so convert it first: sox /],
     ['notes.txt', 'evacuation', 'not_audio', /^not a WAV file \(no RIFF WAVE header\)$/],
     ['missing.wav', 'evacuation', 'unreadable', /^cannot read it: ENOENT$/],
-    ['voice.wav', 'tornado', 'unknown_template', /^unknown broadcast template 'tornado' \(templates: evacuation, rainstorm, flood, fire, all_clear, test\)$/],
+    ['voice.wav', 'tornado', 'unknown_template', /^unknown broadcast template 'tornado' \(templates: evacuation, rainstorm, flood, fire, all_clear, test, landslide\)$/],
     ['voice.wav', '../evacuation', 'unknown_template', /^unknown broadcast template '\.\.\/evacuation'/],
   ])('refuses %s for %s (%s), and what was stored stays', async (file, name, code, message) => {
     const before = readdirSync(folder).map((n) => [n, readFileSync(join(folder, n)).length]);

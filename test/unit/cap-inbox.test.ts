@@ -20,10 +20,11 @@ class Inbox {
   }
 }
 
-const bc = (d: CapDecision): Extract<Command, { type: 'broadcast' }> => {
+const bc = (d: CapDecision): Extract<Command, { type: 'broadcast' }> & { textZh: string } => {
   const c = d.commands[0];
-  if (d.commands.length !== 1 || c?.type !== 'broadcast') throw new Error(`expected one broadcast, got ${JSON.stringify(d)}`);
-  return c;
+  // A CAP broadcast always has its words (a template broadcast may not: planner/types.ts).
+  if (d.commands.length !== 1 || c?.type !== 'broadcast' || c.textZh === undefined) throw new Error(`expected one broadcast with its words, got ${JSON.stringify(d)}`);
+  return c as Extract<Command, { type: 'broadcast' }> & { textZh: string };
 };
 
 describe('CAP inbox: what becomes a broadcast', () => {

@@ -25,8 +25,8 @@ describe('speaker audio', () => {
   });
 
   it('fills the defaults of a file sink and of an ALSA sink', () => {
-    expect(config(site('audio: { sink: file }')).actuators[1]!.audio).toEqual({ sink: 'file', device: 'default', folder: 'data/audio', monitor: null, english: true, amp: null });
-    expect(config(site('audio: { sink: alsa, device: "hw:1,0", english: false }')).actuators[1]!.audio).toEqual({ sink: 'alsa', device: 'hw:1,0', folder: 'data/audio', monitor: null, english: false, amp: null });
+    expect(config(site('audio: { sink: file }')).actuators[1]!.audio).toEqual({ sink: 'file', device: 'default', folder: 'data/audio', keep: 200, monitor: null, english: true, amp: null });
+    expect(config(site('audio: { sink: alsa, device: "hw:1,0", english: false }')).actuators[1]!.audio).toEqual({ sink: 'alsa', device: 'hw:1,0', folder: 'data/audio', keep: 200, monitor: null, english: false, amp: null });
     expect(config(site('audio: { sink: file, folder: /var/lib/shaobing/audio, monitor: "plughw:CARD=Device,DEV=0" }')).actuators[1]!.audio).toMatchObject({ folder: '/var/lib/shaobing/audio', monitor: 'plughw:CARD=Device,DEV=0' });
   });
 
@@ -51,7 +51,7 @@ describe('speaker audio', () => {
   it('keys that belong to the other sink are refused, not ignored', () => {
     expect(problems(site('audio: { sink: file, device: default }'))).toEqual([expect.stringMatching(/^actuators\[1\]\.audio\.device: only for sink alsa/)]);
     expect(problems(site('audio: { sink: alsa, monitor: default }'))).toEqual([expect.stringMatching(/^actuators\[1\]\.audio\.monitor: only for sink file/)]);
-    expect(problems(site('audio: { sink: alsa, folder: x }'))).toEqual([expect.stringMatching(/^actuators\[1\]\.audio\.folder: only for sink file/)]);
+    expect(problems(site('audio: { sink: alsa, folder: x, keep: 3 }'))).toEqual([expect.stringMatching(/^actuators\[1\]\.audio\.folder: only for sink file/), expect.stringMatching(/^actuators\[1\]\.audio\.keep: only for sink file/)]);
   });
 
   it('audio is for speakers only; a speaker with audio has no modbus of its own', () => {
@@ -73,6 +73,22 @@ describe('site audio', () => {
     expect(config(site('')).audio).toEqual({ folder: 'audio', recordings: {}, tts: { command: 'espeak-ng', voiceZh: 'cmn-latn-pinyin', voiceEn: 'en', speedWpm: 175 } });
   });
 
+  it("a template's audio file is its Mandarin recording, in the audio folder; audio.recordings adds English and figures", () => {
+    const c = config(site('', 'broadcasts: { templates: { evacuation: { audio: evac-zh.wav }, flood: { audio: flood.opus } } }\naudio:\n  folder: /srv/audio\n  recordings: { flood: { en: flood-en.opus, figures: false } }'));
+    expect(c.audio.recordings).toEqual({
+      evacuation: { zh: '/srv/audio/evac-zh.wav', en: null, figures: true },
+      flood: { zh: '/srv/audio/flood.opus', en: '/srv/audio/flood-en.opus', figures: false },
+    });
+    // The same file named in both places is fine; two different ones are not.
+    expect(problems(site('', 'broadcasts: { templates: { fire: { audio: fire.wav } } }\naudio: { recordings: { fire: fire.wav } }'))).toEqual([]);
+    expect(problems(site('', 'broadcasts: { templates: { fire: { audio: fire.wav } } }\naudio: { recordings: { fire: { zh: other.wav } } }'))).toEqual([expect.stringMatching(/^audio\.recordings\.fire\.zh: broadcasts\.templates\.fire\.audio names its recording already \('fire\.wav'\)/)]);
+    // English or figures alone need a Mandarin recording somewhere.
+    expect(problems(site('', 'audio: { recordings: { test: { en: t.wav } } }'))).toEqual([expect.stringMatching(/^audio\.recordings\.test\.zh: is required: template 'test' names no recording/)]);
+    // A site's own template can have a recording too.
+    const own = config(site('', 'broadcasts: { templates: { curfew: { name_zh: 宵禁, name_en: curfew, text_zh: 宵禁, text_en: Curfew, audio: curfew.wav } } }'));
+    expect(own.audio.recordings.curfew).toEqual({ zh: 'audio/curfew.wav', en: null, figures: true });
+  });
+
   it('recordings by template id, as a file or with English and figures; paths under the folder unless absolute', () => {
     const c = config(site('', 'audio:\n  folder: /srv/audio\n  recordings: { evacuation: evac.wav, rainstorm: { zh: rain.opus, en: rain-en.opus, figures: false }, fire: /opt/fire.wav }\n  tts: { command: /usr/bin/espeak-ng, voice_zh: cmn, speed_wpm: 150 }'));
     expect(c.audio.recordings).toEqual({
@@ -84,10 +100,9 @@ describe('site audio', () => {
   });
 
   it('refuses a recording for no known template, a file that is no audio, bad TTS settings', () => {
-    const p = problems(site('', 'audio:\n  recordings: { flood: flood.mp4, test: { en: t.wav }, fire: { zh: f.wav, volume: 2 } }\n  tts: { voice_zh: "cmn; rm", speed_wpm: 20, pitch: 3 }'));
+    const p = problems(site('', 'audio:\n  recordings: { flood: flood.mp4, fire: { zh: f.wav, volume: 2 } }\n  tts: { voice_zh: "cmn; rm", speed_wpm: 20, pitch: 3 }'));
     expect(p.map((x) => x.replace(/ \(line \d+\)$/, ''))).toEqual([
       'audio.recordings.flood: must match \\.(wav|opus|flac|ogg)$',
-      'audio.recordings.test.zh: is required',
       'audio.recordings.fire.volume: unknown key',
       'audio.tts.pitch: unknown key',
       'audio.tts.voice_zh: must match ^[A-Za-z0-9_+-]{1,64}$',
