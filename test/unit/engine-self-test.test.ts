@@ -3,7 +3,13 @@
  * reason in words and figures, light the fault indicator, can be acknowledged, and are kept by
  * the core snapshot across a restart.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { CapIdentifiers, transitionToCap } from '../../gateway/cap/cap-xml.ts';
 import { createCore, step } from '../../gateway/core.ts';
 import { parseSnapshot, pristineOf, restorePlanner, restoreSlots, SNAPSHOT_VERSION, takeSnapshot } from '../../gateway/core-snapshot.ts';
 import { activeAlerts } from '../../gateway/engine/evaluate.ts';
@@ -105,5 +111,27 @@ describe('self-test faults', () => {
     expect([restoreSlots(again, snap), restorePlanner(again, snap)]).toEqual([[], []]);
     expect(activeAlerts(again.engine)).toEqual([expect.objectContaining({ alert: `spk1/selftest/${T0}` })]);
     expect(step(again, { type: 'selftest', results: [{ key: 'spk1/selftest', ok: true, rule: 'speaker_weekly', values: {} }] }, T0 + 70_000).transitions).toEqual([expect.objectContaining({ transition: 'cleared' })]);
+  });
+
+  it('exports as CAP 1.2 like any fault (status System), valid against the OASIS schema, raised and cleared', () => {
+    const xsd = fileURLToPath(new URL('../../../shared/standards/cap/CAP-v1.2.xsd', import.meta.url));
+    expect(existsSync(xsd)).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'sb-selftest-cap-'));
+    try {
+      const core = createCore(cfg, T0);
+      const ids = new CapIdentifiers(cfg);
+      const [raised] = step(core, { type: 'selftest', results: [spkFailed, { key: reportingKey('sm1'), ok: false, rule: 'reporting_daily', values: { reason: 'silent_day', interval_s: 30 } }] }, T0).transitions;
+      const [cleared] = step(core, { type: 'selftest', results: [{ key: 'spk1/selftest', ok: true, rule: 'speaker_weekly', values: {} }] }, T0 + 60_000).transitions;
+      for (const [i, t] of [raised!, cleared!].entries()) {
+        const m = transitionToCap(t, { config: cfg, references: [] }, ids.next(t.at));
+        const file = join(dir, `m${i}.xml`);
+        writeFileSync(file, m.xml);
+        const r = spawnSync('xmllint', ['--noout', '--schema', xsd, file], { encoding: 'utf8' });
+        expect(`${r.stdout}${r.stderr}`, m.xml).toContain('validates');
+        expect(m.xml).toContain('<status>System</status>');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
