@@ -21,8 +21,11 @@ import type { DeviceProfile } from '../drivers/modbus/profile-types.ts';
 import type { Module } from './shell/module.ts';
 import { Uplink, type UplinkTimings } from './uplink/uplink.ts';
 import type { PanelServer } from './panel/server.ts';
+import { SelfTests } from './schedule/self-tests.ts';
+import { useSiteZone } from './schedule/schedule-zone.ts';
 import type { LocalSpeakers } from '../drivers/speaker/local-speakers.ts';
 import type { PanelHw, PanelHwOptions } from '../drivers/panel-hw/panel-hw.ts';
+import type { IpSpeakers } from '../drivers/ip-speaker/ip-speakers.ts';
 
 /**
  * A Modbus rain gauge's counter wraps in raw counts (the profile knows where); the driver hands
@@ -58,6 +61,8 @@ export interface BoxOptions {
   wsPort?: number;
   /** The panel's port (0 = ephemeral), instead of the config's. */
   panelPort?: number;
+  /** The IP speakers' audio port (0 = ephemeral), instead of the config's. */
+  ipSpeakersPort?: number;
   dbPath?: string;
   /** The store's retry times (tests shorten them), and its fdatasync (tests: one that hangs, for the watchdog). */
   storeOptions?: Pick<EventStoreOptions, 'retryMs' | 'retryMaxMs' | 'syncFn'>;
@@ -80,6 +85,10 @@ export interface Box {
   speakers: LocalSpeakers | null;
   /** The physical panel (buttons, LEDs, buzzer); null when the site has none. */
   panelHw: PanelHw | null;
+  /** The IP speakers' audio server; null without `ip_speakers` or without an MQTT speaker. */
+  ipSpeakers: IpSpeakers | null;
+  /** The scheduled self-tests (gateway/schedule/). */
+  selfTests: SelfTests;
   /** `reason`: what stopped it (the signal's name, or 'stop'), kept in the `stop` event. */
   stop(reason?: string): Promise<void>;
 }
@@ -132,7 +141,10 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const broker = new BrokerModule(ctx, { tcpPort: o.tcpPort, wsPort: o.wsPort });
   const engine = new EngineRunner(ctx, sink, 1000, store, { problems: () => storageProblems(store.health()), store: () => store.health() });
   const publish = broker.publish.bind(broker);
-  const actuators = new ActuatorRouter(ctx, publish, sink);
+  // IP speakers (drivers/ip-speaker/): MQTT speakers' broadcast commands carry a URL of the rendered audio.
+  // Loaded only when used (the renderer and its text rules are memory a site without them need not carry).
+  const ipSpeakers = config.ipSpeakers && config.actuators.some((a) => a.kind === 'speaker' && !a.modbus && !a.audio) ? new (await import('../drivers/ip-speaker/ip-speakers.ts')).IpSpeakers(ctx, { ...config.ipSpeakers, ...(o.ipSpeakersPort === undefined ? {} : { port: o.ipSpeakersPort }) }) : null;
+  const actuators = new ActuatorRouter(ctx, publish, sink, ipSpeakers ? (e, a) => ipSpeakers.audioFor(e, a) : undefined);
   const uplink = config.uplink ? new Uplink(ctx, store, config.uplink, o.uplinkTimings) : null;
   const publisher = new Publisher(ctx, publish, {
     activeAlerts: () => engine.active().length,
@@ -166,12 +178,15 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const panel = config.panel ? new (await import('./panel/server.ts')).PanelServer({ ctx, sink, store, engine, uplink: () => uplink?.state() ?? null }, { ...config.panel, ...(o.panelPort === undefined ? {} : { port: o.panelPort }) }) : null;
   // The physical panel: johnny-five and firmata-io are loaded only when the site has one.
   const panelHw = config.panelHw ? new (await import('../drivers/panel-hw/panel-hw.ts')).PanelHw({ ctx, sink, engine, uplink: () => uplink?.state() ?? null }, config.panelHw, o.panelHw) : null;
+  // The scheduled self-tests (gateway/schedule/); every cron of the box, the store's too, runs in the site's offset.
+  useSiteZone(config.site.utcOffset);
+  const selfTests = new SelfTests(ctx, sink, { active: () => engine.active(), drillRunning: () => engine.read((c) => c.planner.drill !== null), selfTest: (r, e) => engine.selfTest(r, e) }, store);
   // Start order (stop is the reverse): the log first, so every event has a home; the drivers
   // after the engine, so the first readings find it listening; the CAP inbox after the engine
   // too, so a warning's command finds it; the publisher, the panel (its commands find the engine),
   // then the uplink last (its start never
   // waits on the network; its stop is bounded and comes first).
-  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, ...(speakers ? [speakers] : []), capInbox, actuators, publisher, ...(panel ? [panel] : []), ...(panelHw ? [panelHw] : []), ...(uplink ? [uplink] : [])];
+  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, ...(speakers ? [speakers] : []), ...(ipSpeakers ? [ipSpeakers] : []), capInbox, actuators, publisher, selfTests, ...(panel ? [panel] : []), ...(panelHw ? [panelHw] : []), ...(uplink ? [uplink] : [])];
   const supervisor = new Supervisor(modules, o.log);
   await supervisor.start();
   o.log.info({ config: loggableConfig(config) }, 'effective config');
@@ -188,6 +203,8 @@ export async function startBox(o: BoxOptions): Promise<Box> {
     panel,
     speakers,
     panelHw,
+    ipSpeakers,
+    selfTests,
     stop(reason = 'stop') {
       stopped ??= (async () => {
         engine.windDown();

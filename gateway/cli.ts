@@ -13,7 +13,9 @@ const USAGE = `usage:
   shaobing replay --config SITE.yaml --readings READINGS.csv [--cap-dir DIR] [--observations]
   shaobing check-config FILE
   shaobing hash-secret                reads a secret on stdin, prints its scrypt hash for the config
-  shaobing udev-rule NAME DEVICE [--by-port]   the udev line naming a plugged RS-485 adapter /dev/shaobing/NAME`;
+  shaobing udev-rule NAME DEVICE [--by-port]   the udev line naming a plugged RS-485 adapter /dev/shaobing/NAME
+  shaobing audio add NAME FILE --config SITE.yaml
+                                      checks a WAV recording and stores it for broadcast template NAME`;
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
 const stdio: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
@@ -48,6 +50,31 @@ async function replayCommand(args: string[], io: Io): Promise<number> {
   } catch (e) {
     if (e instanceof CsvRowError) io.err(`${values.readings}:${e.message}`);
     else io.err(`${values.readings}: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+/** `audio add NAME FILE --config SITE.yaml` (recordings/add.ts): 0 stored, 1 refused, 2 usage. */
+async function audioCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' } } });
+  const [sub, name, file, ...extra] = positionals;
+  if (sub !== 'add' || !name || !file || extra.length || !values.config) {
+    io.err(USAGE);
+    if (sub === 'add' && name && file && !values.config) io.err('audio add needs --config SITE.yaml: the site config says where its audio folder is and which templates it has');
+    return 2;
+  }
+  const config = await readConfig(values.config, io);
+  if (!config) return 1;
+  const { addRecording, configHint, describeWav, RecordingError } = await import('./recordings/add.ts');
+  try {
+    const s = addRecording(config, name, file);
+    io.out(`stored ${name}: ${s.path} (${describeWav(s.info)})${s.previous ? `; the one before is ${s.previous}` : ''}`);
+    const hint = configHint(config, name, s.path);
+    if (hint) io.out(hint);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof RecordingError)) throw e;
+    io.err(`${file}: refused (${e.code}): ${e.message}`);
     return 1;
   }
 }
@@ -110,6 +137,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         const { runBox } = await import('./run.ts');
         return await runBox(command, rest, io);
       }
+      case 'audio':
+        return await audioCommand(rest, io);
       case 'hash-secret': {
         const { hashSecret } = await import('./shell/secrets.ts');
         const secret = (await readStdin()).replace(/\r?\n$/, '');

@@ -8,6 +8,7 @@ import { currentState } from './engine/alert-slot.ts';
 import { evaluate } from './engine/evaluate.ts';
 import { createEngineState, type EngineState } from './engine/state.ts';
 import { clearThreshold, expireThresholds, setThreshold, type ThresholdChange } from './engine/thresholds.ts';
+import type { SelfTestResult } from './engine/self-test.ts';
 import type { AlertTransition, Observation, Reading } from './engine/types.ts';
 import { ackEscalation, escalate, type EscalationEvent } from './planner/escalation.ts';
 import { plan } from './planner/plan.ts';
@@ -28,7 +29,9 @@ export type CoreInput =
   | { type: 'tick' }
   | { type: 'command'; command: Command }
   | { type: 'ack'; alert: string; by: string }
-  | { type: 'township'; command: CoreCommand };
+  | { type: 'township'; command: CoreCommand }
+  /** Verdicts of the scheduled self-tests (engine/self-test.ts). */
+  | { type: 'selftest'; results: readonly SelfTestResult[] };
 
 export interface CoreOutput {
   transitions: AlertTransition[];

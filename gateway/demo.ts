@@ -18,6 +18,8 @@ export interface DemoOptions {
   wsPort?: number;
   /** The panel's port instead of the site's 8080 (tests: 0). */
   panelPort?: number;
+  /** The IP speakers' audio port instead of the site's 8081 (tests: 0). */
+  ipSpeakersPort?: number;
   dbPath?: string;
   /** Where the demo speaker's WAVs go instead of the site's data/audio (tests: a temp folder). */
   audioFolder?: string;
@@ -29,7 +31,7 @@ export async function startDemo(o: DemoOptions): Promise<{ stop(reason?: string)
   const onBus = await modbus.start();
   const audioFolder = o.audioFolder;
   const config = audioFolder === undefined ? onBus : { ...onBus, actuators: onBus.actuators.map((a) => (a.audio ? { ...a, audio: { ...a.audio, folder: audioFolder } } : a)) };
-  const box = await startBox({ config, profiles, log: o.log, tcpPort: o.tcpPort, wsPort: o.wsPort, panelPort: o.panelPort, dbPath: o.dbPath });
+  const box = await startBox({ config, profiles, log: o.log, tcpPort: o.tcpPort, wsPort: o.wsPort, panelPort: o.panelPort, ipSpeakersPort: o.ipSpeakersPort, dbPath: o.dbPath });
   const field = new DemoField(config, `mqtt://127.0.0.1:${box.broker.tcpPort}`, o.log.child({ module: 'simulators' }), modbus, o.stepMs);
   await field.start();
   o.log.info({ mqtt: box.broker.tcpPort, ws: box.broker.wsPort }, 'demo running: a rainstorm, a rising river and a stairwell fire, looping');

@@ -195,3 +195,23 @@ export const PANEL_HW_DEFAULTS = {
   alarm_common_anode: false,
   pins: { emergency: 2, silence: 4, ack_all: 7, drill_key: 8, buzzer: 5, led_fault: 6, led_alarm_red: 9, led_alarm_green: 10, led_alarm_blue: 11, led_uplink: 12, led_power: 13, led_drill: 14 },
 };
+/** The broadcast templates a recording may be for (README "Broadcasts and sound"); a site's own `broadcasts.templates` add to them. */
+export const BROADCAST_TEMPLATE_IDS = ['evacuation', 'rainstorm', 'flood', 'fire', 'all_clear', 'test'] as const;
+
+/**
+ * The scheduled self-tests (README "Self-tests"): the speakers on Mondays at 10:00, the sirens'
+ * 3 s growl on the 1st of each month at 10:05 (daytime, people awake, and not at the same minute
+ * as a Monday's speaker test), the reporting check daily at 08:00 (the morning duty officer sees
+ * its faults). In the site's UTC offset.
+ */
+export const SELF_TEST_DEFAULTS = {
+  speaker_weekly: '0 10 * * 1',
+  siren_monthly: '5 10 1 * *',
+  reporting_daily: '0 8 * * *',
+  retry_after_min: 30,
+  done_within_s: 60,
+  reporting_gap_intervals: 3,
+};
+
+/** The IP speakers' audio server (types.ts IpSpeakersConfig); `host` defaults to the broker's. */
+export const IP_SPEAKER_DEFAULTS = { port: 8081, render_wait_s: 10, english: true };

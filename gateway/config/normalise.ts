@@ -5,6 +5,8 @@
 import type { Level } from '../engine/types.ts';
 import { levelRank } from '../engine/types.ts';
 import { ACTION_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIND_DEFAULTS, MQTT_DEFAULTS, POLLED_STALE_INTERVALS, SITE_DEFAULTS, STAGE_LEVELS, PANEL_DEFAULTS, STORE_DEFAULTS, UPLINK_DEFAULTS, PANEL_HW_DEFAULTS, rainLabel } from './defaults.ts';
+import { selfTests } from './self-tests.ts';
+import { ipSpeakers } from './ip-speakers.ts';
 import type { BusConfig, PanelHwConfig, PanelHwPins, UplinkConfig, HealthConfig, ModbusSource, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
 import { STAGE_NAMES } from './types.ts';
 import { ampClashes, siteAudio, speakerAudio } from './audio.ts';
@@ -304,6 +306,8 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
     panel: pn ? { host: pn.host, port: pn.port, sessionIdleH: pn.session_idle_h } : null,
     audio: siteAudio(raw.audio, broadcasts.templates, problems),
     panelHw,
+    selfTests: selfTests(raw.self_tests, problems),
+    ipSpeakers: raw.ip_speakers ? ipSpeakers(raw.ip_speakers, m, pn, problems) : null,
     store: { path: st.path, rawRetentionDays: st.raw_retention_days, rollupRetentionDays: st.rollup_retention_days, eventRetentionDays: st.event_retention_days },
     actions: {
       sirenMaxOnS: a.siren_max_on_s,

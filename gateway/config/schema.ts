@@ -190,6 +190,8 @@ function defaultsBranch(fields: object): object {
 }
 
 const place = { type: 'object', additionalProperties: false, required: ['zh'], properties: { zh: text, en: text } };
+/** A self-test's time: a cron string (schedule/cron.ts says which), or false (or null) for off; `true` is refused in normalise (one clear line, not anyOf's three). */
+const selfTestCron = { type: ['string', 'boolean', 'null'], minLength: 1, maxLength: 100 };
 
 /** Shelters and routes (normalise.ts `places`): both languages, since every broadcast is said in both. */
 const shelterItem = {
@@ -412,6 +414,31 @@ export const siteConfigSchema = {
         raw_retention_days: { type: 'number', minimum: 0.01, maximum: 3650 },
         rollup_retention_days: { type: 'number', minimum: 1, maximum: 36500 },
         event_retention_days: { type: 'number', minimum: 1, maximum: 36500 },
+      },
+    },
+    // Networked speakers fetch each broadcast's audio from the box (drivers/ip-speaker/); absent = text only.
+    ip_speakers: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        host: { type: 'string', minLength: 1, maxLength: 253 },
+        port: { type: 'integer', minimum: 0, maximum: 65535 },
+        url_host: { type: 'string', pattern: '^[A-Za-z0-9.:\\[\\]-]{1,253}$' },
+        render_wait_s: { type: 'number', minimum: 1, maximum: 120 },
+        english: { type: 'boolean' },
+      },
+    },
+    // Scheduled self-tests (gateway/schedule/): a cron string each (checked in normalise.ts), or false for off.
+    self_tests: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        speaker_weekly: selfTestCron,
+        siren_monthly: selfTestCron,
+        reporting_daily: selfTestCron,
+        retry_after_min: { type: 'number', minimum: 1, maximum: 1440 },
+        done_within_s: { type: 'number', minimum: 1, maximum: 600 },
+        reporting_gap_intervals: { type: 'number', minimum: 1, maximum: 1000 },
       },
     },
     broadcasts: {

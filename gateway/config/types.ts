@@ -352,6 +352,36 @@ export interface PanelHwConfig {
   pins: PanelHwPins;
 }
 
+/**
+ * Networked (IP) speakers: the box renders each broadcast once and serves it over HTTP; an MQTT
+ * speaker's `cmd/<id>` then carries the audio's URL with the text (drivers/ip-speaker/).
+ * Absent from the file = no audio server: commands carry the text only.
+ */
+export interface IpSpeakersConfig {
+  /** Where the audio server listens; default the broker's host (the interfaces speakers already reach). */
+  host: string;
+  /** Default 8081; 0 = an ephemeral port (tests). */
+  port: number;
+  /** The host the URLs name; null: `host` when it is one address, else the box's first LAN IPv4. */
+  urlHost: string | null;
+  /** How long a speaker's fetch waits for audio still being rendered. */
+  renderWaitS: number;
+  /** Speak the English text after the Mandarin in the audio, as a local speaker's `audio.english`. */
+  english: boolean;
+}
+
+/** The scheduled self-tests (gateway/schedule/): what runs when, and how long a device may take. */
+export interface SelfTestsConfig {
+  /** Cron strings in the site's UTC offset (schedule/cron.ts); null = that test is off. */
+  cron: { speakerWeekly: string | null; sirenMonthly: string | null; reportingDaily: string | null };
+  /** A test skipped while an alarm is active is tried again this many minutes later. */
+  retryAfterMin: number;
+  /** A speaker must report `done` (an MQTT siren any report) this long after its test was sent. */
+  doneWithinS: number;
+  /** A sensor fails the daily check when it was silent for longer than this many of its intervals. */
+  reportingGapIntervals: number;
+}
+
 export interface SiteConfig {
   version: number;
   site: {
@@ -386,4 +416,7 @@ export interface SiteConfig {
   audio: AudioConfig;
   /** Null: no physical panel. */
   panelHw: PanelHwConfig | null;
+  selfTests: SelfTestsConfig;
+  /** Null: no audio server for IP speakers. */
+  ipSpeakers: IpSpeakersConfig | null;
 }

@@ -8,6 +8,7 @@ import { settleFlap } from './flap.ts';
 import { healthError, healthTick, healthValue } from './health.ts';
 import { gateObservation, gateTick } from './observation-gate.ts';
 import { rainReading } from './rain.ts';
+import { applySelfTests } from './self-test.ts';
 import { smokeReading } from './smoke.ts';
 import type { EngineState } from './state.ts';
 import type { AlertTransition, EngineInput, EvalResult, Observation, Reading } from './types.ts';
@@ -75,6 +76,10 @@ export function evaluate(state: EngineState, input: EngineInput, now: number): E
         const t = acknowledge(slot, input.alert, input.by, now);
         if (t) transitions.push(t);
       }
+      break;
+    case 'selftest':
+      // The shell builds results from the config it runs with, so every key is known here.
+      applySelfTests(state.selfTests, input.results, now, transitions);
       break;
   }
   return { state, transitions, observations };

@@ -14,6 +14,7 @@ import type { DetectorState, ZoneFireState } from './smoke.ts';
 import { newDetector } from './smoke.ts';
 import { faultText, fireText, rainText, riseText, stageText, type Names } from './text.ts';
 import type { ThresholdOverride } from './thresholds.ts';
+import { selfTestSlotSpecs } from './self-test.ts';
 import type { WaterState } from './water-level.ts';
 import { newWaterState } from './water-level.ts';
 
@@ -38,6 +39,8 @@ export interface EngineState {
   observed: ObservationGate;
   /** Threshold overrides in force, by `<sensor>/<threshold>` (thresholds.ts). */
   thresholds: Map<string, ThresholdOverride>;
+  /** The self-test fault slots by key (self-test.ts); also in `slots`. */
+  selfTests: Map<string, AlertSlot>;
 }
 
 export function createEngineState(config: SiteConfig, now: number): EngineState {
@@ -85,5 +88,7 @@ export function createEngineState(config: SiteConfig, now: number): EngineState 
       sensors.set(c.id, { kind: 'smoke', cfg: c, health, zone, detector });
     }
   }
-  return { config, sensors, zones, slots, observed: newObservationGate(), thresholds: new Map() };
+  // Last, so the slots above keep their places whether or not a site has actuators.
+  const selfTests = new Map(selfTestSlotSpecs(config.actuators, config.sensors).map((spec) => [spec.key, slot(spec)]));
+  return { config, sensors, zones, slots, observed: newObservationGate(), thresholds: new Map(), selfTests };
 }

@@ -4,6 +4,8 @@
  * logged, sent over MQTT as JSON and replayed.
  */
 
+import type { SelfTestResult } from './self-test.ts';
+
 /** Warning levels, lowest first. China's four warning colours sit above `info`. */
 export const LEVELS = ['info', 'blue', 'yellow', 'orange', 'red'] as const;
 export type Level = (typeof LEVELS)[number];
@@ -37,7 +39,9 @@ export interface Reading {
 export type EngineInput =
   | { type: 'reading'; reading: Reading }
   | { type: 'tick' }
-  | { type: 'ack'; alert: string; by: string };
+  | { type: 'ack'; alert: string; by: string }
+  /** Verdicts of the scheduled self-tests (self-test.ts). */
+  | { type: 'selftest'; results: readonly SelfTestResult[] };
 
 export type AlertKind = 'rain' | 'water_level' | 'smoke' | 'fault';
 
@@ -45,9 +49,11 @@ export type TransitionType = 'raised' | 'escalated' | 'deescalated' | 'cleared' 
 
 /**
  * Sensor faults: the health rules' four, the smoke detector's own fault states, and `flapping`
- * (a sensor whose fault state keeps changing; flap.ts).
+ * (a sensor whose fault state keeps changing; flap.ts). `self_test` (a speaker or siren failed
+ * its scheduled test) and `not_reporting` (a sensor failed the daily reporting check) come from
+ * the scheduled self-tests (self-test.ts).
  */
-export type FaultKind = 'stale' | 'out_of_range' | 'stuck' | 'error_rate' | 'dirty' | 'removed' | 'low_battery' | 'tamper' | 'flapping';
+export type FaultKind = 'stale' | 'out_of_range' | 'stuck' | 'error_rate' | 'dirty' | 'removed' | 'low_battery' | 'tamper' | 'flapping' | 'self_test' | 'not_reporting';
 
 /** A name for people, in both languages. */
 export interface Label {

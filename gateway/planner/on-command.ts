@@ -146,9 +146,9 @@ export function onCommand(ctx: Ctx, c: Command): void {
         alert: null,
         drill: false,
         resumable: false,
-        pattern: a.patterns.test ? 'test' : null,
-        // The site's `test` template (a built-in, which a site may reword or record).
-        speech: (zone) => fromTemplate(st.config, 'test', zone)!,
+        pattern: a.patterns.test && c.targets !== 'speakers' ? 'test' : null,
+        // The site's `test` template (a built-in, which a site may reword or record); none for a sirens-only test.
+        speech: c.targets === 'sirens' ? null : (zone) => fromTemplate(st.config, 'test', zone)!,
         template: 'test',
         repeat: 1,
       });

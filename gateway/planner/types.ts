@@ -54,8 +54,11 @@ export type Command =
   | { type: 'stop'; by: string; zones?: string[] }
   | { type: 'drill'; by: string; kind?: AlertKind; level?: Level; zones?: string[] }
   | { type: 'drill_end'; by: string }
-  /** The scheduled self-test: a short siren blip and a spoken test notice. */
-  | { type: 'test'; by: string; zones?: string[] }
+  /**
+   * The scheduled self-test: a short siren blip and a spoken test notice. `targets` narrows it
+   * to the speakers (the weekly speaker test) or the sirens (the monthly growl); absent, both.
+   */
+  | { type: 'test'; by: string; zones?: string[]; targets?: 'speakers' | 'sirens' }
   /** Speaker `actuator` finished an activity (or it failed). */
   | { type: 'broadcast_done'; actuator: string; activity: string };
 

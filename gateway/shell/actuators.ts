@@ -39,8 +39,16 @@ export class ActuatorRouter implements Module {
   /** `actuator/reason` → when that fault was last written to the event log (box mono ms). */
   private readonly faultLogged = new Map<string, number>();
 
-  /** `sink`: where actuator faults are logged as events (the box passes its store). */
-  constructor(private readonly ctx: BoxContext, private readonly publish: Publish, private readonly sink?: EventSink) {
+  /**
+   * `sink`: where actuator faults are logged as events (the box passes its store). `extras`:
+   * fields added to an MQTT actuator's command (the IP speakers' audio URL, drivers/ip-speaker/).
+   */
+  constructor(
+    private readonly ctx: BoxContext,
+    private readonly publish: Publish,
+    private readonly sink?: EventSink,
+    private readonly extras?: (e: Effect, a: ActuatorConfig) => Record<string, unknown> | null,
+  ) {
     this.log = ctx.log.child({ module: 'actuators' });
   }
 
@@ -77,13 +85,23 @@ export class ActuatorRouter implements Module {
     const { at: _at, ...rest } = e;
     const issuedAt = performance.now();
     if (a.id === BOX_TARGET) return; // cmd/box addresses the box (topics.ts); the broker warns at start
-    this.publish(topics(this.ctx.config.site.id).actuatorCommand(a.id), JSON.stringify(toWire(rest)), { qos: 1 }).then(
+    this.publish(topics(this.ctx.config.site.id).actuatorCommand(a.id), JSON.stringify(toWire({ ...rest, ...this.extra(e, a) })), { qos: 1 }).then(
       () => {
         this.sent(a.id, e, issuedAt, meta);
         if (e.type === 'broadcast') this.watch(a.id, e);
       },
       (err) => this.log.error({ err, actuator: a.id }, 'effect not delivered'),
     );
+  }
+
+  /** The extras for this command; a failure there costs the command nothing but them. */
+  private extra(e: Effect, a: ActuatorConfig): Record<string, unknown> | null {
+    try {
+      return this.extras?.(e, a) ?? null;
+    } catch (err) {
+      this.log.error({ err, actuator: a.id }, 'command extras failed; the command goes without them');
+      return null;
+    }
   }
 
   /**

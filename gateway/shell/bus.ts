@@ -10,7 +10,8 @@ import type { Command, Effect } from '../planner/types.ts';
 /** Who sent a command, as the broker authenticated them (never taken from the payload). */
 export interface CommandMeta {
   by: string;
-  role: Role;
+  /** The sender's account role; `system` for what the box sends itself (the scheduled self-tests). */
+  role: Role | 'system';
   /** How it arrived: `mqtt`, `panel`, `button`, `schedule`. */
   via: string;
 }

@@ -9,6 +9,7 @@ import { createCore, step, type Core, type CoreInput, type CoreOutput } from '..
 import { pristineOf, SNAPSHOT_VERSION, takeSnapshot, type Pristine } from '../core-snapshot.ts';
 import { currentState } from '../engine/alert-slot.ts';
 import { activeAlerts } from '../engine/evaluate.ts';
+import type { SelfTestResult } from '../engine/self-test.ts';
 import type { AlertTransition, Reading } from '../engine/types.ts';
 import { plan, windDown } from '../planner/plan.ts';
 import { resumeAfterRestart } from '../planner/resume.ts';
@@ -233,6 +234,28 @@ export class EngineRunner implements Module {
         r = this.run({ type: 'command', command: cmd }, performance.now(), logged);
     }
     this.ctx.bus.emit('commandResult', { commandId: commandId ?? null, ok: r.ok, ...(r.error === undefined ? {} : { error: r.error }), by: meta.by, via: meta.via });
+  }
+
+  /**
+   * A scheduled self-test's verdicts (gateway/schedule/): `event` (its `selftest` event) is
+   * written in the commit of the fault alerts the verdicts raise or clear, before they are
+   * acted on, like a command with what it caused.
+   */
+  selfTest(results: readonly SelfTestResult[], event: Record<string, unknown>): void {
+    const logged: LogEvent = { type: 'selftest', payload: event };
+    if (!this.core) {
+      record(this.ctx, this.sink, logged.type, { ...event, applied: false });
+      return;
+    }
+    let out: CoreOutput;
+    try {
+      out = step(this.core, { type: 'selftest', results }, this.now());
+    } catch (err) {
+      this.log.error({ err }, 'self-test verdicts could not be applied');
+      record(this.ctx, this.sink, logged.type, { ...event, applied: false });
+      return;
+    }
+    this.emit(out, [logged], performance.now());
   }
 
   /** `report`: the box's state now, as a `report` event (status-report.ts), logged with the command. */

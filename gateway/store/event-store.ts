@@ -37,6 +37,7 @@ import { FaultMode } from './fault-mode.ts';
 import { historyRows, type HistoryQuery, type HistoryRow } from './history.ts';
 import { rollupRows, sensorRollupRows, type RollupRow } from './rollup-rows.ts';
 import { eventsPage, firstSeqFrom, type EventFilter, type EventPage } from './event-query.ts';
+import { reportingMinutes } from './reporting-minutes.ts';
 import { advice, openLog, readFloor, sayReplaced, type OpenResult } from './open-log.ts';
 import { OpenRetry } from './open-retry.ts';
 import { syncEvents } from './sync-events.ts';
@@ -464,6 +465,11 @@ export class EventStore implements Module {
     if (!this.conn) return [];
     this.readings.flush();
     return sensorRollupRows(this.conn.db, sensor, afterMinute, throughMinute);
+  }
+
+  /** One sensor's minutes with a value in (after, through] (reporting-minutes.ts), for the daily reporting check; none while the log is not open. */
+  reportingMinutes(sensor: string, afterMinute: number, throughMinute: number): number[] {
+    return this.conn ? reportingMinutes(this.conn.db, sensor, afterMinute, throughMinute) : [];
   }
 
   /** The rollup rows of minutes in (after, through] (rollup-rows.ts); none while the log is not open. */
