@@ -11,8 +11,12 @@
  *   `timeout_ms` (plus the link's backstop if the client never calls back) and the 3.5-character
  *   silence. A Modbus exception is an answer and is not retried; a closed port (`E_PORT`) is not
  *   the unit's fault and is not retried either (the field-buses watchdog reopens the link).
- * - **Writes go before reads**, and in arrival order among themselves; a write's retry queues
- *   behind the writes already waiting, so a dead relay's retries never hold a live relay's write.
+ * - **Alarm writes first, then other writes, then reads**, each in arrival order; a write's retry
+ *   queues behind the writes of its rank already waiting, so a dead relay's retries never hold a
+ *   live relay's write. `alarm` is a siren's relay (relay-siren.ts); `write` is everything else
+ *   that writes, such as a speaker zone's amplifier line (drivers/speaker/amp-relay.ts): in the
+ *   demo the amplifier is a coil of the siren's own relay board, and its write, requested in the
+ *   same step, went on the line first and held the siren back one bus turn (589 ms measured).
  *   A siren write keeps its full tries (`retries` + 1) even to a unit that is down: it matters
  *   more than the line time.
  * - **A unit down.** After `DOWN_AFTER` read requests in a row failed (each after all its tries)
@@ -28,7 +32,10 @@
  *   one that is late by more than an interval runs once, now (no burst to catch up).
  */
 
-export type Priority = 'write' | 'read';
+export type Priority = 'alarm' | 'write' | 'read';
+
+/** Lower goes first. */
+const RANK: Record<Priority, number> = { alarm: 0, write: 1, read: 2 };
 
 /** One request waiting for its next try. `order` is when it (re)joined the queue. */
 export interface QueuedTry {
@@ -61,7 +68,7 @@ export function triesFor(priority: Priority, health: UnitHealth, retries: number
 export type Next = { run: number } | { waitMs: number } | null;
 
 /**
- * The next try: its index in `queue` (writes first, then by `order`), or how long the line must
+ * The next try: its index in `queue` (alarm writes, other writes, reads; then by `order`), or how long the line must
  * stay silent first (`lastEnd` + `silenceMs`), or null for an empty queue.
  */
 export function nextTry(queue: readonly QueuedTry[], now: number, lastEnd: number, silenceMs: number): Next {
@@ -72,8 +79,7 @@ export function nextTry(queue: readonly QueuedTry[], now: number, lastEnd: numbe
   for (let i = 1; i < queue.length; i++) {
     const a = queue[i]!;
     const b = queue[best]!;
-    const rank = (t: QueuedTry): number => (t.priority === 'write' ? 0 : 1);
-    if (rank(a) < rank(b) || (rank(a) === rank(b) && a.order < b.order)) best = i;
+    if (RANK[a.priority] < RANK[b.priority] || (RANK[a.priority] === RANK[b.priority] && a.order < b.order)) best = i;
   }
   return { run: best };
 }
@@ -93,7 +99,7 @@ export function afterTry(t: Pick<QueuedTry, 'priority' | 'triesLeft'>, outcome: 
   if (outcome === 'answer' || outcome === 'exception') return { retry: false, health: healthy(), change: health.downSince !== null ? 'up' : null };
   if (outcome === 'port') return { retry: false, health, change: null };
   if (t.triesLeft > 1) return { retry: true, health, change: null };
-  if (t.priority === 'write') return { retry: false, health, change: null };
+  if (t.priority !== 'read') return { retry: false, health, change: null };
   const failedReads = health.failedReads + 1;
   const down = health.downSince === null && failedReads >= DOWN_AFTER;
   return { retry: false, health: { failedReads, downSince: down ? now : health.downSince }, change: down ? 'down' : null };

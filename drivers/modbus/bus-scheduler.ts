@@ -115,6 +115,10 @@ export class BusScheduler {
   private async pump(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
+    // An idle line starts on the next microtask, not inside the first request: requests made in
+    // the same step (a siren's write and a speaker amplifier's, from one alarm) then compete by
+    // rank, instead of the first caller taking the line for a whole bus turn.
+    await Promise.resolve();
     try {
       while (!this.stopped) {
         const next = nextTry(this.queue, performance.now(), this.lastEnd, this.silenceMs);

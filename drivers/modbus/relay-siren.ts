@@ -98,6 +98,10 @@ export class RelaySirenDriver implements Module {
     const at = (ms: number, on: boolean, pulseMs: number): void => {
       const why = first;
       first = undefined;
+      // The pattern's first write is requested now, in the effect's own step, not a timer turn
+      // later: a write requested meanwhile (the speaker's amplifier, from the same alarm) would
+      // otherwise be on the line first.
+      if (ms === 0) return void this.write(s, on, pulseMs, why);
       const t = setTimeout(() => void this.write(s, on, pulseMs, why), ms);
       t.unref();
       p.timers.push(t);
@@ -132,7 +136,7 @@ export class RelaySirenDriver implements Module {
     const issued = performance.now();
     try {
       // Write and read back in one bus transaction pair, so no other write slips in between.
-      const state = await sched.request(s.unit, 'write', async (l) => {
+      const state = await sched.request(s.unit, 'alarm', async (l) => {
         await writeAction(l, s.unit, a, a.value === null ? ms / 1000 : null, s.coil);
         return confirm ? (await l.read(s.unit, confirm.table, confirm.address + s.coil, 1))[0] : undefined;
       });
