@@ -3,7 +3,9 @@
  * sox: any WAV, FLAC, Ogg Vorbis, at any rate, stereo mixed to mono) and, for Opus, opusdec
  * first (Debian package opus-tools: Debian's sox has no Opus support). Loudness is normalised
  * to -3 dBFS (sox `gain -n -3`) so a quiet recording is not lost after a loud chime. Decoded
- * files are kept in memory by path, size and mtime: the next broadcast of a template plays at once.
+ * files are kept in memory by path, inode, size and mtime: the next broadcast of a template plays at once,
+ * and a recording replaced by `audio add` or the panel (a new file renamed over the old: a new inode)
+ * is decoded afresh at the next broadcast.
  */
 import { stat } from 'node:fs/promises';
 import { SpeakerError } from './errors.ts';
@@ -38,7 +40,7 @@ export async function decodeRecording(file: string): Promise<Buffer> {
   let key: string;
   try {
     const s = await stat(file);
-    key = `${file}\0${s.size}\0${s.mtimeMs}`;
+    key = `${file}\0${s.ino}\0${s.size}\0${s.mtimeMs}`;
   } catch (err) {
     throw new SpeakerError('recording_failed', `recording ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? err}`, { file, errno: (err as NodeJS.ErrnoException).code });
   }

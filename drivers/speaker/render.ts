@@ -19,6 +19,7 @@ import { SpeakerError } from './errors.ts';
 import { decodeRecording } from './recording.ts';
 import { durationS, silence, wavHeader } from './pcm.ts';
 import { script, voiceRuns, type BroadcastSpec, type Part, type Voice } from './script.ts';
+import { templateRecording } from './template-recording.ts';
 import { speak } from './tts.ts';
 
 export type { BroadcastSpec } from './script.ts';
@@ -58,7 +59,10 @@ export interface RenderedBroadcast {
 /** The parts of `b` being made; speech for a text said several times is made once. */
 export function renderParts(b: BroadcastSpec, config: { audio: AudioConfig }, o: RenderOptions = {}): RenderJob {
   const { audio } = config;
-  const parts = script(b, { english: o.english ?? true, recordings: audio.recordings });
+  // The config's recordings, and the one stored for this template if the config names none.
+  const rec = b.template ? templateRecording(audio, b.template) : null;
+  const recordings = rec && b.template ? { ...audio.recordings, [b.template]: rec } : audio.recordings;
+  const parts = script(b, { english: o.english ?? true, recordings });
   const made = new Map<string, Promise<Buffer>>();
   const fallbacks: Fallback[] = [];
   const tts = (voice: Voice, text: string): Promise<Buffer> => {

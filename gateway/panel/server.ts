@@ -32,6 +32,7 @@ import { diskState, panelState, Watched } from './state.ts';
 import { watchBroadcasts } from './broadcast-watch.ts';
 import { drillRoutes } from './routes-drills.ts';
 import { recordRoutes, type RouteEntry } from './route-table.ts';
+import { recordingRoutes } from './routes-recordings.ts';
 import type { BoxContext, UplinkState } from './state-types.ts';
 
 export interface PanelDeps {
@@ -105,6 +106,7 @@ export class PanelServer implements Module {
     eventRoutes(app, ctx, store, this.sessions);
     sensorRoutes(app, ctx, store, this.sessions, this.deps.engine);
     drillRoutes(app, ctx, store, this.sessions);
+    recordingRoutes(app, ctx, this.deps.sink, this.sessions);
     this.offs.push(
       ctx.bus.on('reading', (r) => this.watched.readings.set(r.sensor, { value: r.value, quality: r.quality, at: ctx.clock.wall() })),
       ctx.bus.on('actuatorReport', (r) => {

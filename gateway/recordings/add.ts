@@ -13,6 +13,7 @@
  * beside it, synced, renamed), and the old one is kept as `<NAME>.previous.wav`.
  */
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { BROADCAST_TEMPLATE_IDS } from '../config/defaults.ts';
 import type { SiteConfig } from '../config/types.ts';
@@ -89,10 +90,59 @@ export interface Stored {
   info: WavInfo;
 }
 
-/** Checks `file` and stores it for template `name`; throws RecordingError (nothing changed) when refused. */
-export function addRecording(config: SiteConfig, name: string, file: string): Stored {
+/** Throws `unknown_template` unless `name` is a broadcast template of this site (and a safe file name). */
+export function checkTemplate(config: SiteConfig, name: string): void {
   const known = templateIds(config);
   if (!NAME.test(name) || !known.includes(name)) throw new RecordingError('unknown_template', `unknown broadcast template '${name}' (templates: ${known.join(', ')})`);
+}
+
+/** Where template `name`'s recording is stored: `<audio.folder>/<name>.wav`. */
+export function recordingPath(config: SiteConfig, name: string): string {
+  return join(config.audio.folder, `${name}.wav`);
+}
+
+/**
+ * A new file in the audio folder, beside where the recording goes (one filesystem: the rename
+ * that stores it is atomic); unique per call, so two uploads at once never share one.
+ */
+export function stagingPath(config: SiteConfig, name: string): string {
+  const folder = config.audio.folder;
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (err) {
+    throw new RecordingError('cannot_store', `cannot make the audio folder ${folder}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return join(folder, `.${name}.wav.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/**
+ * The one check-and-store of a recording, for `shaobing audio add` and the panel's upload:
+ * `staged` (a file from stagingPath, which nobody else writes) is checked; refused, it is
+ * deleted and nothing else changes; taken, it is synced and renamed over `<name>.wav`, the one
+ * before kept as `<name>.previous.wav`. `shownAs` names the file in a refusal's convert hint.
+ */
+export function storeStaged(config: SiteConfig, name: string, staged: string, shownAs: string): Stored {
+  const folder = config.audio.folder;
+  const dest = recordingPath(config, name);
+  try {
+    checkTemplate(config, name);
+    const info = checkRecording(staged, shownAs);
+    fsyncPath(staged);
+    const previous = existsSync(dest) ? join(folder, `${name}.previous.wav`) : null;
+    if (previous) renameSync(dest, previous);
+    renameSync(staged, dest);
+    fsyncPath(folder);
+    return { path: dest, previous, info };
+  } catch (err) {
+    rmSync(staged, { force: true });
+    if (err instanceof RecordingError) throw err;
+    throw new RecordingError('cannot_store', `cannot store it as ${dest}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** Checks `file` and stores it for template `name`; throws RecordingError (nothing changed) when refused. */
+export function addRecording(config: SiteConfig, name: string, file: string): Stored {
+  checkTemplate(config, name);
   let size: number;
   try {
     const st = statSync(file);
@@ -102,43 +152,27 @@ export function addRecording(config: SiteConfig, name: string, file: string): St
     if (err instanceof RecordingError) throw err;
     throw new RecordingError('unreadable', `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  const folder = config.audio.folder;
-  const dest = join(folder, `${name}.wav`);
-  const tmp = join(folder, `.${name}.wav.${process.pid}.tmp`);
+  const tmp = stagingPath(config, name);
   try {
-    mkdirSync(folder, { recursive: true });
     copyFileSync(file, tmp);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw new RecordingError('cannot_store', `cannot write ${tmp}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  try {
     // What is checked is the copy that will be stored, not the file that may change meanwhile.
     if (statSync(tmp).size !== size) throw new RecordingError('unreadable', 'it changed while it was being copied');
-    const info = checkRecording(tmp, file);
-    fsyncPath(tmp);
-    const previous = existsSync(dest) ? join(folder, `${name}.previous.wav`) : null;
-    if (previous) renameSync(dest, previous);
-    renameSync(tmp, dest);
-    fsyncPath(folder);
-    return { path: dest, previous, info };
   } catch (err) {
     rmSync(tmp, { force: true });
     if (err instanceof RecordingError) throw err;
-    throw new RecordingError('cannot_store', `cannot store it as ${dest}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new RecordingError('cannot_store', `cannot write ${tmp}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  return storeStaged(config, name, tmp, file);
 }
 
 /**
- * What the officer must still do for the box to play it: the config line, when the config does
- * not already name this file as the template's recording (`broadcasts.templates.<NAME>.audio`,
- * or `audio.recordings.<NAME>`).
+ * What the officer must still do for the box to play it: nothing when the config names this
+ * file or no recording at all for the template (the speakers then play `<audio.folder>/<NAME>.wav`,
+ * drivers/speaker/template-recording.ts); the config line when it names another file.
  */
 export function configHint(config: SiteConfig, name: string, stored: string): string | null {
   const rec = config.audio.recordings[name];
-  if (rec && resolve(rec.zh) === resolve(stored)) return null;
+  if (!rec || resolve(rec.zh) === resolve(stored)) return null;
   const line = `broadcasts: { templates: { ${name}: { audio: ${name}.wav } } }`;
-  return rec
-    ? `the config plays ${rec.zh} for '${name}'; to play this one instead, set ${line} (audio.folder ${config.audio.folder}) and restart the box`
-    : `to play it for '${name}', add ${line} to the site config (audio.folder ${config.audio.folder}) and restart the box`;
+  return `the config plays ${rec.zh} for '${name}'; to play this one instead, set ${line} (audio.folder ${config.audio.folder}) and restart the box`;
 }

@@ -194,16 +194,30 @@ export interface WavInfo extends WavFormat, WavLevels {
   fileBytes: number;
 }
 
+/** Reads a WAV file's header only (its format and length; no samples). */
+export function readWavHeader(path: string): WavFormat & { fileBytes: number } {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    return { ...parseWavHeader(fileReader(fd, size), size), fileBytes: size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fileReader(fd: number, size: number): ReadAt {
+  return (offset, length) => {
+    const b = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
+    return b.subarray(0, b.length ? readSync(fd, b, 0, b.length, offset) : 0);
+  };
+}
+
 /** Reads and measures a WAV file; `maxDurationS`: longer files are refused before their samples are read. */
 export function readWav(path: string, maxDurationS = Number.POSITIVE_INFINITY): WavInfo & { tooLong: boolean } {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
-    const read: ReadAt = (offset, length) => {
-      const b = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
-      return b.subarray(0, b.length ? readSync(fd, b, 0, b.length, offset) : 0);
-    };
-    const f = parseWavHeader(read, size);
+    const f = parseWavHeader(fileReader(fd, size), size);
     if (f.durationS > maxDurationS) return { ...f, rmsDb: Number.NaN, loudestDb: Number.NaN, peakDb: Number.NaN, fileBytes: size, tooLong: true };
     return { ...f, ...measureLevels(fd, f), fileBytes: size, tooLong: false };
   } finally {

@@ -38,7 +38,8 @@ function concrete(url: string): string {
 }
 
 const routes = () => rig.box.panel!.routes.map((r) => ({ ...r, key: `${r.method} ${r.url}`, path: concrete(r.url) }));
-const commands = (): StoredEvent[] => rig.box.store.since(0).filter((e) => e.type === 'command' || e.type === 'effect');
+/** What a write could do: a command, an effect, a stored recording. */
+const commands = (): StoredEvent[] => rig.box.store.since(0).filter((e) => e.type === 'command' || e.type === 'effect' || e.type === 'recording');
 /** A real command: if any rule failed, a siren would sound and the log would say so. */
 const SIREN = { type: 'siren', pattern: 'test' };
 
@@ -51,7 +52,7 @@ async function signedIn(user: string): Promise<PanelClient> {
 describe('panel security sweep: every registered route', () => {
   it('the list is the registered routes, and the exemptions name routes that exist', () => {
     const keys = routes().map((r) => r.key);
-    expect(keys).toEqual(expect.arrayContaining(['POST /api/session', 'GET /api/session', 'DELETE /api/session', 'GET /api/state', 'POST /api/commands', 'GET /api/events', 'GET /api/sensors/:id/history', 'GET /api/live', 'GET /api/drills', 'GET /review/:id']));
+    expect(keys).toEqual(expect.arrayContaining(['POST /api/session', 'GET /api/session', 'DELETE /api/session', 'GET /api/state', 'POST /api/commands', 'GET /api/events', 'GET /api/sensors/:id/history', 'GET /api/live', 'GET /api/drills', 'GET /review/:id', 'GET /api/recordings', 'PUT /api/recordings/:template']));
     for (const k of [...PUBLIC_WRITES, ...OBSERVER_WRITES]) expect(keys).toContain(k);
   });
 

@@ -168,6 +168,7 @@ const EVENT_WORDS: Record<string, [string, string]> = {
   escalation: ['吹哨上报', 'escalation'],
   report: ['报告', 'report'],
   session: ['登录', 'session'],
+  recording: ['录音', 'recording'],
 };
 
 const SOURCE_WORDS: Record<string, [string, string]> = {
