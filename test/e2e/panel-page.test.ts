@@ -4,10 +4,12 @@
  * folder, the Modbus TCP gateway with the siren relay, smoke detectors and the speaker as MQTT
  * clients), loopback and ephemeral ports. One browser for the file; the tests run in order on
  * one page, as one officer's shift: sign-in and lockout, an alarm arriving live, acknowledge,
- * the alert's screen and 吹哨, a broadcast reaching the speaker, sirens, a drill on every
+ * the alert's screen and 吹哨, a broadcast reaching the speaker, a recording uploaded, sirens, a drill on every
  * screen, the log and its CSV, the drill review link, English, touch targets, screenshots.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -187,6 +189,30 @@ describe('the officer page', () => {
     await progress.waitFor();
     await eventually('the zone done', async () => (await progress.locator('[data-zone=stairwell]').getAttribute('data-state')) === 'done', 30_000);
     await shot('broadcast-800x480');
+  });
+
+  it('uploads a recorded announcement for a template from the broadcast screen; a silent one is refused in Chinese', async () => {
+    await screen('#/broadcast', '[data-recording=evacuation]');
+    const row = page.locator('[data-recording=evacuation]');
+    expect(await row.locator('[data-rec]').getAttribute('data-rec')).toBe('none');
+    const dir = mkdtempSync(join(tmpdir(), 'sb-page-rec-'));
+    const good = join(dir, '撤离录音.wav');
+    const silent = join(dir, 'silent.wav');
+    execFileSync('sox', ['-n', '-r', '16000', '-c', '1', '-b', '16', good, 'synth', '3', 'sine', '300-900', 'vol', '0.4']);
+    execFileSync('sox', ['-n', '-r', '16000', '-c', '1', '-b', '16', silent, 'trim', '0', '2']);
+    await page.setInputFiles('[data-upload=evacuation]', good);
+    await row.locator('[data-rec=stored]').waitFor();
+    expect(await row.textContent()).toMatch(/已录音 · 3 秒/);
+    expect(await row.locator('label.upload').textContent()).toBe('更换录音');
+    const stored = join(pb.box.ctx.config.audio.folder, 'evacuation.wav');
+    expect(readFileSync(stored).equals(readFileSync(good))).toBe(true);
+    expect(events('recording').at(-1)).toMatchObject({ action: 'stored', template: 'evacuation', by: 'wang', role: 'officer', via: 'panel', duration_s: 3 });
+    await shot('broadcast-recording-800x480');
+    const n = events('recording').length;
+    await page.setInputFiles('[data-upload=evacuation]', silent);
+    await eventually('the refusal said', async () => /录音未保存:录音没有声音/.test((await page.locator('#toast').textContent()) ?? ''));
+    expect(events('recording')).toHaveLength(n);
+    expect(readFileSync(stored).equals(readFileSync(good))).toBe(true);
   });
 
   it('sirens: silence, then a test blip in one touch reaching the relay; a named signal only after the second step', async () => {

@@ -68,7 +68,8 @@ export function smallTargets(page: Page, min = 48): Promise<string[]> {
   return page.evaluate((min) => {
     const out: string[] = [];
     for (const el of Array.from(document.querySelectorAll<HTMLElement>('button, a[href], input, select, textarea, [role=button]'))) {
-      const target = el instanceof HTMLInputElement && el.type === 'checkbox' ? (el.closest('label') ?? el) : el;
+      // A checkbox or a file input is touched through its label.
+      const target = el instanceof HTMLInputElement && (el.type === 'checkbox' || el.type === 'file') ? (el.closest('label') ?? el) : el;
       const r = target.getBoundingClientRect();
       if (r.width === 0 && r.height === 0) continue;
       if (getComputedStyle(target).visibility === 'hidden') continue;

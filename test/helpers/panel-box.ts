@@ -61,6 +61,8 @@ export async function startPanelBox(o: { log?: Logger } = {}): Promise<PanelBox>
     ...polled,
     mqtt: { ...polled.mqtt, host: '127.0.0.1' },
     store: { ...polled.store, path: dbPath },
+    // Recordings uploaded from the page go to the temp folder, not the working directory's audio/.
+    audio: { ...polled.audio, folder: join(dir, 'audio') },
     panel: { ...polled.panel!, host: '127.0.0.1', port: 0 },
     uplink: polled.uplink ? { ...polled.uplink, url: `mqtt://127.0.0.1:${await closedPort()}` } : null,
   };

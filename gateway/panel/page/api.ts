@@ -18,13 +18,18 @@ export function setSignedOutHandler(f: () => void): void {
   onSignedOut = f;
 }
 
-export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** `file`: send these bytes as the body (an upload) instead of `body` as JSON. */
+export async function call<T>(method: string, path: string, body?: unknown, file?: { blob: Blob; type: string; name: string }): Promise<T> {
   const headers: Record<string, string> = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (file) {
+    headers['content-type'] = file.type;
+    // Header values are Latin-1: a Chinese file name travels percent-encoded.
+    headers['x-file-name'] = encodeURIComponent(file.name);
+  } else if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
   let r: Response;
   try {
-    r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', cache: 'no-store' });
+    r = await fetch(path, { method, headers, body: file ? file.blob : body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', cache: 'no-store' });
   } catch (err) {
     throw new ApiError(0, err instanceof Error ? err.message : String(err), null);
   }
@@ -75,4 +80,9 @@ export interface CommandAnswer {
 /** A `cmd/box` command (the box logs it with who sent it); resolves with the box's answer, refusals included. */
 export function command(body: Record<string, unknown>): Promise<CommandAnswer> {
   return call<CommandAnswer>('POST', '/api/commands', body);
+}
+
+/** `PUT /api/recordings/<template>`: the WAV as the body; rejects with the box's reason (ApiError, its body's `code`). */
+export function uploadRecording<T>(template: string, f: File): Promise<T> {
+  return call<T>('PUT', `/api/recordings/${encodeURIComponent(template)}`, undefined, { blob: f, type: 'audio/wav', name: f.name });
 }

@@ -3,13 +3,14 @@
  * rainstorm warning, fire …, filled by the box) or write your own words; the second step says
  * what will be heard and lets the zones (all by default), the repeat count and the emergency
  * priority be changed before anything plays. Above: each broadcast's progress per zone, live,
- * with stop; below: the site's shelters and routes.
+ * with stop; below: the recorded announcements (view-recordings.ts) and the site's shelters and routes.
  */
 import { button, h, keyed, patch } from './dom.ts';
 import { clockTime } from './format.ts';
 import { pick, priorityWord, t, type WordKey } from './i18n.ts';
 import { commandButton, confirmSheet, placesFor, send, zoneName, type View, type ViewCtx } from './shared.ts';
 import type { Broadcast, State, Template } from './types.ts';
+import { recordingsCard } from './view-recordings.ts';
 
 export function broadcastView(ctx: ViewCtx): View {
   let repeat = ctx.config?.broadcast_repeat ?? 3;
@@ -33,6 +34,7 @@ export function broadcastView(ctx: ViewCtx): View {
         h('div', { class: 'actions' }, button(t('broadcastText'), () => textZh.trim() && start({ text_zh: textZh.trim(), ...(textEn.trim() ? { text_en: textEn.trim() } : {}) }, textZh.trim()), 'big primary', { 'data-action': 'broadcast-text' })),
       )
     : null;
+  const recordings = recordingsCard(officer);
   const progressCard = h('section', { class: 'card', 'data-part': 'progress-card', hidden: true }, h('h2', null, t('progress')), progressEl);
   // Templates first: on the 7-inch screen they show without scrolling (tab, template, confirm).
   const el = h(
@@ -41,6 +43,7 @@ export function broadcastView(ctx: ViewCtx): View {
     progressCard,
     officer ? h('section', { class: 'card' }, h('h2', null, t('templates')), templatesEl) : h('p', { class: 'quiet' }, t('viewOnly')),
     free,
+    recordings.el,
     placesEl,
   );
 
@@ -111,6 +114,7 @@ export function broadcastView(ctx: ViewCtx): View {
         const templates = s.site.templates ?? [];
         patch(templatesEl, [templates, document.documentElement.lang], () => (templates.length ? templates.map(templateButton) : [h('p', { class: 'quiet' }, '—')]));
       }
+      recordings.update(s.site.templates ?? []);
       patch(placesEl, [s.site.shelters, s.site.routes, s.site.shelter, s.site.route], () => [placesFor(s.site, [])]);
       if (s.broadcasts) {
         // The box lists them oldest first: the newest on top.
