@@ -65,8 +65,12 @@ export async function startPanelBox(o: { log?: Logger } = {}): Promise<PanelBox>
     audio: { ...polled.audio, folder: join(dir, 'audio') },
     panel: { ...polled.panel!, host: '127.0.0.1', port: 0 },
     uplink: polled.uplink ? { ...polled.uplink, url: `mqtt://127.0.0.1:${await closedPort()}` } : null,
+    // The demo's village speaker is played by the box itself (WAV files); here it is the MQTT
+    // speaker the test watches (`speaker` below), so a broadcast is seen arriving at a device.
+    // Its audio URL comes from the IP speakers' server, on an ephemeral port.
+    actuators: polled.actuators.map((a) => (a.kind === 'speaker' ? { ...a, audio: null } : a)),
   };
-  const box = await startBox({ config, profiles, log, tcpPort: 0, wsPort: 0, panelPort: 0, dbPath });
+  const box = await startBox({ config, profiles, log, tcpPort: 0, wsPort: 0, panelPort: 0, ipSpeakersPort: 0, dbPath });
   const url = `mqtt://127.0.0.1:${box.broker.tcpPort}`;
   const dev = (id: string) => ({ url, site: config.site.id, id, password: demoPassword(id), log });
   const sensors = { sm1: new SensorSim(dev('sm1'), 'state'), sm2: new SensorSim(dev('sm2'), 'state') };
