@@ -22,6 +22,7 @@ import { maxLevel } from '../engine/types.ts';
 import type { EngineRunner } from '../shell/engine-runner.ts';
 import type { ActuatorReport, BoxContext, UplinkState } from './state-types.ts';
 import { storageProblems } from '../shell/publisher.ts';
+import { actuatorFaultWords } from '../shell/actuator-fault-words.ts';
 import type { StoreHealth } from '../store/types.ts';
 import { wallTime } from '../wire.ts';
 
@@ -160,7 +161,10 @@ export function panelState(src: StateSources, watched: Watched, by: string, disk
 
 function lastFault(watched: Watched, actuator: string, off: string): Record<string, unknown> | null {
   const f = watched.faults.get(actuator);
-  return f ? { reason: f.detail?.reason ?? null, activity: f.activity ?? null, at: wallTime(f.at, off), detail: f.detail ?? null } : null;
+  if (!f) return null;
+  const reason = f.detail?.reason == null ? null : String(f.detail.reason);
+  const words = reason === null ? null : actuatorFaultWords(reason);
+  return { reason, activity: f.activity ?? null, at: wallTime(f.at, off), detail: f.detail ?? null, text_zh: words?.zh ?? null, text_en: words?.en ?? null };
 }
 
 function withAge(a: AlertView, wallNow: number): AlertView & { age_s: number | null } {

@@ -10,6 +10,7 @@ import type { ActuatorConfig } from '../config/types.ts';
 import type { Effect } from '../planner/types.ts';
 import { servesZone } from '../planner/targets.ts';
 import { toWire } from '../wire.ts';
+import { actuatorFaultWords } from './actuator-fault-words.ts';
 import type { ActuatorReport, EffectMeta } from './bus.ts';
 import type { BoxContext, Module } from './module.ts';
 import { record, type EventSink } from './record.ts';
@@ -162,6 +163,7 @@ export class ActuatorRouter implements Module {
     const a = this.ctx.config.actuators.find((x) => x.id === r.actuator);
     const name = a?.name ?? r.actuator;
     const speaker = a?.kind === 'speaker';
+    const words = actuatorFaultWords(reason);
     record(this.ctx, this.sink, 'fault', {
       actuator: r.actuator,
       actuator_kind: a?.kind ?? null,
@@ -169,8 +171,8 @@ export class ActuatorRouter implements Module {
       activity: r.activity ?? null,
       zone: r.zone ?? null,
       detail: r.detail ?? {},
-      text_zh: `${speaker ? '广播' : '设备'}「${name}」故障:${reason}${r.activity ? ',本次广播未能播出' : ''}`,
-      text_en: `${speaker ? 'Speaker' : 'Actuator'} ${r.actuator} fault: ${reason}${r.activity ? '; this broadcast was not heard' : ''}`,
+      text_zh: `${speaker ? '广播' : '设备'}「${name}」故障:${words.zh}${r.activity ? ',本次广播未能播出' : ''}`,
+      text_en: `${speaker ? 'Speaker' : 'Actuator'} ${r.actuator} fault: ${words.en}${r.activity ? '; this broadcast was not heard' : ''}`,
     });
   }
 

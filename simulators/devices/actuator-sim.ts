@@ -38,6 +38,11 @@ export class ActuatorSim extends MqttDevice {
     await client.subscribeAsync(this.topics.actuatorCommand(this.o.id), { qos: 1 });
   }
 
+  /** Sends one report of its own, as a device does when it finds a fault (`{report: 'fault', detail: {reason}}`). */
+  async report(body: Record<string, unknown>): Promise<void> {
+    await this.client?.publishAsync(this.topics.actuatorReport(this.o.id), JSON.stringify(body), { qos: 1 });
+  }
+
   override async stop(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     await super.stop();

@@ -363,6 +363,16 @@ describe('the officer page', () => {
     await shot('home-fault-800x480');
   });
 
+  it('lists a speaker that reported a fault on the home screen, in words, until it works again', async () => {
+    await screen('#/', '.home');
+    await pb.speaker.report({ report: 'fault', detail: { reason: 'playback_failed' } });
+    const line = page.locator('[data-part=faults] .fault[data-actuator=spk1]');
+    await line.waitFor();
+    expect(await line.textContent()).toMatch(/^村广播:无法播放声音/);
+    await pb.speaker.report({ report: 'state' });
+    await line.waitFor({ state: 'detached' });
+  });
+
   it('every touch target on every screen is at least 48 px, at 800×480 and 1280×800; screenshots of both', async () => {
     const alertId = events('transition').find((t) => t.kind === 'smoke')!.alert as string;
     const screens = [

@@ -61,7 +61,7 @@ describe('an ALSA device that does not exist, and an MQTT speaker that never rep
       250,
     );
     expect(spk2.last_fault).toMatchObject({ reason: 'no_done', detail: { after_s: 10 } });
-    expect(faultEvents(rig, 'spk2')[0]!.payload).toMatchObject({ reason: 'no_done', text_en: 'Speaker spk2 fault: no_done; this broadcast was not heard' });
+    expect(faultEvents(rig, 'spk2')[0]!.payload).toMatchObject({ reason: 'no_done', text_en: 'Speaker spk2 fault: never reported the broadcast done (check its power and network); this broadcast was not heard' });
     // Still the alarm: the siren's pattern runs on.
     expect((await rig.state()).alerts).toEqual([expect.objectContaining({ level: 'red' })]);
   }, 60_000);

@@ -91,8 +91,8 @@ describe('actuator router and speakers', () => {
       activity: 'act-3',
       zone: null,
       detail: { reason: 'playback_failed' },
-      text_zh: '广播「北区广播」故障:playback_failed,本次广播未能播出',
-      text_en: 'Speaker spk-mqtt fault: playback_failed; this broadcast was not heard',
+      text_zh: '广播「北区广播」故障:无法播放声音(请检查声卡、功放和音频线),本次广播未能播出',
+      text_en: 'Speaker spk-mqtt fault: could not play sound (check the sound card, amplifier and cable); this broadcast was not heard',
     });
   });
 

@@ -107,6 +107,8 @@ export interface Actuator {
   zones: string[];
   doing: Doing[];
   last_report: { report: string; activity: string | null; at: string } | null;
+  /** The last fault it reported (kept after later reports); its words from the box. */
+  last_fault?: { reason: string | null; at: string; text_zh: string | null; text_en: string | null } | null;
 }
 
 export type ZoneProgress = 'queued' | 'playing' | 'done' | 'failed' | 'stopped';

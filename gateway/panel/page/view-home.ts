@@ -79,9 +79,17 @@ export function homeView(ctx: ViewCtx): View {
           ? h('div', { class: 'actions' }, sirensOn && commandButton(ctx, t('silenceSirens'), () => ({ type: 'silence' }), 'big warn', { 'data-action': 'silence' }), commandButton(ctx, t('stopAll'), () => ({ type: 'stop' }), 'big', { 'data-action': 'stop' }))
           : null,
       ]);
-      patch(faults, s.faults.map((f) => [f.alert, f.text_zh, f.text_en]), () => [
+      // A siren or speaker is listed while its latest report is a fault (a later `done` or state
+      // report means it works again); sensor and self-test faults are the engine's fault alerts.
+      const broken = s.actuators.filter((a) => a.last_report?.report === 'fault' && a.last_fault);
+      patch(faults, [s.faults.map((f) => [f.alert, f.text_zh, f.text_en]), broken.map((a) => [a.id, a.last_fault!.at])], () => [
         h('h2', null, t('faults')),
-        s.faults.length ? h('ul', { class: 'plain' }, s.faults.map((f) => h('li', { class: 'fault' }, pick(f.text_zh, f.text_en)))) : h('p', { class: 'quiet' }, t('noFaults')),
+        s.faults.length || broken.length
+          ? h('ul', { class: 'plain' }, [
+              ...s.faults.map((f) => h('li', { class: 'fault' }, pick(f.text_zh, f.text_en))),
+              ...broken.map((a) => h('li', { class: 'fault', 'data-actuator': a.id }, `${a.name}:${pick(a.last_fault!.text_zh ?? a.last_fault!.reason ?? '', a.last_fault!.text_en ?? a.last_fault!.reason ?? '')} (${clockTime(a.last_fault!.at)})`)),
+            ])
+          : h('p', { class: 'quiet' }, t('noFaults')),
       ]);
       const up = s.uplink;
       const upText = !up ? t('uplinkNone') : up.online ? t('uplinkOnline') : t('uplinkOffline', { n: up.events_waiting });
