@@ -12,6 +12,7 @@ const USAGE = `usage:
   shaobing demo                       the box with the demo site and simulated devices (npm start)
   shaobing replay --config SITE.yaml --readings READINGS.csv [--cap-dir DIR] [--observations]
   shaobing check-config FILE
+  shaobing doctor --config SITE.yaml  checks the box on site: buses, ports, township, audio, clock, disk, log
   shaobing hash-secret                reads a secret on stdin, prints its scrypt hash for the config`;
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
@@ -78,6 +79,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       case 'start': {
         const { runBox } = await import('./run.ts');
         return await runBox(command, rest, io);
+      }
+      case 'doctor': {
+        const { doctorCommand } = await import('./doctor/command.ts');
+        return await doctorCommand(rest, io);
       }
       case 'hash-secret': {
         const { hashSecret } = await import('./shell/secrets.ts');
