@@ -21,6 +21,7 @@ import type { DeviceProfile } from '../drivers/modbus/profile-types.ts';
 import type { Module } from './shell/module.ts';
 import { Uplink, type UplinkTimings } from './uplink/uplink.ts';
 import type { PanelServer } from './panel/server.ts';
+import type { ScheduledBackup } from './backup/scheduled-backup.ts';
 
 /**
  * A Modbus rain gauge's counter wraps in raw counts (the profile knows where); the driver hands
@@ -72,6 +73,8 @@ export interface Box {
   uplink: Uplink | null;
   /** The duty officer's panel API; null when the site has none. */
   panel: PanelServer | null;
+  /** The daily backup; null when the site has none. */
+  backup: ScheduledBackup | null;
   /** `reason`: what stopped it (the signal's name, or 'stop'), kept in the `stop` event. */
   stop(reason?: string): Promise<void>;
 }
@@ -121,8 +124,11 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const ctx: BoxContext = { config, bus: new Bus(o.log), log: o.log, clock };
   const store = new EventStore(ctx, { ...o.storeOptions, path: o.dbPath });
   const sink = guarded(store, o.log);
+  // The daily backup (gateway/backup/): loaded only when the site has one; its fault is a status problem.
+  const backup = config.backup ? new (await import('./backup/scheduled-backup.ts')).ScheduledBackup(ctx, sink, config.backup, o.dbPath ?? config.store.path) : null;
+  const problems = (): string[] => [...storageProblems(store.health()), ...(backup?.problems() ?? [])];
   const broker = new BrokerModule(ctx, { tcpPort: o.tcpPort, wsPort: o.wsPort });
-  const engine = new EngineRunner(ctx, sink, 1000, store, { problems: () => storageProblems(store.health()), store: () => store.health() });
+  const engine = new EngineRunner(ctx, sink, 1000, store, { problems, store: () => store.health() });
   const publish = broker.publish.bind(broker);
   const actuators = new ActuatorRouter(ctx, publish);
   const uplink = config.uplink ? new Uplink(ctx, store, config.uplink, o.uplinkTimings) : null;
@@ -130,10 +136,11 @@ export async function startBox(o: BoxOptions): Promise<Box> {
     activeAlerts: () => engine.active().length,
     responseClock: (alert) => engine.responseClock(alert),
     alertState: (alert) => engine.alertState(alert),
-    problems: () => storageProblems(store.health()),
+    problems,
     uplink: () => uplink?.state() ?? null,
   });
   uplink?.onStateChange(() => publisher.status());
+  backup?.onChange(() => publisher.status());
   store.onHealthChange((h) => {
     o.log.warn({ storage: h }, h.degraded ? 'storage degraded: keeping alerts in memory, dropping raw readings' : 'storage recovered');
     publisher.status();
@@ -157,7 +164,7 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   // too, so a warning's command finds it; the publisher, the panel (its commands find the engine),
   // then the uplink last (its start never
   // waits on the network; its stop is bounded and comes first).
-  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, capInbox, actuators, publisher, ...(panel ? [panel] : []), ...(uplink ? [uplink] : [])];
+  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, capInbox, actuators, publisher, ...(panel ? [panel] : []), ...(backup ? [backup] : []), ...(uplink ? [uplink] : [])];
   const supervisor = new Supervisor(modules, o.log);
   await supervisor.start();
   o.log.info({ config: loggableConfig(config) }, 'effective config');
@@ -172,6 +179,7 @@ export async function startBox(o: BoxOptions): Promise<Box> {
     engine,
     uplink,
     panel,
+    backup,
     stop(reason = 'stop') {
       stopped ??= (async () => {
         engine.windDown();

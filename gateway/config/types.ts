@@ -243,6 +243,21 @@ export interface PanelConfig {
   sessionIdleH: number;
 }
 
+/**
+ * The daily backup of the log (gateway/backup/scheduled-backup.ts). Absent from the file = none.
+ */
+export interface BackupConfig {
+  /** An absolute folder, typically on a USB stick (`/media/usb/shaobing`). */
+  folder: string;
+  /** Backups kept there, newest first; older ones are deleted after a good new one (default 7). */
+  keep: number;
+  /** Local time of day, 24 h (default 03:40, after the 03:17 retention run). */
+  atHour: number;
+  atMinute: number;
+  /** Allow a folder on the log's own disk (default false: an unmounted stick's empty mount point would be that). */
+  allowSameDisk: boolean;
+}
+
 export interface SiteConfig {
   version: number;
   site: {
@@ -267,4 +282,6 @@ export interface SiteConfig {
   uplink: UplinkConfig | null;
   /** Null: no panel. */
   panel: PanelConfig | null;
+  /** Null: no scheduled backup. */
+  backup: BackupConfig | null;
 }

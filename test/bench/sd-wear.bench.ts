@@ -17,7 +17,7 @@
  * `WEAR_DIR` puts the log elsewhere (default: the OS temp dir; tmpfs counts no block writes).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,8 +54,65 @@ async function listening(port: number, ms = 60_000): Promise<void> {
   }
 }
 
+/**
+ * Where the WAL's frames go: the WAL file sampled every 250 ms, each frame (salt, index) counted
+ * once, its page mapped to its table or index by dbstat afterwards. A frame is a whole page
+ * (4 KiB + 24 B), written once to the WAL and later once more into the database by a checkpoint
+ * if no later frame of the same page supersedes it.
+ */
+class WalFrames {
+  private readonly seen = new Map<string, number>();
+  commits = 0;
+  constructor(private readonly dbPath: string) {}
+
+  sample(): void {
+    let b: Buffer;
+    try {
+      b = readFileSync(`${this.dbPath}-wal`);
+    } catch {
+      return;
+    }
+    if (b.length < 32) return;
+    const ps = b.readUInt32BE(8);
+    const s1 = b.readUInt32BE(16);
+    const s2 = b.readUInt32BE(20);
+    for (let off = 32, i = 0; off + 24 + ps <= b.length; off += 24 + ps, i++) {
+      if (b.readUInt32BE(off + 8) !== s1 || b.readUInt32BE(off + 12) !== s2) break;
+      const key = `${s1}:${s2}:${i}`;
+      if (this.seen.has(key)) continue;
+      this.seen.set(key, b.readUInt32BE(off));
+      if (b.readUInt32BE(off + 4) !== 0) this.commits++;
+    }
+  }
+
+  /** Frames per table or index (pages that are new since the db was last looked at count as `new pages`). */
+  byTable(): Record<string, number> {
+    const db = new Database(this.dbPath, { readonly: true });
+    const owner = new Map<number, string>();
+    try {
+      for (const r of db.prepare('SELECT name, pageno FROM dbstat').all() as { name: string; pageno: number }[]) owner.set(r.pageno, r.name);
+    } finally {
+      db.close();
+    }
+    const by = new Map<string, number>();
+    for (const page of this.seen.values()) {
+      const name = owner.get(page) ?? 'new pages';
+      by.set(name, (by.get(name) ?? 0) + 1);
+    }
+    return Object.fromEntries([...by].sort((a, b) => b[1] - a[1]));
+  }
+
+  get frames(): number {
+    return this.seen.size;
+  }
+}
+
 interface Phase {
   seconds: number;
+  /** WAL frames per hour and commits per hour, and frames by table or index over the phase. */
+  wal_frames_per_h: number;
+  commits_per_h: number;
+  frames_by_table: Record<string, number>;
   bytes: number;
   mb_per_h: number;
   /** Growth of the database file over the phase (what the card keeps, not what it is sent). */
@@ -71,13 +128,24 @@ async function measure(pid: number, dbPath: string, seconds: number): Promise<Ph
   const s0 = size();
   const t0 = performance.now();
   let walMax = 0;
+  const wal = new WalFrames(dbPath);
   while (performance.now() - t0 < seconds * 1000) {
-    await sleep(1000);
+    await sleep(250);
+    wal.sample();
     walMax = Math.max(walMax, fileBytes(`${dbPath}-wal`));
   }
   const hours = (performance.now() - t0) / 3_600_000;
   const bytes = writeBytes(pid) - b0;
-  return { seconds, bytes, mb_per_h: round(bytes / MB / hours), db_growth_mb_per_h: round((size() - s0) / MB / hours), wal_max_mb: round(walMax / MB) };
+  return {
+    seconds,
+    bytes,
+    mb_per_h: round(bytes / MB / hours),
+    db_growth_mb_per_h: round((size() - s0) / MB / hours),
+    wal_max_mb: round(walMax / MB),
+    wal_frames_per_h: Math.round(wal.frames / hours),
+    commits_per_h: Math.round(wal.commits / hours),
+    frames_by_table: wal.byTable(),
+  };
 }
 
 /**
@@ -130,13 +198,13 @@ async function realistic(): Promise<{ quiet: Phase | null; storm: Phase | null }
     let storm: Phase | null = null;
     if (QUIET_S > 0) {
       quiet = await measure(box.pid!, site.dbPath, QUIET_S);
-      console.log(`quiet ${QUIET_S} s: ${quiet.mb_per_h} MB/h written (log grew ${quiet.db_growth_mb_per_h} MB/h, WAL at most ${quiet.wal_max_mb} MB)`);
+      console.log(`quiet ${QUIET_S} s: ${quiet.mb_per_h} MB/h written (log grew ${quiet.db_growth_mb_per_h} MB/h, WAL at most ${quiet.wal_max_mb} MB); ${quiet.commits_per_h} commits/h, ${quiet.wal_frames_per_h} WAL frames/h: ${JSON.stringify(quiet.frames_by_table)}`);
     }
     if (STORM_S > 0) {
       site.storm(true);
       storm = await measure(box.pid!, site.dbPath, STORM_S);
       site.storm(false);
-      console.log(`storm ${STORM_S} s: ${storm.mb_per_h} MB/h written (log grew ${storm.db_growth_mb_per_h} MB/h, WAL at most ${storm.wal_max_mb} MB)`);
+      console.log(`storm ${STORM_S} s: ${storm.mb_per_h} MB/h written (log grew ${storm.db_growth_mb_per_h} MB/h, WAL at most ${storm.wal_max_mb} MB); ${storm.commits_per_h} commits/h, ${storm.wal_frames_per_h} WAL frames/h: ${JSON.stringify(storm.frames_by_table)}`);
     }
     return { quiet, storm };
   } finally {
@@ -190,7 +258,7 @@ store: { path: '${dbPath}' }
     console.log(`full site: ${FULL_SENSORS} sensors at 1 Hz connected; warming up ${WARMUP_S} s`);
     await sleep(WARMUP_S * 1000);
     const phase = await measure(box.pid!, dbPath, FULL_S);
-    console.log(`full ${FULL_S} s: ${phase.mb_per_h} MB/h written (log grew ${phase.db_growth_mb_per_h} MB/h, WAL at most ${phase.wal_max_mb} MB)`);
+    console.log(`full ${FULL_S} s: ${phase.mb_per_h} MB/h written (log grew ${phase.db_growth_mb_per_h} MB/h, WAL at most ${phase.wal_max_mb} MB); ${phase.commits_per_h} commits/h, ${phase.wal_frames_per_h} WAL frames/h: ${JSON.stringify(phase.frames_by_table)}`);
     return phase;
   } finally {
     load?.kill('SIGKILL');
