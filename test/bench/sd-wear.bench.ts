@@ -13,7 +13,7 @@
  * card rated 3,000 P/E cycles takes 24 TB, which at 100 MB/h is 27 years before the card's
  * own write amplification; at 1 GB/h, under 3 years.
  *
- * `npm run bench -- sd-wear [QUIET_S] [STORM_S] [FULL_S]` (defaults 300 300 180; 0 skips a phase).
+ * `npm run bench -- sd-wear [QUIET_S] [STORM_S] [FULL_S]` (defaults 600 600 300; 0 skips a phase).
  * `WEAR_DIR` puts the log elsewhere (default: the OS temp dir; tmpfs counts no block writes).
  */
 import { spawn } from 'node:child_process';
@@ -31,9 +31,11 @@ import { BENCH_SCRYPT, startBoxProcess } from './box-process.ts';
 import { fileBytes, MB, round, writeBytes } from './proc-stats.ts';
 import { realisticSite, SMOKE } from './realistic-site.ts';
 
-const QUIET_S = Number(process.argv[2] ?? 300);
-const STORM_S = Number(process.argv[3] ?? 300);
-const FULL_S = Number(process.argv[4] ?? 180);
+// Phases span whole checkpoint intervals (CHECKPOINT_MS, 5 min at a quiet site): a shorter one
+// may miss the checkpoint's copy of the WAL into the database and read low.
+const QUIET_S = Number(process.argv[2] ?? 600);
+const STORM_S = Number(process.argv[3] ?? 600);
+const FULL_S = Number(process.argv[4] ?? 300);
 const FULL_SENSORS = 1000;
 const WARMUP_S = 40;
 const AGE_H = Number(process.env.WEAR_AGE_H ?? 24);
