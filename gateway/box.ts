@@ -22,6 +22,8 @@ import type { Module } from './shell/module.ts';
 import { Uplink, type UplinkTimings } from './uplink/uplink.ts';
 import type { PanelServer } from './panel/server.ts';
 import type { ScheduledBackup } from './backup/scheduled-backup.ts';
+import type { LocalSpeakers } from '../drivers/speaker/local-speakers.ts';
+import type { PanelHw, PanelHwOptions } from '../drivers/panel-hw/panel-hw.ts';
 
 /**
  * A Modbus rain gauge's counter wraps in raw counts (the profile knows where); the driver hands
@@ -58,10 +60,12 @@ export interface BoxOptions {
   /** The panel's port (0 = ephemeral), instead of the config's. */
   panelPort?: number;
   dbPath?: string;
-  /** The store's retry times (tests shorten them). */
-  storeOptions?: Pick<EventStoreOptions, 'retryMs' | 'retryMaxMs'>;
+  /** The store's retry times (tests shorten them), and its fdatasync (tests: one that hangs, for the watchdog). */
+  storeOptions?: Pick<EventStoreOptions, 'retryMs' | 'retryMaxMs' | 'syncFn'>;
   /** The uplink's deadlines and backoff (tests shorten them). */
   uplinkTimings?: Partial<UplinkTimings>;
+  /** The physical panel's board opener, retries and blink (tests: mock-firmata); default StandardFirmata on `panel_hw.port`. */
+  panelHw?: PanelHwOptions;
 }
 
 export interface Box {
@@ -75,6 +79,10 @@ export interface Box {
   panel: PanelServer | null;
   /** The daily backup; null when the site has none. */
   backup: ScheduledBackup | null;
+  /** The speakers the box plays itself (`actuators[].audio`); null when it has none. */
+  speakers: LocalSpeakers | null;
+  /** The physical panel (buttons, LEDs, buzzer); null when the site has none. */
+  panelHw: PanelHw | null;
   /** `reason`: what stopped it (the signal's name, or 'stop'), kept in the `stop` event. */
   stop(reason?: string): Promise<void>;
 }
@@ -130,7 +138,7 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const broker = new BrokerModule(ctx, { tcpPort: o.tcpPort, wsPort: o.wsPort });
   const engine = new EngineRunner(ctx, sink, 1000, store, { problems, store: () => store.health() });
   const publish = broker.publish.bind(broker);
-  const actuators = new ActuatorRouter(ctx, publish);
+  const actuators = new ActuatorRouter(ctx, publish, sink);
   const uplink = config.uplink ? new Uplink(ctx, store, config.uplink, o.uplinkTimings) : null;
   const publisher = new Publisher(ctx, publish, {
     activeAlerts: () => engine.active().length,
@@ -146,10 +154,14 @@ export async function startBox(o: BoxOptions): Promise<Box> {
     publisher.status();
   });
   const fieldBuses: Module[] = [];
+  let buses: import('../drivers/modbus/field-buses.ts').FieldBuses | null = null;
   if (config.buses.length) {
     const { FieldBuses } = await import('../drivers/modbus/field-buses.ts');
-    fieldBuses.push(new FieldBuses(ctx, profiles));
+    buses = new FieldBuses(ctx, profiles);
+    fieldBuses.push(buses);
   }
+  // Speakers the box plays itself (drivers/speaker/), their amplifier relays on the field buses.
+  const speakers = config.actuators.some((a) => a.audio) ? new (await import('../drivers/speaker/local-speakers.ts')).LocalSpeakers(ctx, profiles, () => buses?.schedulers) : null;
   const serial = config.serial.length ? await import('../drivers/serial/driver.ts') : null;
   const serialLines: Module[] = (serial ? config.serial : []).map((port) => {
     const devices = Object.fromEntries(Object.entries(port.devices).map(([line, sensor]) => [line, { sensor }]));
@@ -159,12 +171,14 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const capInbox = new TownshipCapInbox(ctx, sink);
   // The panel: loaded only when the site has one (Fastify is a few MB the box need not carry).
   const panel = config.panel ? new (await import('./panel/server.ts')).PanelServer({ ctx, sink, store, engine, uplink: () => uplink?.state() ?? null }, { ...config.panel, ...(o.panelPort === undefined ? {} : { port: o.panelPort }) }) : null;
+  // The physical panel: johnny-five and firmata-io are loaded only when the site has one.
+  const panelHw = config.panelHw ? new (await import('../drivers/panel-hw/panel-hw.ts')).PanelHw({ ctx, sink, engine, uplink: () => uplink?.state() ?? null }, config.panelHw, o.panelHw) : null;
   // Start order (stop is the reverse): the log first, so every event has a home; the drivers
   // after the engine, so the first readings find it listening; the CAP inbox after the engine
   // too, so a warning's command finds it; the publisher, the panel (its commands find the engine),
   // then the uplink last (its start never
   // waits on the network; its stop is bounded and comes first).
-  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, capInbox, actuators, publisher, ...(panel ? [panel] : []), ...(backup ? [backup] : []), ...(uplink ? [uplink] : [])];
+  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, ...(speakers ? [speakers] : []), capInbox, actuators, publisher, ...(panel ? [panel] : []), ...(panelHw ? [panelHw] : []), ...(backup ? [backup] : []), ...(uplink ? [uplink] : [])];
   const supervisor = new Supervisor(modules, o.log);
   await supervisor.start();
   o.log.info({ config: loggableConfig(config) }, 'effective config');
@@ -180,6 +194,8 @@ export async function startBox(o: BoxOptions): Promise<Box> {
     uplink,
     panel,
     backup,
+    speakers,
+    panelHw,
     stop(reason = 'stop') {
       stopped ??= (async () => {
         engine.windDown();

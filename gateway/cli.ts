@@ -16,7 +16,8 @@ const USAGE = `usage:
   shaobing backup --config SITE.yaml --out FILE       a consistent copy of the log, also while the box runs
   shaobing export --config SITE.yaml [--since T] [--until T] [--format csv|jsonl] [--type …] [--zone Z] [--out FILE]
   shaobing restore --config SITE.yaml --from BACKUP   with the box stopped
-  shaobing hash-secret                reads a secret on stdin, prints its scrypt hash for the config`;
+  shaobing hash-secret                reads a secret on stdin, prints its scrypt hash for the config
+  shaobing udev-rule NAME DEVICE [--by-port]   the udev line naming a plugged RS-485 adapter /dev/shaobing/NAME`;
 
 type Io = { out: (s: string) => void; err: (s: string) => void; write?: (s: string) => void | Promise<void> };
 const stdio: Io = {
@@ -81,6 +82,36 @@ async function readStdin(): Promise<string> {
   return text;
 }
 
+/** `udev-rule NAME DEVICE`: reads the device's properties with udevadm, prints the rule line (notes on stderr). */
+async function udevRuleCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { 'by-port': { type: 'boolean' } } });
+  const [name, device] = positionals;
+  if (!name || !device || positionals.length > 2) {
+    io.err(USAGE);
+    return 2;
+  }
+  const { spawnSync } = await import('node:child_process');
+  const { parseProperties, udevRule, UdevRuleError } = await import('../drivers/serial/udev-rule.ts');
+  const info = spawnSync('udevadm', ['info', '--query=property', `--name=${device}`], { encoding: 'utf8' });
+  if (info.error || info.status !== 0) {
+    io.err(`${device}: udevadm info failed: ${info.error?.message ?? info.stderr.trim()}`);
+    return 1;
+  }
+  try {
+    const rule = udevRule(name, parseProperties(info.stdout), { byPort: values['by-port'] });
+    for (const n of rule.notes) io.err(`# ${n}`);
+    io.err('# add it:  ... | sudo tee -a /etc/udev/rules.d/70-shaobing-rs485.rules; then sudo udevadm control --reload-rules && sudo udevadm trigger --subsystem-match=tty');
+    io.out(rule.line);
+    return 0;
+  } catch (e) {
+    if (e instanceof UdevRuleError) {
+      io.err(e.message);
+      return 1;
+    }
+    throw e;
+  }
+}
+
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -124,6 +155,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         io.out(await hashSecret(secret));
         return 0;
       }
+      case 'udev-rule':
+        return await udevRuleCommand(rest, io);
       default:
         io.err(USAGE);
         return 2;

@@ -57,6 +57,7 @@ function refusedBy(notes: readonly PlanNote[]): string | undefined {
   const words = notes.flatMap((n) => {
     if (n.note === 'unknown_pattern') return [`unknown siren pattern '${n.detail.pattern}': nothing sounded for it`];
     if (n.note === 'unknown_zone') return [`unknown zone '${n.detail.zone}': nothing played there`];
+    if (n.note === 'unknown_template') return [n.detail.template === '' ? 'a broadcast needs text_zh or a template: nothing was broadcast' : `template: no template '${n.detail.template}' in this site: nothing was broadcast`];
     return [];
   });
   return words.length ? [...new Set(words)].join('; ') : undefined;

@@ -16,11 +16,15 @@ import { pino } from 'pino';
 import { startBox } from './box.ts';
 import { ConfigError, problemLines } from './config/errors.ts';
 import { loadSiteIsolated } from './config/isolated.ts';
+import { takeSystemdEnv } from './shell/sd-notify.ts';
+import { linkSystemd } from './shell/systemd.ts';
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
 
 export async function runBox(command: 'start' | 'demo', args: string[], io: Io): Promise<number> {
   const log = pino({ name: 'shaobing' });
+  // Under systemd (Type=notify): taken out of the environment before any child process starts.
+  const systemd = takeSystemdEnv();
   // Listening from the first moment: a signal during a slow start stops the box once it is up.
   const signalled = firstSignal(log);
   let stop: (reason: string) => Promise<void>;
@@ -38,7 +42,17 @@ export async function runBox(command: 'start' | 'demo', args: string[], io: Io):
     try {
       const { config, profiles } = await loadSiteIsolated(values.config);
       const box = await startBox({ config, profiles, log });
-      stop = (reason) => box.stop(reason);
+      const link = linkSystemd({
+        env: systemd,
+        sources: { storeStallMs: () => box.store.syncStallMs(), lastTickAt: () => box.engine.lastTickAt() },
+        mono: () => box.ctx.clock.mono(),
+        log,
+        status: `running: site ${config.site.id}, ${config.sensors.length} sensors, ${config.actuators.length} actuators`,
+      });
+      stop = (reason) => {
+        link?.stopping();
+        return box.stop(reason);
+      };
     } catch (e) {
       if (e instanceof ConfigError) {
         // The same lines as `check-config` gives for this file.

@@ -67,23 +67,57 @@ mosquitto_runs() {
 # The panel's browser tests: Debian's chromium, headless, renders a page (playwright-core drives
 # this binary; no browser is ever downloaded).
 chromium_renders() {
-  chromium --headless --no-sandbox --disable-gpu --user-data-dir="$probe_dir/chromium" \
-    --dump-dom 'data:text/html,<p id=ok>ok</p>' 2>/dev/null | grep -q 'id="ok"'
+  local dom
+  dom=$(chromium --headless --no-sandbox --disable-gpu --user-data-dir="$probe_dir/chromium" \
+    --dump-dom 'data:text/html,<p id=ok>ok</p>' 2>/dev/null) && [[ $dom == *'id="ok"'* ]]
 }
 
 # Chinese on the panel's screenshots renders as Chinese, not boxes: fontconfig resolves a CJK
 # face for zh-cn (Noto Sans CJK from fonts-noto-cjk).
 cjk_font_resolves() {
-  fc-match -s 'sans-serif:lang=zh-cn' | head -3 | grep -qi 'cjk'
+  local faces
+  faces=$(fc-match -s 'sans-serif:lang=zh-cn') && [[ ${faces,,} == *cjk* ]]
 }
 
 # Broadcast audio (drivers/speaker/): espeak-ng speaks Mandarin into a WAV, sox measures it,
 # aplay plays it (to ALSA's null device: no sound card is needed to prove aplay works).
+# Outputs are captured, not piped into `grep -q`: under pipefail, grep quitting early would
+# SIGPIPE the writer and fail the check at random.
 speech_renders() {
-  espeak-ng -v cmn -w "$probe_dir/say.wav" '测试 3 毫米' && sox "$probe_dir/say.wav" -n stat 2>&1 | grep -q 'RMS'
+  local stat
+  # cmn-latn-pinyin is the box's Mandarin voice (drivers/speaker/tts.ts says why not cmn).
+  espeak-ng -v cmn-latn-pinyin -w "$probe_dir/say.wav" '测试三毫米' && espeak-ng -v cmn -w "$probe_dir/say.wav" '测试 3 毫米' && stat=$(sox "$probe_dir/say.wav" -n stat 2>&1) && [[ $stat == *RMS* ]]
+}
+# Opus recordings (drivers/speaker/recording.ts): opusenc makes one in the test, opusdec decodes it.
+opus_round_trips() {
+  local stat
+  sox -n -r 48000 -c 1 -b 16 "$probe_dir/tone48.wav" synth 0.2 sine 440 && opusenc --quiet "$probe_dir/tone48.wav" "$probe_dir/tone.opus" &&
+    opusdec --quiet --force-wav "$probe_dir/tone.opus" "$probe_dir/back.wav" && stat=$(sox "$probe_dir/back.wav" -n stat 2>&1) && [[ $stat == *RMS* ]]
 }
 aplay_plays() {
   sox -n -r 16000 -c 1 -b 16 "$probe_dir/tone.wav" synth 0.05 sine 440 && aplay -q -D null "$probe_dir/tone.wav"
+}
+
+# npm run package (scripts/package.mjs) and its install test: dpkg-shlibdeps finds the Depends of
+# an ELF file; the postinst's adduser; systemd-analyze verifies a unit offline. (Outputs are
+# captured, not piped into `grep -q`: see speech_renders.)
+shlibdeps_works() {
+  local deps
+  mkdir -p "$probe_dir/shl/debian" &&
+    printf 'Source: probe\n\nPackage: probe\nArchitecture: any\n' >"$probe_dir/shl/debian/control" &&
+    deps=$(cd "$probe_dir/shl" && dpkg-shlibdeps -O /bin/true 2>/dev/null) && [[ $deps == *'shlibs:Depends=libc6'* ]]
+}
+unit_verifies() {
+  printf '[Service]\nExecStart=/bin/true\n' >"$probe_dir/probe.service" && systemd-analyze verify "$probe_dir/probe.service"
+}
+
+# The udev rules tests (test/helpers/udev-test.ts): udevadm test on a stand-in tty, in a private
+# mount namespace (a user namespace too, so the check also runs unprivileged) so that nothing
+# it creates outlives the check.
+udev_tests() {
+  local out
+  out=$(unshare -rm sh -c 'mount -t tmpfs none /run && mkdir -p /run/udev/rules.d && udevadm test --action=add /sys/class/tty/tty0' 2>&1) &&
+    [[ $out == *'DEVPATH=/devices/virtual/tty/tty0'* ]]
 }
 
 # package → the check that proves the tests can use it
@@ -106,9 +140,14 @@ declare -A CHECK=(
   [chromium]="chromium_renders"                                   # panel browser tests (playwright-core)
   [fontconfig]="cjk_font_resolves"
   [fonts-noto-cjk]="cjk_font_resolves"                            # Chinese in screenshots
-  [espeak-ng]="speech_renders"                                    # offline TTS, voice cmn
+  [espeak-ng]="speech_renders"                                    # offline TTS, voices cmn-latn-pinyin and en
   [sox]="speech_renders"                                          # audio checks in speaker tests
   [alsa-utils]="aplay_plays"                                      # the ALSA speaker sink
+  [opus-tools]="opus_round_trips"                                 # Opus recordings of broadcast templates
+  [dpkg-dev]="shlibdeps_works"                                    # npm run package: the .deb's Depends
+  [adduser]="adduser --version"                                   # the package's postinst, in its install test
+  [systemd]="unit_verifies"                                       # systemd-analyze verify of the unit
+  [udev]="udev_tests"                                             # udevadm test for the RS-485 rules
   [openssl]="openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=probe -keyout $probe_dir/k.pem -out $probe_dir/c.pem"  # test CAs for TLS
 )
 

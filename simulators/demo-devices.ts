@@ -25,7 +25,8 @@ export class DemoField {
   constructor(private readonly config: SiteConfig, url: string, private readonly log: Logger, private readonly modbus: DemoModbus | null, private readonly stepMs = 500) {
     const base = { url, site: config.site.id, log };
     for (const s of config.sensors) if (!s.modbus) this.sensors.set(s.id, new SensorSim({ ...base, id: s.id, password: demoPassword(s.id) }, UNITS[s.kind]));
-    for (const a of config.actuators) if (!a.modbus) this.actuators.push(new ActuatorSim({ ...base, id: a.id, password: demoPassword(a.id) }, a.kind));
+    // A speaker with audio is played by the box itself (drivers/speaker/), not over MQTT.
+    for (const a of config.actuators) if (!a.modbus && !a.audio) this.actuators.push(new ActuatorSim({ ...base, id: a.id, password: demoPassword(a.id) }, a.kind));
   }
 
   /** The simulated Modbus devices by box id (empty without Modbus). */

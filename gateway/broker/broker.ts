@@ -398,7 +398,7 @@ export class BrokerModule implements Module {
             this.log.info({ username: p.username, message_id: packet.messageId }, 'command resent (DUP): already acted on, dropped');
             return this.drop(packet, cb);
           }
-          const r = checkCommand(payload, max, p.username, p.role);
+          const r = checkCommand(payload, max, p.username, p.role, this.ctx.config.broadcasts.templates);
           if (!r.ok) {
             // The sender hears why, on cmd/box/result (the publisher's), with its command_id if it gave one it can read.
             this.ctx.bus.emit('commandResult', { commandId: commandIdOf(payload, max), ok: false, error: `${r.reason}: ${r.detail}`, by: p.username, via: 'mqtt' });

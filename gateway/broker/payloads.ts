@@ -6,7 +6,9 @@
  *
  * Reading (`sensor/<id>/reading`):
  *   `{"value": 12.5 | null | "alarm", "quality"?: "good"|"error"|"missing", "unit"?: "mm", "at"?: "…"}`
- * Command (`cmd/box`): `{"type": "broadcast", "textZh": "…", …}`; `by` and `source` come from
+ * Command (`cmd/box`): `{"type": "broadcast", "textZh": "…", …}` or `{"type": "broadcast",
+ *   "template": "evacuation", …}` (a named broadcast of the site; `textZh` then optional, filling
+ *   its `{text}`); `by` and `source` come from
  *   the authenticated account, never from the payload. Keys are camelCase as in
  *   planner/types.ts; their snake_case spellings (`text_zh`) are accepted too, since DESIGN.md
  *   puts snake_case on the wire.
@@ -36,6 +38,7 @@ export type RejectReason =
   | 'identity_in_payload'
   | 'duplicate_key'
   | 'unknown_sensor'
+  | 'unknown_template'
   | 'not_allowed';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: RejectReason; detail: string };
@@ -76,7 +79,8 @@ const commandSchema = {
   required: ['type'],
   discriminator: { propertyName: 'type' },
   oneOf: [
-    branch('broadcast', { textZh: text(500), textEn: text(500), zones, repeat: { type: 'integer', minimum: 1, maximum: 10 }, emergency: { type: 'boolean' }, pattern: id }, ['textZh']),
+    // textZh or template (checked after the schema, in words a person reads).
+    branch('broadcast', { textZh: text(500), textEn: text(500), template: id, zones, repeat: { type: 'integer', minimum: 1, maximum: 10 }, emergency: { type: 'boolean' }, pattern: id }),
     branch('siren', { pattern: id, zones, emergency: { type: 'boolean' } }, ['pattern']),
     branch('silence', { zones }),
     branch('stop', { zones }),
@@ -199,8 +203,12 @@ export function checkReading(sensor: SensorConfig | undefined, payload: Buffer, 
 
 const camel = (k: string): string => k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 
-/** A command from an authenticated officer or township account. */
-export function checkCommand(payload: Buffer, maxBytes: number, by: string, role: AccountRole): Checked<BoxCommand> {
+/**
+ * A command from an authenticated officer or township account. `templates`: the site's named
+ * broadcasts (config `broadcasts.templates`); a broadcast naming another is refused
+ * (`unknown_template`). Without it, any template id passes here and the planner refuses it.
+ */
+export function checkCommand(payload: Buffer, maxBytes: number, by: string, role: AccountRole, templates?: Readonly<Record<string, unknown>>): Checked<BoxCommand> {
   const parsed = parseObject(payload, maxBytes);
   if (!parsed.ok) return parsed;
   const data: Record<string, unknown> = {};
@@ -213,6 +221,13 @@ export function checkCommand(payload: Buffer, maxBytes: number, by: string, role
   // Before the schema, which would call 1e999 (Infinity) no number at all.
   if (data.type === 'set_threshold' && typeof data.value === 'number' && !(Number.isFinite(data.value) && Math.abs(data.value) <= MAX_ABS_VALUE)) return { ok: false, reason: 'not_finite', detail: `/value must be a finite number within ±${MAX_ABS_VALUE}` };
   if (!validateCommand(data)) return { ok: false, reason: 'schema', detail: schemaDetail(validateCommand.errors) };
+  if (data.type === 'broadcast') {
+    if (data.textZh === undefined && data.template === undefined) return { ok: false, reason: 'schema', detail: '/textZh is required without a template' };
+    const t = data.template;
+    if (typeof t === 'string' && templates && !Object.hasOwn(templates, t)) {
+      return { ok: false, reason: 'unknown_template', detail: `template: no template '${t}' in this site (templates: ${Object.keys(templates).join(', ')})` };
+    }
+  }
   const type = data.type as BoxCommand['type'];
   const only = ONLY[type];
   if (only && only !== role) return { ok: false, reason: 'not_allowed', detail: `'${type}' is for the ${only} account only; this is a${role === 'officer' ? 'n' : ''} ${role} account` };

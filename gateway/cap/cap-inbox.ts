@@ -13,7 +13,7 @@
  *   Immediate sounds a siren (the site's red pattern).
  * - Test and Draft are logged and never sound (no siren, no broadcast): a test message spoken
  *   aloud is a false alarm to whoever hears it. Exercise plays as a drill: priority `drill`,
- *   marked drill, spoken with 演习 first, never a siren. System, Ack and Error are not warnings.
+ *   marked drill, spoken with 演练 first, never a siren. System, Ack and Error are not warnings.
  * - Expired (every in-area info's `expires` passed) and already-seen (sender, identifier) are
  *   ignored. While the box's clock is untrusted nothing is judged expired: the clock, not the
  *   message, would be wrong, and a lost warning costs more than a late one.
@@ -143,7 +143,7 @@ const isEn = (i: CapInfo): boolean => /^en\b/i.test(i.language);
 function words(infos: CapInfo[], a: CapAlert, drill: boolean): { textZh: string; textEn: string; language: string } {
   const zh = infos.find((i) => i.language === 'zh-CN') ?? infos.find(isZh);
   const en = infos.find(isEn);
-  const prefixZh = drill ? '演习:' : '';
+  const prefixZh = drill ? '演练:' : '';
   const prefixEn = drill ? 'Exercise: ' : '';
   if (zh) {
     const textZh = truncate(prefixZh + spoken(zh, '。'), TEXT_MAX);

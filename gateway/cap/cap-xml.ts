@@ -7,6 +7,7 @@
  * Section numbers below are those of the CAP 1.2 specification (OASIS Standard, 2010);
  * element order is the XSD `sequence`, which validators enforce.
  */
+import { placeFor } from '../config/places.ts';
 import type { SiteConfig } from '../config/types.ts';
 import { LEVEL_ZH } from '../engine/text.ts';
 import type { AlertKind, AlertTransition, Level, TransitionType } from '../engine/types.ts';
@@ -142,14 +143,14 @@ function headlines(t: AlertTransition, config: SiteConfig): { zh: string; en: st
 }
 
 /**
- * §3.2.2 instruction from the site's shelter and route, for hazards at yellow and above.
+ * §3.2.2 instruction from the shelter and route of the alert's zone (config/places.ts), for hazards at yellow and above.
  * Given on every message of a live alert, not only raised/escalated: an Update supersedes the
  * earlier messages (§3.2.1 msgType), so an acknowledged red alert without it would drop the
  * evacuation advice from receivers that show only the latest message.
  */
 function instructions(t: AlertTransition, config: SiteConfig): { zh: string; en: string } | null {
   if (t.kind === 'fault' || t.transition === 'cleared' || levelRank(t.level) < levelRank('yellow')) return null;
-  const { shelter, route } = config.site;
+  const { shelter, route } = placeFor(config, t.zone);
   if (responseType(t) === 'Prepare') {
     return { zh: `请做好准备,必要时沿${route.zh}前往${shelter.zh}`, en: `Be ready to follow ${route.en} to ${shelter.en} if told to` };
   }

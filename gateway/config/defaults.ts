@@ -2,7 +2,7 @@
  * Defaults that make a tiny site config complete. Each value names where it comes from.
  */
 import type { Label, Level } from '../engine/types.ts';
-import type { RainRule, SirenPattern } from './types.ts';
+import type { BroadcastTemplate, RainRule, SirenPattern } from './types.ts';
 
 /**
  * China Meteorological Administration rainstorm warning signals (暴雨预警信号):
@@ -103,6 +103,58 @@ export const ACTION_DEFAULTS = {
   template_en: '{site}: {text}. Go to {shelter} by {route}.',
 };
 
+/**
+ * The named broadcasts every site has (`broadcasts.templates` may change any field or add its
+ * own). Filled per zone (planner/template.ts): `{site}`, `{zone}`, and the zone's `{shelter}` and
+ * `{route}`. The words follow the usual order of a village warning broadcast: who speaks, what
+ * is happening, who must act, what to do, where to go. `test` is what the scheduled self-test
+ * has always said.
+ */
+export const BUILTIN_TEMPLATES: Record<string, BroadcastTemplate> = {
+  evacuation: {
+    nameZh: '紧急撤离',
+    nameEn: 'evacuation',
+    textZh: '{site}紧急通知:{zone}的居民请立即沿{route}撤离到{shelter}。',
+    textEn: '{site} emergency notice: people in {zone}, leave now for {shelter} by {route}.',
+    audio: null,
+  },
+  rainstorm: {
+    nameZh: '暴雨预警',
+    nameEn: 'rainstorm warning',
+    textZh: '{site}暴雨预警:请{zone}的居民远离河道、低洼处和山坡,做好转移准备,听到撤离通知后沿{route}前往{shelter}。',
+    textEn: '{site} rainstorm warning: people in {zone}, keep away from rivers, low ground and slopes, and be ready to leave; when told to, go to {shelter} by {route}.',
+    audio: null,
+  },
+  flood: {
+    nameZh: '洪水转移',
+    nameEn: 'flood warning',
+    textZh: '{site}洪水预警:河水上涨,请{zone}的居民立即沿{route}转移到{shelter},不要涉水过河。',
+    textEn: '{site} flood warning: the river is rising. People in {zone}, move now to {shelter} by {route}. Do not wade through water.',
+    audio: null,
+  },
+  fire: {
+    nameZh: '火警疏散',
+    nameEn: 'fire evacuation',
+    textZh: '{site}火警:{zone}发生火情,请立即从最近的安全出口撤离,不要乘坐电梯,到{shelter}集合。',
+    textEn: '{site} fire alarm: there is a fire in {zone}. Leave now by the nearest exit, do not use the lift, and gather at {shelter}.',
+    audio: null,
+  },
+  all_clear: {
+    nameZh: '解除警报',
+    nameEn: 'all clear',
+    textZh: '{site}解除警报:{zone}险情已解除,请有序返回,注意安全。',
+    textEn: '{site} all clear: the danger in {zone} is over. You may return; take care.',
+    audio: null,
+  },
+  test: {
+    nameZh: '例行测试',
+    nameEn: 'routine test',
+    textZh: '{site}预警设备例行测试,这不是警报。',
+    textEn: '{site} alert equipment routine test. This is not an alarm.',
+    audio: null,
+  },
+};
+
 export const SITE_DEFAULTS = {
   utc_offset: '+08:00',
   shelter: { zh: '就近避难点', en: 'the nearest shelter' },
@@ -124,3 +176,25 @@ export const PANEL_DEFAULTS = { host: '0.0.0.0', port: 8080, session_idle_h: 12 
 
 /** The daily backup's defaults: a week of copies, at 03:40 (after retention's 03:17). */
 export const BACKUP_DEFAULTS = { keep: 7, at: '03:40', allow_same_disk: false };
+
+/**
+ * Broadcast audio (drivers/speaker/). The Mandarin voice is cmn-latn-pinyin, not cmn: Debian 12's
+ * cmn reads its dictionary's pinyin as English words (drivers/speaker/tts.ts says more).
+ */
+export const AUDIO_DEFAULTS = { folder: 'audio', tts: { command: 'espeak-ng', voice_zh: 'cmn-latn-pinyin', voice_en: 'en', speed_wpm: 175 } };
+
+/** A speaker's `audio:` defaults: WAVs of the file sink go next to the event log, the newest 200 kept (about 0.5 GB at most for minute-long broadcasts). */
+export const SPEAKER_AUDIO_DEFAULTS = { device: 'default', folder: 'data/audio', keep: 200, english: true };
+
+/**
+ * The physical panel's defaults, and its standard wiring on an Arduino Uno or Nano (README
+ * "Physical panel"): inputs on 2, 4, 7, 8 (no PWM needed), the alarm RGB LED on PWM pins 9-11.
+ * Pins 0 and 1 are the serial line StandardFirmata talks over.
+ */
+export const PANEL_HW_DEFAULTS = {
+  baud: 57600,
+  hold_s: 3,
+  debounce_ms: 50,
+  alarm_common_anode: false,
+  pins: { emergency: 2, silence: 4, ack_all: 7, drill_key: 8, buzzer: 5, led_fault: 6, led_alarm_red: 9, led_alarm_green: 10, led_alarm_blue: 11, led_uplink: 12, led_power: 13, led_drill: 14 },
+};

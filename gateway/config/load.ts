@@ -40,6 +40,8 @@ function explain(e: ErrorObject): { segments: string[]; message: string } {
     case 'discriminator':
       return { segments: [...segments, 'kind'], message: 'must be one of rain, water_level, smoke' };
     case 'pattern':
+      // A key of a map (`propertyNames`: a pattern's or a template's id): name the key itself.
+      if (typeof (e as { propertyName?: unknown }).propertyName === 'string') return { segments: [...segments, (e as { propertyName: string }).propertyName], message: `not a valid name: must match ${p.pattern}` };
       return { segments, message: segments.at(-1) === 'utc_offset' ? 'must look like +08:00' : `must match ${p.pattern}` };
     default:
       return { segments, message: e.message ?? e.keyword };
@@ -112,7 +114,7 @@ export function parseConfig(text: string): { config: SiteConfig | null; problems
     const seen = new Set<string>();
     const problems: ConfigProblem[] = [];
     for (const e of validate.errors ?? []) {
-      if (e.keyword === 'oneOf' || e.keyword === 'if') continue; // the branch's own errors say it better
+      if (e.keyword === 'oneOf' || e.keyword === 'if' || e.keyword === 'propertyNames') continue; // the branch's (or the name's) own errors say it better
       const { segments, message } = explain(e);
       const problem = withLine({ path: toPath(segments), message }, doc, lines);
       const key = `${problem.path}|${problem.message}`;

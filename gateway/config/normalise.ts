@@ -4,9 +4,13 @@
  */
 import type { Level } from '../engine/types.ts';
 import { levelRank } from '../engine/types.ts';
-import { ACTION_DEFAULTS, BACKUP_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIND_DEFAULTS, MQTT_DEFAULTS, POLLED_STALE_INTERVALS, SITE_DEFAULTS, STAGE_LEVELS, PANEL_DEFAULTS, STORE_DEFAULTS, UPLINK_DEFAULTS, rainLabel } from './defaults.ts';
-import type { BackupConfig, BusConfig, UplinkConfig, HealthConfig, ModbusSource, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
+import { ACTION_DEFAULTS, BACKUP_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIND_DEFAULTS, MQTT_DEFAULTS, POLLED_STALE_INTERVALS, SITE_DEFAULTS, STAGE_LEVELS, PANEL_DEFAULTS, STORE_DEFAULTS, UPLINK_DEFAULTS, PANEL_HW_DEFAULTS, rainLabel } from './defaults.ts';
+import type { BackupConfig, BusConfig, PanelHwConfig, PanelHwPins, UplinkConfig, HealthConfig, ModbusSource, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
 import { STAGE_NAMES } from './types.ts';
+import { ampClashes, siteAudio, speakerAudio } from './audio.ts';
+import { PANEL_HW_PINS } from './schema.ts';
+import { broadcastsConfig } from './broadcast-templates.ts';
+import { places } from './places.ts';
 
 export interface ConfigProblem {
   /** Path in the file, e.g. `sensors[1].stages.warning`. */
@@ -171,6 +175,31 @@ function backupConfig(b: Raw, problems: ConfigProblem[]): BackupConfig {
   return { folder: v.folder, keep: v.keep, atHour: at ? Number(at[1]) : 0, atMinute: at ? Number(at[2]) : 0, allowSameDisk: v.allow_same_disk };
 }
 
+const camelKey = (k: string): string => k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+/**
+ * `panel_hw`: no `pins` is the standard Uno/Nano wiring (defaults.ts); given `pins` are the
+ * site's whole wiring (a control not named is not wired). A pin serves one thing, and never
+ * 0 or 1, the serial line StandardFirmata talks over.
+ */
+function panelHwConfig(p: Raw, problems: ConfigProblem[]): PanelHwConfig {
+  const v: Raw = { ...PANEL_HW_DEFAULTS, ...p };
+  const given = (v.pins ?? PANEL_HW_DEFAULTS.pins) as Record<string, number>;
+  const pins = Object.fromEntries(PANEL_HW_PINS.map((name) => [camelKey(name), null])) as unknown as Record<keyof PanelHwPins, number | null>;
+  const used = new Map<number, string>();
+  for (const name of PANEL_HW_PINS) {
+    const pin = given[name];
+    if (pin === undefined) continue;
+    const path = `panel_hw.pins.${name}`;
+    if (pin === 0 || pin === 1) problems.push({ path, message: `pins 0 and 1 are the serial line StandardFirmata talks over; use 2 or above` });
+    const first = used.get(pin);
+    if (first !== undefined) problems.push({ path, message: `pin ${pin} is already panel_hw.pins.${first}` });
+    else used.set(pin, name);
+    pins[camelKey(name) as keyof PanelHwPins] = pin;
+  }
+  return { port: v.port, baud: v.baud, holdS: v.hold_s, debounceMs: v.debounce_ms, alarmCommonAnode: v.alarm_common_anode, pins };
+}
+
 export function normalise(raw: Raw): { config: SiteConfig | null; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   const zoneList = zones(raw);
@@ -220,8 +249,9 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
     for (const [j, z] of (a.zones as string[]).entries()) {
       if (!zoneIds.includes(z)) problems.push({ path: `actuators[${i}].zones[${j}]`, message: `unknown zone '${z}'` });
     }
-    return { id: a.id as string, kind: a.kind as 'siren' | 'speaker', name: (a.name as string) ?? a.id, zones: a.zones as string[], modbus: modbus(a.modbus, busIds, `actuators[${i}]`, problems) };
+    return { id: a.id as string, kind: a.kind as 'siren' | 'speaker', name: (a.name as string) ?? a.id, zones: a.zones as string[], modbus: modbus(a.modbus, busIds, `actuators[${i}]`, problems), audio: speakerAudio(a, `actuators[${i}]`, busIds, problems) };
   });
+  ampClashes(raw.actuators ?? [], actuators, problems);
   duplicates(raw.serial ?? [], 'serial', problems);
   const serial = ((raw.serial ?? []) as Raw[]).map((p, i) => {
     for (const [line, id] of Object.entries(p.devices as Record<string, string>)) {
@@ -249,8 +279,11 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
   const backup = raw.backup ? backupConfig(raw.backup, problems) : null;
   const pn: Raw | null = raw.panel ? { ...PANEL_DEFAULTS, ...raw.panel } : null;
   if (pn && pn.port !== 0 && (pn.port === m.port || pn.port === m.ws_port)) problems.push({ path: 'panel.port', message: `must differ from the broker's ports (${m.port}, ${m.ws_port})` });
+  const panelHw = raw.panel_hw ? panelHwConfig(raw.panel_hw, problems) : null;
   const s: Raw = raw.site;
   const cap: Raw = { ...SITE_DEFAULTS.cap, ...s.cap };
+  const where = places(s, zoneIds, problems);
+  const broadcasts = broadcastsConfig(raw.broadcasts, problems);
   const config: SiteConfig = {
     version: raw.version ?? 1,
     site: {
@@ -258,8 +291,10 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
       name: s.name,
       nameEn: s.name_en ?? s.id,
       utcOffset: s.utc_offset ?? SITE_DEFAULTS.utc_offset,
-      shelter: { ...SITE_DEFAULTS.shelter, ...s.shelter },
-      route: { ...SITE_DEFAULTS.route, ...s.route },
+      shelter: where.shelter,
+      route: where.route,
+      shelters: where.shelters,
+      routes: where.routes,
       cap: {
         areaCode: cap.area_code,
         agencyCode: cap.agency_code,
@@ -268,6 +303,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
         circle: cap.circle ? { lat: cap.circle.lat, lon: cap.circle.lon, radiusKm: cap.circle.radius_km } : null,
       },
     },
+    broadcasts,
     zones: zoneList,
     sensors,
     actuators,
@@ -277,6 +313,8 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
     uplink,
     panel: pn ? { host: pn.host, port: pn.port, sessionIdleH: pn.session_idle_h } : null,
     backup,
+    audio: siteAudio(raw.audio, broadcasts.templates, problems),
+    panelHw,
     store: { path: st.path, rawRetentionDays: st.raw_retention_days, rollupRetentionDays: st.rollup_retention_days, eventRetentionDays: st.event_retention_days },
     actions: {
       sirenMaxOnS: a.siren_max_on_s,
@@ -290,7 +328,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
       broadcastMaxS: a.broadcast_max_s,
       templateZh: a.template_zh,
       templateEn: a.template_en,
-      drillPrefixZh: '【演习】',
+      drillPrefixZh: '【演练】',
       drillPrefixEn: '[DRILL] ',
     },
   };

@@ -7,6 +7,9 @@ import { LEVELS } from '../engine/types.ts';
 import { SCRYPT_HASH } from '../shell/secrets.ts';
 import { RAIN_WINDOWS_H } from './types.ts';
 
+/** The physical panel's pin names (config `panel_hw.pins`), in the file's snake_case. */
+export const PANEL_HW_PINS = ['emergency', 'silence', 'ack_all', 'drill_key', 'led_power', 'led_uplink', 'led_alarm_red', 'led_alarm_green', 'led_alarm_blue', 'led_fault', 'led_drill', 'buzzer'] as const;
+
 /** Ids end up in MQTT topics and file names: no `/`, `+`, `#` or spaces. */
 const id = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' };
 const text = { type: 'string', minLength: 1, maxLength: 200 };
@@ -44,6 +47,62 @@ const modbusSource = {
     register: { type: 'string', minLength: 1, maxLength: 64 },
     poll_s: { type: 'number', minimum: 0.1, maximum: 3600 },
     coil: { type: 'integer', minimum: 0, maximum: 65535 },
+  },
+};
+
+/** An ALSA device name for aplay -D: `default`, `hw:1,0`, `plughw:CARD=Device,DEV=0`, `null`. */
+const alsaDevice = { type: 'string', pattern: '^[A-Za-z0-9_:,.=-]{1,80}$' };
+const audioFile = { type: 'string', minLength: 1, maxLength: 300, pattern: '\\.(wav|opus|flac|ogg)$' };
+
+/** A speaker the box plays itself (drivers/speaker/); README "Broadcasts and sound". */
+const speakerAudio = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sink'],
+  properties: {
+    sink: { enum: ['alsa', 'file'] },
+    device: alsaDevice,
+    folder: { type: 'string', minLength: 1, maxLength: 300 },
+    keep: { type: 'integer', minimum: 1, maximum: 100000 },
+    monitor: alsaDevice,
+    english: { type: 'boolean' },
+    amp: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['bus', 'unit', 'profile'],
+      properties: { bus: id, unit: { type: 'integer', minimum: 1, maximum: 247 }, profile: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' }, coil: { type: 'integer', minimum: 0, maximum: 65535 } },
+    },
+  },
+};
+
+/** The site's recordings and text-to-speech. */
+const siteAudio = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    folder: { type: 'string', minLength: 1, maxLength: 300 },
+    recordings: {
+      type: 'object',
+      propertyNames: id,
+      // A file name, or {zh, en, figures}: one schema for both (string keywords apply to the string,
+      // object keywords to the object), so a mistake gets one message, not an anyOf's three.
+      additionalProperties: {
+        ...audioFile,
+        type: ['string', 'object'],
+        additionalProperties: false,
+        properties: { zh: audioFile, en: audioFile, figures: { type: 'boolean' } },
+      },
+    },
+    tts: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        command: { type: 'string', minLength: 1, maxLength: 300 },
+        voice_zh: { type: 'string', pattern: '^[A-Za-z0-9_+-]{1,64}$' },
+        voice_en: { type: 'string', pattern: '^[A-Za-z0-9_+-]{1,64}$' },
+        speed_wpm: { type: 'integer', minimum: 80, maximum: 450 },
+      },
+    },
   },
 };
 
@@ -132,6 +191,33 @@ function defaultsBranch(fields: object): object {
 
 const place = { type: 'object', additionalProperties: false, required: ['zh'], properties: { zh: text, en: text } };
 
+/** Shelters and routes (normalise.ts `places`): both languages, since every broadcast is said in both. */
+const shelterItem = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'zh', 'en'],
+  properties: { id, zh: text, en: text, zones: { type: 'array', items: id, minItems: 1, uniqueItems: true } },
+};
+const routeItem = { type: 'object', additionalProperties: false, required: ['id', 'zh', 'en', 'shelter'], properties: { id, zh: text, en: text, shelter: id } };
+
+/**
+ * A named broadcast template (normalise.ts `templates`). Every key is optional here because a
+ * site may change one field of a built-in template; a template of the site's own needs all four
+ * texts, which normalise.ts checks. `audio` is a file name (no directory: where recordings live
+ * is the speaker's business), played instead of TTS by a speaker that has it.
+ */
+const templateItem = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    name_zh: text,
+    name_en: text,
+    text_zh: { type: 'string', minLength: 1, maxLength: 500 },
+    text_en: { type: 'string', minLength: 1, maxLength: 500 },
+    audio: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
+  },
+};
+
 export const siteConfigSchema = {
   type: 'object',
   additionalProperties: false,
@@ -149,6 +235,8 @@ export const siteConfigSchema = {
         utc_offset: { type: 'string', pattern: '^[+-](0\\d|1[0-4]):[0-5]\\d$' },
         shelter: place,
         route: place,
+        shelters: { type: 'array', minItems: 1, maxItems: 50, items: shelterItem },
+        routes: { type: 'array', minItems: 1, maxItems: 100, items: routeItem },
         cap: {
           type: 'object',
           additionalProperties: false,
@@ -205,7 +293,7 @@ export const siteConfigSchema = {
         type: 'object',
         additionalProperties: false,
         required: ['id', 'kind', 'zones'],
-        properties: { id, kind: { enum: ['siren', 'speaker'] }, name: text, zones: { type: 'array', items: id, minItems: 1, uniqueItems: true }, modbus: modbusSource },
+        properties: { id, kind: { enum: ['siren', 'speaker'] }, name: text, zones: { type: 'array', items: id, minItems: 1, uniqueItems: true }, modbus: modbusSource, audio: speakerAudio },
       },
     },
     buses: {
@@ -308,6 +396,26 @@ export const siteConfigSchema = {
         allow_same_disk: { type: 'boolean' },
       },
     },
+    audio: siteAudio,
+    panel_hw: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['port'],
+      properties: {
+        port: { type: 'string', minLength: 1, maxLength: 300 },
+        baud,
+        hold_s: { type: 'number', minimum: 0.1, maximum: 30 },
+        debounce_ms: { type: 'integer', minimum: 1, maximum: 1000 },
+        alarm_common_anode: { type: 'boolean' },
+        pins: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          // Firmata numbers pins 0-127; 0 and 1 are refused in normalise.ts with the reason.
+          properties: Object.fromEntries(PANEL_HW_PINS.map((p) => [p, { type: 'integer', minimum: 0, maximum: 127 }])),
+        },
+      },
+    },
     store: {
       type: 'object',
       additionalProperties: false,
@@ -316,6 +424,13 @@ export const siteConfigSchema = {
         raw_retention_days: { type: 'number', minimum: 0.01, maximum: 3650 },
         rollup_retention_days: { type: 'number', minimum: 1, maximum: 36500 },
         event_retention_days: { type: 'number', minimum: 1, maximum: 36500 },
+      },
+    },
+    broadcasts: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        templates: { type: 'object', propertyNames: id, maxProperties: 100, additionalProperties: templateItem },
       },
     },
     actions: {

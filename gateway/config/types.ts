@@ -136,6 +136,42 @@ export interface SitePlace {
   en: string;
 }
 
+/** A place people go to (a shelter, 避难点), with the zones whose people it takes. */
+export interface ShelterConfig {
+  id: string;
+  zh: string;
+  en: string;
+  /** The zones whose broadcasts send people here; null = any zone no other shelter lists (places.ts `shelterFor`). */
+  zones: string[] | null;
+}
+
+/** The way to a shelter (a route, 撤离路线). */
+export interface RouteConfig {
+  id: string;
+  zh: string;
+  en: string;
+  /** The shelter it leads to (an id of `site.shelters`). */
+  shelter: string;
+}
+
+/**
+ * A named broadcast (`broadcasts.templates.<id>`): what an officer's one-button broadcast says,
+ * filled per zone by planner/template.ts (`{site}`, `{shelter}`, `{route}`, `{zone}`, `{text}`).
+ */
+export interface BroadcastTemplate {
+  nameZh: string;
+  nameEn: string;
+  textZh: string;
+  textEn: string;
+  /** A recorded announcement's file name, played instead of TTS by a speaker that has it; null = TTS. */
+  audio: string | null;
+}
+
+export interface BroadcastsConfig {
+  /** By id: the built-ins (defaults.ts BUILTIN_TEMPLATES) with the site's own and its changes. */
+  templates: Record<string, BroadcastTemplate>;
+}
+
 export interface CapConfig {
   areaCode: string;
   agencyCode: string;
@@ -200,6 +236,42 @@ export interface ActuatorConfig {
   name: string;
   zones: string[];
   modbus: ModbusSource | null;
+  /** A speaker the box plays itself (drivers/speaker/); null: an MQTT speaker, sent `cmd/<id>`. */
+  audio: SpeakerAudio | null;
+}
+
+/** A speaker played by the box itself (README "Broadcasts and sound"). */
+export interface SpeakerAudio {
+  /** `alsa`: aplay on `device`; `file`: one WAV per broadcast in `folder`, paced in real time. */
+  sink: 'alsa' | 'file';
+  /** ALSA device for aplay -D (`default`, `hw:1,0`, `plughw:CARD=Device`). */
+  device: string;
+  folder: string;
+  /** File sink: the newest this many WAVs of this speaker are kept in `folder`, older ones deleted (an SD card fills up). */
+  keep: number;
+  /** File sink only: also play on this ALSA device when the box has a sound card; null: never. */
+  monitor: string | null;
+  /** Speak the English text after the Mandarin. */
+  english: boolean;
+  /** The amplifier's power relay: on before the chime, off after the last word. Null: none. */
+  amp: { bus: string; unit: number; profile: string; coil: number } | null;
+}
+
+/** A recorded announcement of one broadcast template; paths already joined with the audio folder. */
+export interface AudioRecording {
+  zh: string;
+  en: string | null;
+  /** Speak the text's figures (clauses with digits) in TTS after the recording. */
+  figures: boolean;
+}
+
+/** The site's broadcast audio: recordings and text-to-speech (drivers/speaker/). */
+export interface AudioConfig {
+  /** Where the recordings are (relative to the working directory, like store.path). */
+  folder: string;
+  /** Template id → its recording. */
+  recordings: Record<string, AudioRecording>;
+  tts: { command: string; voiceZh: string; voiceEn: string; speedWpm: number };
 }
 
 export interface StoreConfig {
@@ -258,6 +330,43 @@ export interface BackupConfig {
   allowSameDisk: boolean;
 }
 
+/**
+ * The physical panel (drivers/panel-hw/): an Arduino Uno/Nano running StandardFirmata on a
+ * serial port, with the panel's buttons, key switch, LEDs and buzzer on its pins. Absent from
+ * the file = no physical panel. A pin left null is not wired.
+ */
+export interface PanelHwPins {
+  /** Guarded emergency-broadcast button: held `holdS` → the evacuation broadcast on every zone. */
+  emergency: number | null;
+  silence: number | null;
+  ackAll: number | null;
+  /** Key switch: closed = drill mode. */
+  drillKey: number | null;
+  ledPower: number | null;
+  ledUplink: number | null;
+  /** The alarm colour: an RGB LED (common cathode unless `alarmCommonAnode`), on PWM pins so orange differs from yellow. */
+  ledAlarmRed: number | null;
+  ledAlarmGreen: number | null;
+  ledAlarmBlue: number | null;
+  ledFault: number | null;
+  ledDrill: number | null;
+  /** An active buzzer (sounds while its pin is high). */
+  buzzer: number | null;
+}
+
+export interface PanelHwConfig {
+  /** The serial device, e.g. `/dev/ttyUSB0` or a `/dev/serial/by-id/…` link. */
+  port: string;
+  /** StandardFirmata's is 57600 (default). */
+  baud: number;
+  /** How long the emergency button must be held (default 3 s). */
+  holdS: number;
+  /** An input must hold a level this long to count (default 50 ms): contact bounce and noise on the cable. */
+  debounceMs: number;
+  alarmCommonAnode: boolean;
+  pins: PanelHwPins;
+}
+
 export interface SiteConfig {
   version: number;
   site: {
@@ -266,10 +375,16 @@ export interface SiteConfig {
     nameEn: string;
     /** UTC offset used for wall times in output, e.g. `+08:00`. */
     utcOffset: string;
+    /** The first shelter's words (`shelters[0]`). */
     shelter: SitePlace;
+    /** The way to the first shelter: its first route, else the words for a shelter without a route (places.ts). */
     route: SitePlace;
+    /** At least one: without `site.shelters` in the file, the one of `site.shelter` (places.ts). */
+    shelters: ShelterConfig[];
+    routes: RouteConfig[];
     cap: CapConfig;
   };
+  broadcasts: BroadcastsConfig;
   zones: ZoneConfig[];
   sensors: SensorConfig[];
   actuators: ActuatorConfig[];
@@ -284,4 +399,8 @@ export interface SiteConfig {
   panel: PanelConfig | null;
   /** Null: no scheduled backup. */
   backup: BackupConfig | null;
+  /** Broadcast audio for speakers the box plays itself (defaults when the file has none). */
+  audio: AudioConfig;
+  /** Null: no physical panel. */
+  panelHw: PanelHwConfig | null;
 }

@@ -57,7 +57,12 @@ function unitsOf(ctx: DoctorContext, bus: string): Unit[] {
     if (!u.sensors.length) u.register = reg;
     u.sensors.push(s.id);
   }
-  for (const a of ctx.config.actuators) {
+  // A speaker's amplifier power relay (drivers/speaker/amp-relay.ts) is a relay on a bus too.
+  const relays: { id: string; modbus: { bus: string; unit: number; profile: string; coil: number } | null }[] = [
+    ...ctx.config.actuators.map((a) => ({ id: a.id, modbus: a.modbus })),
+    ...ctx.config.actuators.map((a) => ({ id: `${a.id}-amp`, modbus: a.audio?.amp ?? null })),
+  ];
+  for (const a of relays) {
     if (a.modbus?.bus !== bus) continue;
     const u = entry(a.modbus.unit, a.modbus.profile, 3600);
     if (!u) continue;

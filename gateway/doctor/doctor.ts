@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { DeviceProfile } from '../../drivers/modbus/profile-types.ts';
 import type { SiteConfig } from '../config/types.ts';
-import { audioCheck } from './check-audio.ts';
+import { audioChecks } from './check-audio.ts';
 import { busChecks, type BusDeps } from './check-buses.ts';
 import { clockChecks } from './check-clock.ts';
 import { diskCheck, wearCheck } from './check-disk.ts';
@@ -97,7 +97,7 @@ export async function runDoctor(configFile: string, options: DoctorOptions = {},
     await guard('buses', said('现场总线', 'field buses'), () => busChecks(ctx, { ...deps, log }));
     await guard('ports', said('本地端口', 'local ports'), () => portChecks(ctx));
     await guard('township', said('乡镇服务器', 'township broker'), () => townshipCheck(ctx));
-    await guard('audio', said('声卡', 'sound device'), () => audioCheck(ctx));
+    await guard('audio', said('声音', 'sound'), () => audioChecks(ctx));
     await guard('clock', said('时钟', 'clock'), () => clockChecks(ctx, log));
     await guard('disk', said('日志磁盘', 'log disk'), () => diskCheck(ctx, log));
     await guard('wear', said('SD 卡磨损', 'SD card wear'), () => wearCheck(ctx));

@@ -32,10 +32,11 @@ export function commandRoutes(app: FastifyInstance, ctx: BoxContext, sessions: S
     const given = req.body.command_id ?? req.body.commandId;
     // Every panel command has an id, so its result is found among others' (the township's, MQTT's).
     const body = given === undefined ? { ...req.body, command_id: `panel-${randomUUID()}` } : req.body;
-    const checked = checkCommand(Buffer.from(JSON.stringify(body), 'utf8'), ctx.config.mqtt.maxPayloadBytes, s.username, s.role);
+    const checked = checkCommand(Buffer.from(JSON.stringify(body), 'utf8'), ctx.config.mqtt.maxPayloadBytes, s.username, s.role, ctx.config.broadcasts.templates);
     if (!checked.ok) {
       req.log.warn({ by: s.username, reason: checked.reason, detail: checked.detail }, 'panel command refused');
-      throw new HttpError(checked.reason === 'not_allowed' ? 403 : 400, checked.reason === 'schema' ? bodyProblem(checked.detail) : `body: ${checked.detail}`);
+      const error = checked.reason === 'schema' ? bodyProblem(checked.detail) : checked.reason === 'unknown_template' ? `body.${checked.detail}` : `body: ${checked.detail}`;
+      throw new HttpError(checked.reason === 'not_allowed' ? 403 : 400, error);
     }
     const id = checked.value.commandId!;
     let result: CommandResult | null = null;

@@ -1,6 +1,6 @@
 /**
  * The duty officer's panel server (issue 17): a Fastify HTTP server with the JSON API under
- * /api/ (README "Panel API"); the page comes later. A Module: started after the engine and the
+ * /api/ (README "Panel API"); the page is routes-page.ts. A Module: started after the engine and the
  * publisher, stopped before them; a panel that cannot bind its port is logged and retried by
  * the supervisor like any module, and never stops the alarm path.
  *
@@ -22,12 +22,16 @@ import { LiveFeed } from './live.ts';
 import { PanelRecorder } from './recorder.ts';
 import { commandRoutes } from './routes-commands.ts';
 import { eventRoutes } from './routes-events.ts';
+import { pageRoutes } from './routes-page.ts';
 import { sensorRoutes } from './routes-sensors.ts';
 import { sessionRoutes } from './routes-session.ts';
 import { stateRoutes } from './routes-state.ts';
 import { Sessions } from './sessions.ts';
 import { panelAuthenticator } from './sign-in.ts';
 import { diskState, panelState, Watched } from './state.ts';
+import { watchBroadcasts } from './broadcast-watch.ts';
+import { drillRoutes } from './routes-drills.ts';
+import { recordRoutes, type RouteEntry } from './route-table.ts';
 import type { BoxContext, UplinkState } from './state-types.ts';
 
 export interface PanelDeps {
@@ -52,6 +56,7 @@ export class PanelServer implements Module {
   private readonly watched = new Watched();
   private readonly rec: PanelRecorder;
   private boundPort: number | null = null;
+  private readonly routeTable: RouteEntry[] = [];
 
   constructor(private readonly deps: PanelDeps, private readonly cfg: PanelConfig) {
     const { ctx } = deps;
@@ -64,6 +69,11 @@ export class PanelServer implements Module {
       this.live.endSession(s.token);
       this.rec.session(reason === 'signed_out' ? 'sign_out' : reason, s.username, s.role, s.address);
     });
+  }
+
+  /** Every route registered, method and URL (route-table.ts): for the security test. */
+  get routes(): readonly RouteEntry[] {
+    return this.routeTable;
   }
 
   /** The bound port (config 0 = ephemeral); null before start. */
@@ -83,20 +93,26 @@ export class PanelServer implements Module {
       ajv: { customOptions: { removeAdditional: false } }, return503OnClosing: true, forceCloseConnections: true });
     await app.register(cookie);
     installErrors(app, this.log);
+    recordRoutes(app, this.routeTable);
     app.decorateRequest('session', null);
     const auth = panelAuthenticator(ctx.config, () => ctx.clock.mono());
     const wall = (monoMs: number): string => wallTime(ctx.clock.wall() + monoMs - ctx.clock.mono(), ctx.config.site.utcOffset);
-    // No page yet: `/` says where the API is.
-    app.get('/', async () => ({ name: 'shaobing panel', site: ctx.config.site.id, api: ['/api/session', '/api/state', '/api/commands', '/api/events', '/api/sensors/:id/history', '/api/live'] }));
+    // The officer's page at `/` and its files (routes-page.ts).
+    await pageRoutes(app, ctx, this.sessions, this.log);
     sessionRoutes(app, this.sessions, auth, this.rec, wall, () => ctx.clock.mono());
     stateRoutes(app, this.sessions, (by) => this.state(by), this.live);
     commandRoutes(app, ctx, this.sessions);
     eventRoutes(app, ctx, store, this.sessions);
-    sensorRoutes(app, ctx, store, this.sessions);
+    sensorRoutes(app, ctx, store, this.sessions, this.deps.engine);
+    drillRoutes(app, ctx, store, this.sessions);
     this.offs.push(
       ctx.bus.on('reading', (r) => this.watched.readings.set(r.sensor, { value: r.value, quality: r.quality, at: ctx.clock.wall() })),
-      ctx.bus.on('actuatorReport', (r) => this.watched.reports.set(r.actuator, { ...r, at: ctx.clock.wall() })),
+      ctx.bus.on('actuatorReport', (r) => {
+        this.watched.reports.set(r.actuator, { ...r, at: ctx.clock.wall() });
+        if (r.report === 'fault') this.watched.faults.set(r.actuator, { ...r, at: ctx.clock.wall() });
+      }),
     );
+    this.offs.push(...watchBroadcasts(ctx, this.deps.engine, this.watched.broadcasts, () => this.live.refresh()));
     this.live.start();
     this.app = app;
     try {

@@ -5,11 +5,19 @@
  * itself (each sensor's last reading, each actuator's last report) and reads the planner's
  * channels for what the sirens and speakers are doing now.
  *
+ * `site` carries the shelters, routes and named broadcasts (each filled for the whole site, as
+ * a preview of what its button says), and `broadcasts` what became of each broadcast now
+ * playing or queued, per zone (broadcast-progress.ts).
+ *
  * Shape (snake_case, times ISO 8601 with the site's offset) in README "Panel API".
  */
 import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { SiteConfig } from '../config/types.ts';
 import type { Level } from '../engine/types.ts';
+import { fromTemplate } from '../planner/template.ts';
+import { BroadcastProgress } from './broadcast-progress.ts';
+import { liveParts } from './broadcast-watch.ts';
 import { maxLevel } from '../engine/types.ts';
 import type { EngineRunner } from '../shell/engine-runner.ts';
 import type { ActuatorReport, BoxContext, UplinkState } from './state-types.ts';
@@ -42,6 +50,34 @@ interface AlertView {
 export class Watched {
   readonly readings = new Map<string, { value: number | null; quality: string; at: number }>();
   readonly reports = new Map<string, ActuatorReport & { at: number }>();
+  /** Each actuator's last fault, kept when later reports come: a speaker that failed an alarm broadcast stays visible. */
+  readonly faults = new Map<string, ActuatorReport & { at: number }>();
+  /** Each broadcast's progress per zone (fed by broadcast-watch.ts). */
+  readonly broadcasts = new BroadcastProgress();
+}
+
+const sites = new WeakMap<SiteConfig, Record<string, unknown>>();
+
+/** The site as the page shows it: names, shelters, routes, and each named broadcast filled for the whole site (made once per config). */
+export function siteView(config: SiteConfig): Record<string, unknown> {
+  const made = sites.get(config);
+  if (made) return made;
+  const { site } = config;
+  const view = {
+    id: site.id,
+    name: site.name,
+    name_en: site.nameEn,
+    shelter: site.shelter,
+    route: site.route,
+    shelters: site.shelters.map((s) => ({ id: s.id, zh: s.zh, en: s.en, zones: s.zones })),
+    routes: site.routes.map((r) => ({ id: r.id, zh: r.zh, en: r.en, shelter: r.shelter })),
+    templates: Object.entries(config.broadcasts.templates).map(([id, t]) => {
+      const filled = fromTemplate(config, id, 'site')!;
+      return { id, name_zh: t.nameZh, name_en: t.nameEn, text_zh: filled.textZh, text_en: filled.textEn, audio: t.audio };
+    }),
+  };
+  sites.set(config, view);
+  return view;
 }
 
 export async function diskState(dbPath: string): Promise<{ free_bytes: number; total_bytes: number } | null> {
@@ -80,7 +116,8 @@ export function panelState(src: StateSources, watched: Watched, by: string, disk
       fault: fault ? { alert: fault.alert, text_zh: fault.text_zh, text_en: fault.text_en } : null,
     };
   });
-  const channels = src.engine.read((core, _now, wall) => ({
+  const channels = src.engine.read((core, now, wall) => ({
+    speech: liveParts(core.planner, now, wallNow),
     indicators: { ...core.planner.indicators },
     busy: [...core.planner.channels.values()]
       .filter((c) => c.actuator !== null && c.current !== null)
@@ -95,12 +132,13 @@ export function panelState(src: StateSources, watched: Watched, by: string, disk
       name: a.name,
       zones: a.zones,
       doing: (channels?.busy ?? []).filter((b) => b.actuator === a.id).map(({ actuator: _a, ...b }) => b),
-      last_report: rep ? { report: rep.report, activity: rep.activity ?? null, at: wallTime(rep.at, off) } : null,
+      last_report: rep ? { report: rep.report, activity: rep.activity ?? null, at: wallTime(rep.at, off), detail: rep.detail ?? null } : null,
+      last_fault: lastFault(watched, a.id, off),
     };
   });
   const h = src.storeHealth();
   return {
-    site: { id: config.site.id, name: config.site.name, name_en: config.site.nameEn, shelter: config.site.shelter, route: config.site.route },
+    site: siteView(config),
     at: wallTime(wallNow, off),
     level: alerts.reduce<Level | null>((m, a) => maxLevel(m, a.level), null),
     zones,
@@ -109,6 +147,7 @@ export function panelState(src: StateSources, watched: Watched, by: string, disk
     sensors,
     actuators,
     indicators: channels?.indicators ?? null,
+    broadcasts: watched.broadcasts.view(channels?.speech ?? [], wallNow, (ms) => wallTime(ms, off)),
     drill: report?.drill ?? null,
     thresholds: report?.thresholds ?? [],
     problems: storageProblems(h),
@@ -117,6 +156,11 @@ export function panelState(src: StateSources, watched: Watched, by: string, disk
     uplink: src.uplink(),
     engine_running: report !== null,
   };
+}
+
+function lastFault(watched: Watched, actuator: string, off: string): Record<string, unknown> | null {
+  const f = watched.faults.get(actuator);
+  return f ? { reason: f.detail?.reason ?? null, activity: f.activity ?? null, at: wallTime(f.at, off), detail: f.detail ?? null } : null;
 }
 
 function withAge(a: AlertView, wallNow: number): AlertView & { age_s: number | null } {

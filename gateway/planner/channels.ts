@@ -33,6 +33,10 @@ export interface Item {
   steps?: number[];
   textZh?: string;
   textEn?: string;
+  /** The named broadcast the speech was filled from (planner/template.ts), carried to the effect. */
+  template?: string;
+  /** The requested zones this actuator plays it for (the panel's broadcast progress); absent in snapshots from before it. */
+  zones?: string[];
   repeat?: number;
   startedAt: number;
   endsAt: number;
@@ -79,7 +83,7 @@ function start(ch: Channel, item: Item, now: number, actions: ActionsConfig, out
     out.push({ type: 'siren', at: now, ...address, ...attribution, pattern: item.pattern!, steps, clamped, ...(replaces ? { replaces } : {}) });
   } else {
     item.endsAt = now + actions.broadcastMaxS * 1000;
-    out.push({ type: 'broadcast', at: now, ...address, ...attribution, chime: true, repeat: item.repeat!, textZh: item.textZh!, textEn: item.textEn! });
+    out.push({ type: 'broadcast', at: now, ...address, ...attribution, chime: true, repeat: item.repeat!, textZh: item.textZh!, textEn: item.textEn!, ...(item.template === undefined ? {} : { template: item.template }) });
   }
 }
 

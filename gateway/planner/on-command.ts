@@ -7,7 +7,7 @@ import { LEVEL_ZH } from '../engine/text.ts';
 import { finished, stopWhere, type Item } from './channels.ts';
 import type { Ctx } from './state.ts';
 import { channelsIn, sound } from './state.ts';
-import { announce } from './template.ts';
+import { announce, fromTemplate, type Spoken } from './template.ts';
 import type { Command, Priority, Source, StopReason } from './types.ts';
 
 const KIND_ZH: Record<AlertKind, string> = { rain: '暴雨', water_level: '洪水', smoke: '火警', fault: '设备故障' };
@@ -51,15 +51,41 @@ function silenceAlerts(ctx: Ctx, zones: string[], stopped: Item[]): void {
   }
 }
 
+/**
+ * What a broadcast command says on each zone: its template filled for the zone (with the
+ * officer's words, if any, in `{text}`), or the officer's words as given. Null, with a note, for
+ * a template the site does not have (the validator refuses one before it gets here) or a
+ * broadcast with neither words nor template: nothing is played.
+ */
+function broadcastSpeech(ctx: Ctx, c: Extract<Command, { type: 'broadcast' }>): ((zone: string) => Spoken) | null {
+  const config = ctx.st.config;
+  const own = c.textZh === undefined ? undefined : { textZh: c.textZh, ...(c.textEn === undefined ? {} : { textEn: c.textEn }) };
+  if (c.template !== undefined) {
+    if (!Object.hasOwn(config.broadcasts.templates, c.template)) {
+      ctx.notes.push({ at: ctx.now, note: 'unknown_template', detail: { template: c.template } });
+      return null;
+    }
+    const id = c.template;
+    return (zone) => fromTemplate(config, id, zone, own, c.drill === true)!;
+  }
+  if (!own) {
+    ctx.notes.push({ at: ctx.now, note: 'unknown_template', detail: { template: '' } });
+    return null;
+  }
+  const text = { textZh: own.textZh, textEn: own.textEn ?? own.textZh };
+  return () => text;
+}
+
 export function onCommand(ctx: Ctx, c: Command): void {
   const { st, now } = ctx;
   const a = st.config.actions;
   switch (c.type) {
     case 'broadcast': {
       const priority = c.priority ?? priorityOf(c.source, c.emergency);
-      const text = { textZh: c.textZh, textEn: c.textEn ?? c.textZh };
       const drill = c.drill === true;
-      const activity = sound(ctx, { zones: allZones(ctx, c.zones), priority, source: c.source, by: c.by, alert: null, drill, resumable: !drill, ...(c.key === undefined ? {} : { key: c.key }), pattern: c.pattern ?? null, speech: () => text, repeat: c.repeat ?? 1 });
+      const speech = broadcastSpeech(ctx, c);
+      if (!speech) return;
+      const activity = sound(ctx, { zones: allZones(ctx, c.zones), priority, source: c.source, by: c.by, alert: null, drill, resumable: !drill, ...(c.key === undefined ? {} : { key: c.key }), ...(c.template === undefined ? {} : { template: c.template }), pattern: c.pattern ?? null, speech, repeat: c.repeat ?? 1 });
       // A keyed broadcast replaces its own earlier one (a CAP Update): where the new one lands,
       // the channel swaps them at once (a siren pattern straight to the next, no off write
       // between: channels.ts `request`); wherever else the old one plays or waits (a siren the
@@ -90,7 +116,7 @@ export function onCommand(ctx: Ctx, c: Command): void {
       const kind = c.kind ?? 'water_level';
       const level: Level = c.level ?? 'red';
       const pattern = kind === 'smoke' ? a.firePattern : (a.levelPatterns[level] ?? null);
-      const zh = `${KIND_ZH[kind]}${LEVEL_ZH[level]}预警演习`;
+      const zh = `${KIND_ZH[kind]}${LEVEL_ZH[level]}预警演练`;
       const en = `${level} ${KIND_EN[kind]} warning drill`;
       const activity = sound(ctx, {
         zones: allZones(ctx, c.zones),
@@ -121,7 +147,9 @@ export function onCommand(ctx: Ctx, c: Command): void {
         drill: false,
         resumable: false,
         pattern: a.patterns.test ? 'test' : null,
-        speech: () => ({ textZh: `${st.config.site.name}预警设备例行测试,这不是警报。`, textEn: `${st.config.site.nameEn} alert equipment routine test. This is not an alarm.` }),
+        // The site's `test` template (a built-in, which a site may reword or record).
+        speech: (zone) => fromTemplate(st.config, 'test', zone)!,
+        template: 'test',
         repeat: 1,
       });
       return;

@@ -76,6 +76,8 @@ export interface SoundSpec {
   /** Siren channels that get no pattern (the all-clear where another alarm still holds the siren). */
   sirenSkip?: ReadonlySet<string>;
   speech: ((zone: string) => { textZh: string; textEn: string }) | null;
+  /** The named broadcast `speech` fills (template.ts), carried to the broadcast effect. */
+  template?: string;
   repeat: number;
 }
 
@@ -104,6 +106,17 @@ export function sound(ctx: Ctx, spec: SoundSpec): string {
   const steps = spec.pattern ? st.config.actions.patterns[spec.pattern]?.steps : undefined;
   if (spec.pattern && !steps) ctx.notes.push({ at: now, note: 'unknown_pattern', detail: { pattern: spec.pattern, activity } });
   const done = new Set<string>();
+  // Each speaker's share of the requested zones: the panel shows a broadcast's progress per zone.
+  const heardIn = new Map<string, string[]>();
+  if (spec.speech) {
+    for (const zone of spec.zones) {
+      for (const key of st.zoneChannels.get(zone)?.speaker ?? []) {
+        const zs = heardIn.get(key) ?? [];
+        if (!zs.includes(zone)) zs.push(zone);
+        heardIn.set(key, zs);
+      }
+    }
+  }
   for (const zone of spec.zones) {
     const byKind = st.zoneChannels.get(zone);
     if (!byKind) {
@@ -120,7 +133,7 @@ export function sound(ctx: Ctx, spec: SoundSpec): string {
     for (const key of spec.speech ? byKind.speaker : []) {
       if (done.has(key)) continue;
       done.add(key);
-      const item: Item = { ...base, channel: 'speaker', ...spec.speech!(zone), repeat: spec.repeat };
+      const item: Item = { ...base, channel: 'speaker', ...spec.speech!(zone), ...(spec.template === undefined ? {} : { template: spec.template }), zones: heardIn.get(key) ?? [zone], repeat: spec.repeat };
       request(st.channels.get(key)!, item, now, st.config.actions, ctx.effects);
     }
   }

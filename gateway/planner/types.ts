@@ -24,8 +24,11 @@ export type Command =
       type: 'broadcast';
       source: Source;
       by: string;
-      textZh: string;
+      /** The officer's words; optional with a `template` (then they fill its `{text}`), else required (the validator says so). */
+      textZh?: string;
       textEn?: string;
+      /** A named broadcast (`broadcasts.templates.<id>`), filled for each zone (template.ts `fromTemplate`); an unknown id plays nothing (note `unknown_template`). */
+      template?: string;
       zones?: string[];
       repeat?: number;
       emergency?: boolean;
@@ -89,7 +92,8 @@ export type Effect =
    */
   | (EffectBase & Attribution & { type: 'siren'; pattern: string; steps: number[]; clamped: boolean; replaces?: { activity: string; reason: StopReason } })
   | (EffectBase & { type: 'siren_off'; reason: StopReason; by: string })
-  | (EffectBase & Attribution & { type: 'broadcast'; chime: true; repeat: number; textZh: string; textEn: string })
+  /** `template`: the named broadcast it was filled from, so a speaker with its recording (`broadcasts.templates.<id>.audio`) can play that instead of TTS. */
+  | (EffectBase & Attribution & { type: 'broadcast'; chime: true; repeat: number; textZh: string; textEn: string; template?: string })
   | (EffectBase & { type: 'broadcast_stop'; reason: StopReason; by: string })
   | { type: 'indicator'; at: number; indicator: Indicator; state: IndicatorState };
 
@@ -99,7 +103,7 @@ export type IndicatorState = 'off' | 'on' | 'flash';
 /** A planner refusal or note that is not an effect: the shell logs it (e.g. unknown pattern). */
 export interface PlanNote {
   at: number;
-  note: 'unknown_pattern' | 'unknown_zone' | 'clamped' | 'cancelled';
+  note: 'unknown_pattern' | 'unknown_zone' | 'unknown_template' | 'clamped' | 'cancelled';
   detail: Record<string, string | number>;
 }
 

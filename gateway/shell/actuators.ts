@@ -12,6 +12,8 @@ import { servesZone } from '../planner/targets.ts';
 import { toWire } from '../wire.ts';
 import type { ActuatorReport, EffectMeta } from './bus.ts';
 import type { BoxContext, Module } from './module.ts';
+import { record, type EventSink } from './record.ts';
+import { estimateS } from '../../drivers/speaker/script.ts';
 
 export type Publish = (topic: string, payload: string, opts?: { qos?: 0 | 1; retain?: boolean }) => Promise<void>;
 
@@ -32,8 +34,13 @@ export class ActuatorRouter implements Module {
   private readonly done = new Set<string>();
   /** `kind/zone` pairs already reported as unserved: a site without a speaker warns once, not per alarm. */
   private readonly unserved = new Set<string>();
+  /** `actuator/activity` → the deadline of an MQTT speaker's `done` (see `watch`). */
+  private readonly awaiting = new Map<string, NodeJS.Timeout>();
+  /** `actuator/reason` → when that fault was last written to the event log (box mono ms). */
+  private readonly faultLogged = new Map<string, number>();
 
-  constructor(private readonly ctx: BoxContext, private readonly publish: Publish) {
+  /** `sink`: where actuator faults are logged as events (the box passes its store). */
+  constructor(private readonly ctx: BoxContext, private readonly publish: Publish, private readonly sink?: EventSink) {
     this.log = ctx.log.child({ module: 'actuators' });
   }
 
@@ -48,6 +55,8 @@ export class ActuatorRouter implements Module {
   async stop(): Promise<void> {
     for (const off of this.offs) off();
     this.offs = [];
+    for (const t of this.awaiting.values()) clearTimeout(t);
+    this.awaiting.clear();
   }
 
   private route(e: Effect, meta?: EffectMeta): void {
@@ -61,13 +70,18 @@ export class ActuatorRouter implements Module {
       return;
     }
     const a: ActuatorConfig | undefined = this.ctx.config.actuators.find((x) => x.id === e.actuator);
-    // Actuators on a Modbus bus are driven by drivers/modbus; this router serves MQTT ones.
-    if (!a || a.modbus) return;
+    // Actuators on a Modbus bus are driven by drivers/modbus, speakers with audio by
+    // drivers/speaker; this router serves MQTT ones.
+    if (!a || a.modbus || a.audio) return;
+    if (e.type === 'broadcast_stop') this.unwatch(a.id, e.activity);
     const { at: _at, ...rest } = e;
     const issuedAt = performance.now();
     if (a.id === BOX_TARGET) return; // cmd/box addresses the box (topics.ts); the broker warns at start
     this.publish(topics(this.ctx.config.site.id).actuatorCommand(a.id), JSON.stringify(toWire(rest)), { qos: 1 }).then(
-      () => this.sent(a.id, e, issuedAt, meta),
+      () => {
+        this.sent(a.id, e, issuedAt, meta);
+        if (e.type === 'broadcast') this.watch(a.id, e);
+      },
       (err) => this.log.error({ err, actuator: a.id }, 'effect not delivered'),
     );
   }
@@ -90,9 +104,67 @@ export class ActuatorRouter implements Module {
     );
   }
 
+  /**
+   * A speaker that never says it is done is a fault, not a silence the box waits out: an MQTT
+   * speaker gets twice the broadcast's expected length and 15 s more (at most the planner's
+   * `broadcast_max_s`, after which the planner gives up on it anyway); then the box reports the
+   * fault for it, which frees its channel as a `done` would.
+   */
+  private watch(actuator: string, e: Extract<Effect, { type: 'broadcast' }>): void {
+    const key = `${actuator}/${e.activity}`;
+    const afterS = Math.round(Math.min(this.ctx.config.actions.broadcastMaxS, 2 * estimateS(e, true) + 15));
+    const t = setTimeout(() => {
+      this.awaiting.delete(key);
+      this.log.error({ actuator, activity: e.activity, after_s: afterS }, `speaker ${actuator} did not report broadcast ${e.activity} done within ${afterS} s`);
+      this.ctx.bus.emit('actuatorReport', { actuator, report: 'fault', activity: e.activity, zone: e.zone, detail: { reason: 'no_done', after_s: afterS } });
+    }, afterS * 1000);
+    t.unref();
+    this.awaiting.set(key, t);
+  }
+
+  private unwatch(actuator: string, activity: string): void {
+    const key = `${actuator}/${activity}`;
+    clearTimeout(this.awaiting.get(key));
+    this.awaiting.delete(key);
+  }
+
+  /**
+   * Every actuator fault goes into the event log (at most once a minute per actuator and
+   * reason: a relay that keeps failing its keep-alive writes is one fault, not thousands).
+   */
+  private logFault(r: ActuatorReport): void {
+    const reason = String(r.detail?.reason ?? 'fault');
+    this.log.error({ actuator: r.actuator, activity: r.activity, detail: r.detail }, `actuator ${r.actuator} fault: ${reason}`);
+    if (!this.sink) return;
+    const key = `${r.actuator}/${reason}`;
+    const now = this.ctx.clock.mono();
+    const last = this.faultLogged.get(key);
+    if (last !== undefined && now - last < 60_000) return;
+    this.faultLogged.set(key, now);
+    const a = this.ctx.config.actuators.find((x) => x.id === r.actuator);
+    const name = a?.name ?? r.actuator;
+    const speaker = a?.kind === 'speaker';
+    record(this.ctx, this.sink, 'fault', {
+      actuator: r.actuator,
+      actuator_kind: a?.kind ?? null,
+      reason,
+      activity: r.activity ?? null,
+      zone: r.zone ?? null,
+      detail: r.detail ?? {},
+      text_zh: `${speaker ? '广播' : '设备'}「${name}」故障:${reason}${r.activity ? ',本次广播未能播出' : ''}`,
+      text_en: `${speaker ? 'Speaker' : 'Actuator'} ${r.actuator} fault: ${reason}${r.activity ? '; this broadcast was not heard' : ''}`,
+    });
+  }
+
+  /**
+   * `done` frees the speaker's channel; so does a `fault` that names an activity (that
+   * broadcast failed and ended). A fault without an activity ends nothing (a relay that did not
+   * follow, a recording spoken by TTS instead).
+   */
   private report(r: ActuatorReport): void {
-    if (r.report === 'fault') this.log.error({ actuator: r.actuator, detail: r.detail }, 'actuator fault');
-    if (r.report !== 'done' || !r.activity) return;
+    if (r.report === 'fault') this.logFault(r);
+    if ((r.report !== 'done' && r.report !== 'fault') || !r.activity) return;
+    this.unwatch(r.actuator, r.activity);
     const key = `${r.actuator}/${r.activity}`;
     if (this.done.has(key)) return;
     this.done.add(key);

@@ -41,6 +41,8 @@ export class EngineRunner implements Module {
   /** A snapshot is to be taken once this turn's siren commands are out (snapshotSoon). */
   private snapshotDue = false;
   private timer: NodeJS.Timeout | null = null;
+  /** Monotonic ms of the last tick whose step completed (the start, before the first); null when stopped. */
+  private tickedAt: number | null = null;
   private offs: (() => void)[] = [];
   private readonly log: Logger;
   /** What one device may cost (reading-cap.ts): readings over its rate are counted, not stored or judged. */
@@ -90,7 +92,17 @@ export class EngineRunner implements Module {
       }),
       bus.on('command', (c, meta) => this.command(c, meta)),
     );
+    this.tickedAt = clock.mono();
     this.timer = setInterval(() => this.tick(), this.tickMs);
+  }
+
+  /**
+   * The monotonic ms of the last tick whose step completed (the start's, before the first);
+   * null when the engine is not running. A tick that throws does not count: an engine that
+   * fails every tick no longer times its windows, and the systemd watchdog (watchdog.ts) sees it.
+   */
+  lastTickAt(): number | null {
+    return this.tickedAt;
   }
 
   /** A reading the cap let through: stored, then judged. `r.at` is on the monotonic clock. */
@@ -104,12 +116,13 @@ export class EngineRunner implements Module {
     const { release, reports } = this.cap.tick(this.ctx.clock.mono());
     for (const h of release) this.take(h.reading, h.atWall);
     for (const c of reports) this.log.warn({ sensor: c.sensor, dropped: c.dropped, interval_s: c.intervalS, cap_per_s: READINGS_PER_S }, 'readings over the per-sensor rate cap were dropped (counted, not stored or judged)');
-    this.run({ type: 'tick' });
+    if (this.run({ type: 'tick' }).ok) this.tickedAt = this.ctx.clock.mono();
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.tickedAt = null;
     for (const off of this.offs) off();
     this.offs = [];
     this.saveDueSnapshot(); // the store stops after the engine: a snapshot still due is written now

@@ -14,7 +14,7 @@ export interface EventSink {
   saveSnapshot(snapshot: { version: number; body: string }): void;
 }
 
-export type EventTypeName = 'transition' | 'effect' | 'command' | 'fault' | 'config' | 'start' | 'stop' | 'observation' | 'note' | 'storage' | 'threshold' | 'escalation' | 'report' | 'session';
+export type EventTypeName = 'transition' | 'effect' | 'command' | 'fault' | 'config' | 'start' | 'stop' | 'observation' | 'note' | 'storage' | 'threshold' | 'escalation' | 'report' | 'session' | 'panel_hw';
 
 export function record(ctx: Pick<BoxContext, 'bus' | 'clock'>, sink: EventSink, type: EventTypeName, payload: unknown): number {
   return recordAll(ctx, sink, [{ type, payload }])[0]!;

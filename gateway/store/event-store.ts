@@ -186,6 +186,16 @@ export class EventStore implements Module {
     };
   }
 
+  /**
+   * How long the oldest write has waited for the disk to confirm it, ms (0: none waits). The
+   * commit itself runs on the main thread (a stuck one holds the event loop); the fdatasync
+   * behind it runs off it, and this says whether it returns (the systemd watchdog, watchdog.ts).
+   * A degraded store is not stalled: it holds events in memory and answers at once.
+   */
+  syncStallMs(): number {
+    return this.conn?.walSync?.busyMs() ?? 0;
+  }
+
   /** Resolves when every event written so far was synced (or its sync failed). */
   async synced(): Promise<void> {
     await this.conn?.walSync?.settled();

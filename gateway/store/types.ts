@@ -6,7 +6,7 @@
 import type { CheckpointerOptions } from './checkpointer.ts';
 import type { SyncFn } from './wal-sync.ts';
 
-export const EVENT_TYPES = ['transition', 'effect', 'command', 'fault', 'config', 'start', 'stop', 'observation', 'note', 'storage', 'threshold', 'escalation', 'report', 'session'] as const;
+export const EVENT_TYPES = ['transition', 'effect', 'command', 'fault', 'config', 'start', 'stop', 'observation', 'note', 'storage', 'threshold', 'escalation', 'report', 'session', 'panel_hw'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface StoredEvent {

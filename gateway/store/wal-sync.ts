@@ -34,6 +34,8 @@ export class WalSync<T extends { seq: number } = { seq: number }> {
   /** Highest seq written and asked for. */
   private wanted: number;
   private running = false;
+  /** When the running fdatasync was started (performance.now()). */
+  private runningSince = 0;
   private closing = false;
   private idle: Array<() => void> = [];
   /** Written, in seq order, not yet confirmed by a sync. */
@@ -55,6 +57,14 @@ export class WalSync<T extends { seq: number } = { seq: number }> {
     for (const w of written) this.unconfirmed.push(w);
     if (seq > this.wanted) this.wanted = seq;
     if (!this.running) this.start();
+  }
+
+  /**
+   * How long the running fdatasync has been waiting for the disk, ms; 0 when none runs. One
+   * that never returns (a hung card) grows without bound: the systemd watchdog's store check.
+   */
+  busyMs(now = performance.now()): number {
+    return this.running ? Math.max(0, now - this.runningSince) : 0;
   }
 
   /** Resolves once no sync runs and every requested seq was synced (or failed). */
@@ -80,6 +90,7 @@ export class WalSync<T extends { seq: number } = { seq: number }> {
     this.running = true;
     const covers = this.wanted;
     const t0 = performance.now();
+    this.runningSince = t0;
     this.sync(this.fd, (err) => this.finish(err, covers, performance.now() - t0));
   }
 

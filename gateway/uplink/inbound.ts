@@ -32,7 +32,7 @@ export function inbound(h: InboundHost, topic: string, payload: Buffer): void {
 }
 
 function command(h: InboundHost, payload: Buffer): void {
-  const r = checkCommand(payload, h.ctx.config.mqtt.maxPayloadBytes, h.by, 'township');
+  const r = checkCommand(payload, h.ctx.config.mqtt.maxPayloadBytes, h.by, 'township', h.ctx.config.broadcasts.templates);
   if (!r.ok) {
     h.counts.rejectedCommands++;
     const error = `${r.reason}: ${r.detail}`;

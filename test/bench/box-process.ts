@@ -1,6 +1,6 @@
 /**
- * The box as the benches run it: `shaobing start` in its own process, as hardware/docs/install.md's
- * systemd unit runs it — compiled (dist/, built first), these V8 flags and glibc at two malloc
+ * The box as the benches run it: `shaobing start` in its own process, as the systemd unit
+ * (hardware/systemd/shaobing.service) runs it — compiled (dist/, built first), these V8 flags and glibc at two malloc
  * arenas. Override with BOX_NODE_FLAGS and BOX_MALLOC_ARENA_MAX ('' = glibc's default);
  * BENCH_SKIP_BUILD=1 runs dist/ as it is (to measure an experiment made in dist/).
  */

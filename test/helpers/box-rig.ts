@@ -21,7 +21,7 @@ export interface BoxRig {
   stop(): Promise<void>;
 }
 
-export interface BoxRigOptions extends Pick<BoxOptions, 'uplinkTimings'> {
+export interface BoxRigOptions extends Pick<BoxOptions, 'uplinkTimings' | 'panelHw'> {
   /** More keys of the test site's `site` (see boxSite). */
   siteYaml?: string;
   clock?: Clock;
@@ -32,7 +32,7 @@ export async function startBoxRig(extraYaml = '', o: BoxRigOptions = {}): Promis
   const dir = mkdtempSync(join(tmpdir(), 'sb-box-'));
   const config = await boxSite(join(dir, 'box.db'), extraYaml, o.siteYaml);
   const log = o.log ?? pino({ level: process.env.BOX_RIG_LOG ?? 'silent' });
-  const box = await startBox({ config, log, tcpPort: 0, wsPort: 0, uplinkTimings: o.uplinkTimings, ...(o.clock ? { clock: o.clock } : {}) });
+  const box = await startBox({ config, log, tcpPort: 0, wsPort: 0, uplinkTimings: o.uplinkTimings, panelHw: o.panelHw, ...(o.clock ? { clock: o.clock } : {}) });
   const url = `mqtt://127.0.0.1:${box.broker.tcpPort}`;
   const clients: MqttClient[] = [];
   return {

@@ -292,6 +292,31 @@ describe('the log disk at the rate the log shows', () => {
   }, 60_000);
 });
 
+describe('the speakers the box plays itself', () => {
+  it('plays a silent test on each ALSA speaker, checks a file speaker’s folder, and speaks Mandarin with the TTS', async () => {
+    const file = join(dir, 'speakers.yaml');
+    writeFileSync(
+      file,
+      `site: { id: snd, name: 声音 }
+sensors: [{ id: wl1, kind: water_level, stages: { warning: 2.5 } }]
+actuators:
+  - { id: spk1, kind: speaker, zones: [site], audio: { sink: alsa, device: 'null' } }
+  - { id: spk2, kind: speaker, zones: [site], audio: { sink: file, folder: '${join(dir, 'wav')}', monitor: no_card_here } }
+  - { id: spk3, kind: speaker, zones: [site], audio: { sink: alsa, device: no_such_pcm } }
+mqtt: { host: 127.0.0.1, port: ${mqttPort}, ws_port: 0 }
+store: { path: '${join(dir, 'snd.db')}' }
+`,
+    );
+    const rs = (await runDoctor(file, { ...SEAMS, audioDevice: undefined })).results;
+    expect(byId(rs, 'audio:spk1')).toMatchObject({ status: 'pass', what: { en: "speaker spk1's sound device null" } });
+    expect(byId(rs, 'audio:spk2')).toMatchObject({ status: 'pass', said: { en: 'writable (one WAV per broadcast)' } });
+    // A file speaker's monitor plays only where there is a card: its failure informs, it does not fail.
+    expect(byId(rs, 'audio:spk2:monitor').status).toBe('info');
+    expect(byId(rs, 'audio:spk3').status).toBe('fail');
+    expect(byId(rs, 'audio:tts')).toMatchObject({ status: 'pass', said: { en: 'speaks Mandarin' } });
+  }, 60_000);
+});
+
 describe('a damaged log', () => {
   it('fails the integrity check and leaves the file as it was', async () => {
     const good = join(dir, 'damaged.db');

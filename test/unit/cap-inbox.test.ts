@@ -20,10 +20,11 @@ class Inbox {
   }
 }
 
-const bc = (d: CapDecision): Extract<Command, { type: 'broadcast' }> => {
+const bc = (d: CapDecision): Extract<Command, { type: 'broadcast' }> & { textZh: string } => {
   const c = d.commands[0];
-  if (d.commands.length !== 1 || c?.type !== 'broadcast') throw new Error(`expected one broadcast, got ${JSON.stringify(d)}`);
-  return c;
+  // A CAP broadcast always has its words (a template broadcast may not: planner/types.ts).
+  if (d.commands.length !== 1 || c?.type !== 'broadcast' || c.textZh === undefined) throw new Error(`expected one broadcast with its words, got ${JSON.stringify(d)}`);
+  return c as Extract<Command, { type: 'broadcast' }> & { textZh: string };
 };
 
 describe('CAP inbox: what becomes a broadcast', () => {
@@ -114,11 +115,11 @@ describe('CAP inbox: status', () => {
     }
   });
 
-  it('Exercise plays as a drill: drill priority, marked drill, 演习 first, never a siren, spoken once', () => {
+  it('Exercise plays as a drill: drill priority, marked drill, 演练 first, never a siren, spoken once', () => {
     const c = bc(new Inbox().send(capXml({ status: 'Exercise', infos: [{ severity: 'Extreme', urgency: 'Immediate', headline: '溃坝演练' }] })));
     expect(c).toMatchObject({ priority: 'drill', drill: true, repeat: 1 });
     expect(c.pattern).toBeUndefined();
-    expect(c.textZh.startsWith('演习:溃坝演练。')).toBe(true);
+    expect(c.textZh.startsWith('演练:溃坝演练。')).toBe(true);
   });
 
   it('System, Ack and Error are not warnings', () => {

@@ -75,7 +75,7 @@ describe('planner: keyed broadcasts', () => {
 
   it('a drill broadcast is marked drill and is dropped, not resumed, when pre-empted', () => {
     const rig = new PlannerRig(cfg);
-    const d = rig.c({ ...township, textZh: '演习', key: 'x', priority: 'drill', drill: true });
+    const d = rig.c({ ...township, textZh: '演练', key: 'x', priority: 'drill', drill: true });
     expect(d.find((x) => x.type === 'broadcast')).toMatchObject({ priority: 'drill', drill: true });
     rig.c({ ...township, textZh: '真的', key: 'y' }, T0 + 1);
     expect(rig.state.channels.get('spk1')!.queue).toEqual([]);

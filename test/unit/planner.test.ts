@@ -192,7 +192,7 @@ describe('planner: priorities and pre-emption', () => {
     const d = rig.c({ type: 'drill', by: 'wang', kind: 'water_level', level: 'red', zones: ['river'] });
     expect(d.filter((x) => x.type === 'siren' || x.type === 'broadcast').every((x) => 'drill' in x && x.drill)).toBe(true);
     const b = d.find((x) => x.type === 'broadcast')!;
-    expect(b.type === 'broadcast' && b.textZh.startsWith('【演习】')).toBe(true);
+    expect(b.type === 'broadcast' && b.textZh.startsWith('【演练】')).toBe(true);
     expect(b.type === 'broadcast' && b.textEn.startsWith('[DRILL] ')).toBe(true);
     expect(d).toContainEqual({ type: 'indicator', at: T0, indicator: 'drill', state: 'on' });
     rig.t(alert('raised', 'red'), T0 + 10 * S);
