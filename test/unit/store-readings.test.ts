@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import Database from 'better-sqlite3';
 import { READ_CHUNK, rollupSteps } from '../../gateway/store/rollup.ts';
+import { READING_FLUSH_MS } from '../../gateway/store/event-store.ts';
 import { count, DAY, MIN, openStore, peek, T0, tempDir } from '../helpers/store-rig.ts';
 
 let dir: string;
@@ -32,11 +33,11 @@ describe('raw readings are batched', () => {
     expect(peek(path, (db) => db.prepare('SELECT * FROM readings WHERE at_wall = ?').get(T0 + 1000))).toEqual({ sensor: 'rg1', at_wall: T0 + 1000, value: null, quality: 'error' });
   });
 
-  it('commits what waits readingFlushMs after the first reading of a batch', async () => {
+  it('commits what waits READING_FLUSH_MS after the first reading of a batch', async () => {
     vi.useFakeTimers();
     const { store } = await openStore(path);
     store.addReading({ sensor: 'rg1', value: 1, quality: 'good', atWall: T0 });
-    vi.advanceTimersByTime(150);
+    vi.advanceTimersByTime(READING_FLUSH_MS - 50);
     store.addReading({ sensor: 'rg1', value: 2, quality: 'good', atWall: T0 + 150 });
     vi.advanceTimersByTime(49);
     expect(count(path, 'readings')).toBe(0);
