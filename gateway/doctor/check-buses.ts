@@ -218,6 +218,11 @@ export async function busChecks(ctx: DoctorContext, deps: BusDeps): Promise<Chec
       out.push({ id, status: 'fail', what, said: said(`被另一个程序占用(pid ${other.pid}: ${other.command.slice(0, 60)})`, `held by another program (pid ${other.pid}: ${other.command.slice(0, 60)})`), fix: said('停止那个程序:一条 RS-485 线只能有一个主站', 'stop that program: an RS-485 line has one master') });
       continue;
     }
+    if (ctx.boxUnseen) {
+      out.push({ id, status: 'skipped', what, said: said('未碰:哨兵可能在运行而看不到', 'left alone: the box may be running unseen'), fix: said('用 root 运行 doctor(sudo)', 'run the doctor as root (sudo)') });
+      for (const u of units) out.push({ id: `modbus:${bus.id}:${u.unit}`, status: 'skipped', what: unitWhat(bus, u), said: said('未读', 'not read') });
+      continue;
+    }
     const box = ctx.box;
     if (box && (rtu || ctx.o.busReads !== 'always')) {
       const by = rtu ? said(`存在;由哨兵(pid ${box.pid})占用`, `exists; held by the box (pid ${box.pid})`) : said(`未连接:哨兵(pid ${box.pid})正在使用`, `not connected: the box (pid ${box.pid}) is using it`);

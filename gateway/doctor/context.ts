@@ -53,6 +53,12 @@ export interface DoctorContext {
   otherLogHolders: Holder[];
   /** Processes whose descriptors could not be read (not root): "nobody" may be wrong. */
   unreadable: number;
+  /**
+   * No box seen, but some processes could not be looked into and the log has a WAL beside it
+   * (which exists while a connection has it open): the box may be running unseen, so its buses
+   * are left alone as if it were.
+   */
+  boxUnseen: boolean;
   o: Required<Omit<DoctorOptions, 'statfs' | 'audioDevice' | 'timedatectl'>> & Pick<DoctorOptions, 'statfs' | 'audioDevice'> & { timedatectl: string[] | null };
 }
 

@@ -6,6 +6,7 @@
  * connection), never opens a serial port the box holds and never connects to a bus the box
  * uses (check-buses.ts says why), and never publishes.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { DeviceProfile } from '../../drivers/modbus/profile-types.ts';
@@ -56,6 +57,9 @@ async function loadChecked(file: string): Promise<{ result: CheckResult; problem
 function boxLine(ctx: DoctorContext): CheckResult {
   const what = said('哨兵进程', 'the box');
   const b = ctx.box;
+  if (!b && ctx.boxUnseen) {
+    return { id: 'box', status: 'unknown', what, said: said(`看不出是否在运行:有 ${ctx.unreadable} 个进程看不到,日志旁有 WAL;总线不碰`, `cannot tell whether it runs: ${ctx.unreadable} processes could not be looked into and the log has a WAL beside it; the buses are left alone`), fix: said('用 root 运行:sudo shaobing doctor --config …', 'run it as root: sudo shaobing doctor --config …'), figures: { running: null } };
+  }
   if (!b) {
     const unseen = ctx.unreadable ? said(`(有 ${ctx.unreadable} 个进程看不到:用 root 运行)`, ` (${ctx.unreadable} processes could not be looked into: run as root)`) : said('', '');
     return { id: 'box', status: 'info', what, said: said(`没有运行:总线会直接读${unseen.zh}`, `not running: the buses are read directly${unseen.en}`), figures: { running: false } };
@@ -81,7 +85,9 @@ export async function runDoctor(configFile: string, options: DoctorOptions = {},
   const dbPath = resolve(config.store.path);
   const seen = holdersOf([dbPath], o.procRoot);
   const holders = seen.byTarget.get(dbPath) ?? [];
-  const ctx: DoctorContext = { configFile, config, profiles: loaded.profiles, dbPath, box: holders.find((h) => h.box) ?? null, otherLogHolders: holders.filter((h) => !h.box), unreadable: seen.unreadable, o };
+  const box = holders.find((h) => h.box) ?? null;
+  const boxUnseen = !box && seen.unreadable > 0 && existsSync(`${dbPath}-wal`);
+  const ctx: DoctorContext = { configFile, config, profiles: loaded.profiles, dbPath, box, otherLogHolders: holders.filter((h) => !h.box), unreadable: seen.unreadable, boxUnseen, o };
   results.push(boxLine(ctx));
   const opened = openLogReadOnly(dbPath);
   const log: Database.Database | null = 'db' in opened ? opened.db : null;

@@ -14,7 +14,9 @@ import { backupName, ScheduledBackup } from '../../gateway/backup/scheduled-back
 import type { BackupConfig } from '../../gateway/config/types.ts';
 import { Bus } from '../../gateway/shell/bus.ts';
 import { SEQ_RESERVE } from '../../gateway/store/connection.ts';
+import { startBoxRig } from '../helpers/box-rig.ts';
 import { mountTmpfs, openStore, peek, storeSite, tempDir, unmount, type StoreRig } from '../helpers/store-rig.ts';
+import { until } from '../helpers/until.ts';
 
 const stick = mountTmpfs('8m');
 const dir = tempDir('sb-backup-sched-');
@@ -107,6 +109,26 @@ describe('the daily backup', () => {
       if (small) unmount(small);
     }
   });
+});
+
+describe('the box with a daily backup', () => {
+  it('says backup_failed:<reason> in its retained status while the stick is missing, and not once a backup succeeds', async () => {
+    const folder = join(stick!, 'box-stick');
+    const rig = await startBoxRig(`backup: { folder: '${folder}' }`);
+    try {
+      const viewer = await rig.connect('viewer');
+      const statuses: { problems: string[] }[] = [];
+      viewer.on('message', (_t, p) => statuses.push(JSON.parse(p.toString()) as { problems: string[] }));
+      await viewer.subscribeAsync('sb/v1/itest/status', { qos: 1 });
+      await until('the problem in the status', () => statuses.some((s) => s.problems.includes('backup_failed:folder_missing')));
+      mkdirSync(folder);
+      expect((await rig.box.backup!.runNow()).ok).toBe(true);
+      await until('the status without it', () => statuses.at(-1)!.problems.length === 0);
+      expect(readdirSync(folder)).toHaveLength(1);
+    } finally {
+      await rig.stop();
+    }
+  }, 60_000);
 });
 
 describe('the seq floor of a restore', () => {

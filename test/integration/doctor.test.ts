@@ -9,9 +9,9 @@
  * Seams, all documented options of the doctor: no timedatectl in this container (null) and a
  * timesync flag file that is absent; the disk's free space (`statfs`) for a disk that looks full.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -248,6 +248,17 @@ describe('the doctor while the box runs', () => {
     expect(byId(rs, 'disk').status).toBe('pass');
   });
 
+  it('run by a user who cannot see the box’s process, leaves every bus alone and says to run it as root', async () => {
+    // The config and its folder readable by `nobody` (mkdtemp made the folder 0700).
+    chmodSync(dir, 0o755);
+    for (const f of ['running.yaml', 'running.pw']) chmodSync(join(dir, f), 0o644);
+    const run = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, BIN, 'doctor', '--config', join(dir, 'running.yaml'), '--json'], { encoding: 'utf8', timeout: 90_000, cwd: tmpdir() });
+    const report = JSON.parse(run.stdout) as { checks: CheckResult[] };
+    expect(byId(report.checks, 'box')).toMatchObject({ status: 'unknown', fix: { en: 'run it as root: sudo shaobing doctor --config …' } });
+    for (const id of ['bus:gw1', 'bus:line1', 'modbus:gw1:1', 'modbus:line1:4']) expect(byId(report.checks, id).status).toBe('skipped');
+    expect(run.status).not.toBe(0);
+  }, 120_000);
+
   it('judges its wear against the budget given', async () => {
     const low = byId((await runDoctor(join(dir, 'running.yaml'), { ...SEAMS, wearBudgetMbPerH: 0.000001 })).results, 'wear');
     expect(low.status).toBe('fail');
@@ -338,6 +349,19 @@ describe('a damaged log', () => {
     expect(r.fix!.en).toContain('.recover');
     expect(hash(good)).toBe(hash(`${good}.orig`));
   }, 60_000);
+});
+
+describe('a config with mistakes', () => {
+  it('fails the config check with every problem, as check-config lists them, and checks nothing else', async () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'site: { id: Bad Id, name: x }\nsensors: [{ id: wl1, kind: water_level, stages: { warning: 3, guaranteed: 2 } }]\n');
+    const run = await runDoctor(file, SEAMS);
+    expect(run.results).toHaveLength(1);
+    expect(run.results[0]).toMatchObject({ id: 'config', status: 'fail', said: { en: `${run.configProblems.length} problems (below)` } });
+    expect(run.configProblems.length).toBeGreaterThanOrEqual(2);
+    expect(run.configProblems.some((l) => l.startsWith(`${file}: site.id: must match`))).toBe(true);
+    expect(run.configProblems.some((l) => l.includes('sensors[0].stages.guaranteed'))).toBe(true);
+  });
 });
 
 describe('the command', () => {

@@ -100,23 +100,19 @@ describe('one-minute rollups', () => {
     await store.stop();
   });
 
-  it('reads a big minute READ_CHUNK rows a step and writes it in one transaction, as one pass would', async () => {
+  it('reads a big minute READ_CHUNK rows a step, then writes it by sensor, as one pass would', async () => {
     const { store } = await openStore(path, { readingFlushMs: 60_000 });
     const n = READ_CHUNK * 2 + READ_CHUNK / 2;
     for (let i = 0; i < n; i++) store.addReading({ sensor: i % 2 ? 'rg1' : 'wl1', value: i, quality: 'good', atWall: T0 + Math.floor((i * MIN) / n) });
     store.flushReadings();
     const db = new Database(path);
-    const commits: number[] = [];
-    const before = (): number => (db.prepare("SELECT count(*) AS n FROM readings_1m").get() as { n: number }).n;
-    const steps = rollupSteps(() => db, T0 + MIN);
-    let yields = 0;
+    const written: number[] = [];
+    const rolled = (): number => (db.prepare('SELECT count(*) AS n FROM readings_1m').get() as { n: number }).n;
+    const steps = rollupSteps(() => db, T0 + MIN, READ_CHUNK, 2500, 1);
     let r = steps.next();
-    for (; !r.done; r = steps.next()) {
-      yields++;
-      commits.push(before()); // nothing is written while the chunks are read
-    }
-    expect(yields).toBe(2); // three reads: two full chunks and a half one
-    expect(commits).toEqual([0, 0]);
+    for (; !r.done; r = steps.next()) written.push(rolled());
+    // Two reads write nothing; the third shares its step with the first row's transaction (writeChunk 1); the second row comes with the mark.
+    expect(written).toEqual([0, 0, 1]);
     expect(r.value).toBe(2);
     db.close();
     const half = (odd: boolean): number[] => Array.from({ length: n }, (_, i) => i).filter((i) => (i % 2 === 1) === odd);
@@ -128,6 +124,38 @@ describe('one-minute rollups', () => {
     await store.stop();
   });
 
+  it('finishes a run cut short between its write transactions without merging a reading twice', async () => {
+    const { store } = await openStore(path, { readingFlushMs: 60_000 });
+    for (let k = 0; k < 3; k++) for (let s = 0; s < 6; s++) store.addReading({ sensor: `s${s}`, value: k + 1, quality: 'good', atWall: T0 + k * 10_000 + s });
+    store.flushReadings();
+    const db = new Database(path);
+    // Two rows a transaction: after the second step of writing, s0..s3 are merged, s4 and s5 not.
+    const steps = rollupSteps(() => db, T0 + MIN, 500, 2500, 2);
+    while (rollups(path).length < 4) steps.next();
+    steps.return(0); // the process dies here
+    expect(peek(path, (d) => d.prepare("SELECT value FROM meta WHERE key = 'rollup_partial'").pluck().get())).toBeTruthy();
+    // More readings arrive before the next run; they wait for the run after the unfinished one.
+    store.addReading({ sensor: 's0', value: 10, quality: 'good', atWall: T0 + 50_000 });
+    store.flushReadings();
+    const again = rollupSteps(() => db, T0 + MIN);
+    let r = again.next();
+    while (!r.done) r = again.next();
+    expect(r.value).toBe(2); // s4 and s5: what the cut-short run had not written
+    db.close();
+    expect(store.rollup(T0 + MIN)).toBe(1); // then the late reading of s0, merged into its row
+    const all = rollups(path) as { sensor: string; n: number; mean: number; max: number }[];
+    expect(all.map((x) => [x.sensor, x.n, x.max])).toEqual([
+      ['s0', 4, 10],
+      ['s1', 3, 3],
+      ['s2', 3, 3],
+      ['s3', 3, 3],
+      ['s4', 3, 3],
+      ['s5', 3, 3],
+    ]);
+    expect(peek(path, (d) => d.prepare("SELECT value FROM meta WHERE key = 'rollup_partial'").pluck().get())).toBeUndefined();
+    await store.stop();
+  });
+
   it('writes at most writeMax rows a run and goes on from its mark in the next, counting each reading once', async () => {
     const { store } = await openStore(path, { readingFlushMs: 60_000 });
     // 5 sensors over 3 complete minutes, 4 readings each a minute (one an error): 15 rows.
@@ -135,7 +163,7 @@ describe('one-minute rollups', () => {
     store.flushReadings();
     const db = new Database(path);
     const run = (): number => {
-      const steps = rollupSteps(() => db, T0 + 3 * MIN, 7, 4);
+      const steps = rollupSteps(() => db, T0 + 3 * MIN, 7, 4, 3);
       for (;;) {
         const r = steps.next();
         if (r.done) return r.value;
