@@ -201,8 +201,24 @@ export async function busChecks(ctx: DoctorContext, deps: BusDeps): Promise<Chec
     const where = rtu ? bus.path! : `${bus.host}:${bus.port}`;
     const what = rtu ? said(`串口 ${where}(总线 ${bus.id})`, `serial port ${where} (bus ${bus.id})`) : said(`Modbus TCP 网关 ${where}(总线 ${bus.id})`, `Modbus TCP gateway ${where} (bus ${bus.id})`);
     const id = `bus:${bus.id}`;
+    if (ctx.boxUnseen) {
+      out.push({ id, status: 'skipped', what, said: said('未碰:哨兵可能在运行而看不到', 'left alone: the box may be running unseen'), fix: said('用 root 运行 doctor(sudo)', 'run the doctor as root (sudo)') });
+      for (const u of units) out.push({ id: `modbus:${bus.id}:${u.unit}`, status: 'skipped', what: unitWhat(bus, u), said: said('未读', 'not read') });
+      continue;
+    }
     if (rtu) {
-      if (!existsSync(bus.path!)) {
+      let looked: NodeJS.ErrnoException | null = null;
+      try {
+        statSync(bus.path!);
+      } catch (err) {
+        looked = err as NodeJS.ErrnoException;
+      }
+      if (looked && looked.code !== 'ENOENT') {
+        out.push({ id, status: 'fail', what, said: said(`看不了(${looked.code})`, `cannot be looked at (${looked.code})`), fix: said('用 root 运行 doctor(sudo)', 'run the doctor as root (sudo)') });
+        for (const u of units) out.push({ id: `modbus:${bus.id}:${u.unit}`, status: 'skipped', what: unitWhat(bus, u), said: said('未读', 'not read') });
+        continue;
+      }
+      if (looked) {
         out.push({ id, status: 'fail', what, said: said('不存在', 'does not exist'), fix: said('插好 USB-RS485 转换器;用 ls -l /dev/serial/by-id/ 找到它,配置里写 by-id 路径(重插后不变)', 'plug in the USB-RS485 adapter; find it with ls -l /dev/serial/by-id/ and put that path in the config (it survives replugging)') });
         for (const u of units) out.push({ id: `modbus:${bus.id}:${u.unit}`, status: 'skipped', what: unitWhat(bus, u), said: said('未读:串口不存在', 'not read: the serial port does not exist') });
         continue;
@@ -216,11 +232,6 @@ export async function busChecks(ctx: DoctorContext, deps: BusDeps): Promise<Chec
     const other = holders.find((h) => !h.box);
     if (other) {
       out.push({ id, status: 'fail', what, said: said(`被另一个程序占用(pid ${other.pid}: ${other.command.slice(0, 60)})`, `held by another program (pid ${other.pid}: ${other.command.slice(0, 60)})`), fix: said('停止那个程序:一条 RS-485 线只能有一个主站', 'stop that program: an RS-485 line has one master') });
-      continue;
-    }
-    if (ctx.boxUnseen) {
-      out.push({ id, status: 'skipped', what, said: said('未碰:哨兵可能在运行而看不到', 'left alone: the box may be running unseen'), fix: said('用 root 运行 doctor(sudo)', 'run the doctor as root (sudo)') });
-      for (const u of units) out.push({ id: `modbus:${bus.id}:${u.unit}`, status: 'skipped', what: unitWhat(bus, u), said: said('未读', 'not read') });
       continue;
     }
     const box = ctx.box;
