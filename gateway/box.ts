@@ -23,6 +23,7 @@ import { Uplink, type UplinkTimings } from './uplink/uplink.ts';
 import type { PanelServer } from './panel/server.ts';
 import { SelfTests } from './schedule/self-tests.ts';
 import { useSiteZone } from './schedule/schedule-zone.ts';
+import type { ScheduledBackup } from './backup/scheduled-backup.ts';
 import type { LocalSpeakers } from '../drivers/speaker/local-speakers.ts';
 import type { PanelHw, PanelHwOptions } from '../drivers/panel-hw/panel-hw.ts';
 import type { IpSpeakers } from '../drivers/ip-speaker/ip-speakers.ts';
@@ -81,6 +82,8 @@ export interface Box {
   uplink: Uplink | null;
   /** The duty officer's panel API; null when the site has none. */
   panel: PanelServer | null;
+  /** The daily backup; null when the site has none. */
+  backup: ScheduledBackup | null;
   /** The speakers the box plays itself (`actuators[].audio`); null when it has none. */
   speakers: LocalSpeakers | null;
   /** The physical panel (buttons, LEDs, buzzer); null when the site has none. */
@@ -138,8 +141,11 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const ctx: BoxContext = { config, bus: new Bus(o.log), log: o.log, clock };
   const store = new EventStore(ctx, { ...o.storeOptions, path: o.dbPath });
   const sink = guarded(store, o.log);
+  // The daily backup (gateway/backup/): loaded only when the site has one; its fault is a status problem.
+  const backup = config.backup ? new (await import('./backup/scheduled-backup.ts')).ScheduledBackup(ctx, sink, config.backup, o.dbPath ?? config.store.path) : null;
+  const problems = (): string[] => [...storageProblems(store.health()), ...(backup?.problems() ?? [])];
   const broker = new BrokerModule(ctx, { tcpPort: o.tcpPort, wsPort: o.wsPort });
-  const engine = new EngineRunner(ctx, sink, 1000, store, { problems: () => storageProblems(store.health()), store: () => store.health() });
+  const engine = new EngineRunner(ctx, sink, 1000, store, { problems, store: () => store.health() });
   const publish = broker.publish.bind(broker);
   // IP speakers (drivers/ip-speaker/): MQTT speakers' broadcast commands carry a URL of the rendered audio.
   // Loaded only when used (the renderer and its text rules are memory a site without them need not carry).
@@ -150,10 +156,11 @@ export async function startBox(o: BoxOptions): Promise<Box> {
     activeAlerts: () => engine.active().length,
     responseClock: (alert) => engine.responseClock(alert),
     alertState: (alert) => engine.alertState(alert),
-    problems: () => storageProblems(store.health()),
+    problems,
     uplink: () => uplink?.state() ?? null,
   });
   uplink?.onStateChange(() => publisher.status());
+  backup?.onChange(() => publisher.status());
   store.onHealthChange((h) => {
     o.log.warn({ storage: h }, h.degraded ? 'storage degraded: keeping alerts in memory, dropping raw readings' : 'storage recovered');
     publisher.status();
@@ -186,7 +193,7 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   // too, so a warning's command finds it; the publisher, the panel (its commands find the engine),
   // then the uplink last (its start never
   // waits on the network; its stop is bounded and comes first).
-  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, ...(speakers ? [speakers] : []), ...(ipSpeakers ? [ipSpeakers] : []), capInbox, actuators, publisher, selfTests, ...(panel ? [panel] : []), ...(panelHw ? [panelHw] : []), ...(uplink ? [uplink] : [])];
+  const modules: Module[] = [store, broker, engine, ...serialLines, ...fieldBuses, ...(speakers ? [speakers] : []), ...(ipSpeakers ? [ipSpeakers] : []), capInbox, actuators, publisher, selfTests, ...(panel ? [panel] : []), ...(panelHw ? [panelHw] : []), ...(backup ? [backup] : []), ...(uplink ? [uplink] : [])];
   const supervisor = new Supervisor(modules, o.log);
   await supervisor.start();
   o.log.info({ config: loggableConfig(config) }, 'effective config');
@@ -201,6 +208,7 @@ export async function startBox(o: BoxOptions): Promise<Box> {
     engine,
     uplink,
     panel,
+    backup,
     speakers,
     panelHw,
     ipSpeakers,

@@ -12,13 +12,36 @@ const USAGE = `usage:
   shaobing demo                       the box with the demo site and simulated devices (npm start)
   shaobing replay --config SITE.yaml --readings READINGS.csv [--cap-dir DIR] [--observations]
   shaobing check-config FILE
+  shaobing doctor --config SITE.yaml  checks the box on site: buses, ports, township, audio, clock, disk, log
+  shaobing backup --config SITE.yaml --out FILE       a consistent copy of the log, also while the box runs
+  shaobing export --config SITE.yaml [--since T] [--until T] [--format csv|jsonl] [--type …] [--zone Z] [--out FILE]
+  shaobing restore --config SITE.yaml --from BACKUP   with the box stopped
   shaobing hash-secret                reads a secret on stdin, prints its scrypt hash for the config
   shaobing udev-rule NAME DEVICE [--by-port]   the udev line naming a plugged RS-485 adapter /dev/shaobing/NAME
   shaobing audio add NAME FILE --config SITE.yaml
                                       checks a WAV recording and stores it for broadcast template NAME`;
 
-type Io = { out: (s: string) => void; err: (s: string) => void };
-const stdio: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
+type Io = { out: (s: string) => void; err: (s: string) => void; write?: (s: string) => void | Promise<void> };
+const stdio: Io = {
+  out: (s) => process.stdout.write(`${s}\n`),
+  err: (s) => process.stderr.write(`${s}\n`),
+  // A stream to stdout (an export) waits for a full pipe to drain rather than fill memory.
+  write: (s) => (process.stdout.write(s) ? undefined : new Promise((r) => process.stdout.once('drain', r))),
+};
+
+/** Runs a data command (backup, export, restore): a bad argument is its message and the usage, exit 2. */
+async function dataCommand(run: (args: string[], io: Io) => Promise<number>, usage: string, args: string[], io: Io): Promise<number> {
+  try {
+    return await run(args, io);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'usage' || e instanceof TypeError) {
+      io.err((e as Error).message);
+      io.err(usage);
+      return 2;
+    }
+    throw e;
+  }
+}
 
 async function readConfig(file: string, io: Io): Promise<SiteConfig | null> {
   const { checkConfigFile, problemLines } = await import('./config/load.ts');
@@ -139,6 +162,22 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       }
       case 'audio':
         return await audioCommand(rest, io);
+      case 'doctor': {
+        const { doctorCommand } = await import('./doctor/command.ts');
+        return await doctorCommand(rest, io);
+      }
+      case 'backup': {
+        const { backupCommand, BACKUP_USAGE } = await import('./backup/backup-command.ts');
+        return await dataCommand(backupCommand, BACKUP_USAGE, rest, io);
+      }
+      case 'export': {
+        const { exportCommand, EXPORT_USAGE } = await import('./backup/export.ts');
+        return await dataCommand(exportCommand, EXPORT_USAGE, rest, io);
+      }
+      case 'restore': {
+        const { restoreCommand, RESTORE_USAGE } = await import('./backup/restore.ts');
+        return await dataCommand(restoreCommand, RESTORE_USAGE, rest, io);
+      }
       case 'hash-secret': {
         const { hashSecret } = await import('./shell/secrets.ts');
         const secret = (await readStdin()).replace(/\r?\n$/, '');

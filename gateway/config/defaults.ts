@@ -174,6 +174,9 @@ export const UPLINK_DEFAULTS = { protocol_version: 5, keepalive_s: 30, window: 6
 /** The panel's defaults (types.ts PanelConfig says why 0.0.0.0). */
 export const PANEL_DEFAULTS = { host: '0.0.0.0', port: 8080, session_idle_h: 12 };
 
+/** The daily backup's defaults: a week of copies, at 03:40 (after retention's 03:17). */
+export const BACKUP_DEFAULTS = { keep: 7, at: '03:40', allow_same_disk: false };
+
 /**
  * Broadcast audio (drivers/speaker/). The Mandarin voice is cmn-latn-pinyin, not cmn: Debian 12's
  * cmn reads its dictionary's pinyin as English words (drivers/speaker/tts.ts says more).

@@ -4,10 +4,10 @@
  */
 import type { Level } from '../engine/types.ts';
 import { levelRank } from '../engine/types.ts';
-import { ACTION_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIND_DEFAULTS, MQTT_DEFAULTS, POLLED_STALE_INTERVALS, SITE_DEFAULTS, STAGE_LEVELS, PANEL_DEFAULTS, STORE_DEFAULTS, UPLINK_DEFAULTS, PANEL_HW_DEFAULTS, rainLabel } from './defaults.ts';
+import { ACTION_DEFAULTS, BACKUP_DEFAULTS, BUILTIN_PATTERNS, CMA_RAIN_RULES, HEALTH_DEFAULTS, KIND_DEFAULTS, MQTT_DEFAULTS, POLLED_STALE_INTERVALS, SITE_DEFAULTS, STAGE_LEVELS, PANEL_DEFAULTS, STORE_DEFAULTS, UPLINK_DEFAULTS, PANEL_HW_DEFAULTS, rainLabel } from './defaults.ts';
 import { selfTests } from './self-tests.ts';
 import { ipSpeakers } from './ip-speakers.ts';
-import type { BusConfig, PanelHwConfig, PanelHwPins, UplinkConfig, HealthConfig, ModbusSource, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
+import type { BackupConfig, BusConfig, PanelHwConfig, PanelHwPins, UplinkConfig, HealthConfig, ModbusSource, RainRule, SensorConfig, SiteConfig, SirenPattern, Threshold, ZoneConfig } from './types.ts';
 import { STAGE_NAMES } from './types.ts';
 import { ampClashes, siteAudio, speakerAudio } from './audio.ts';
 import { PANEL_HW_PINS } from './schema.ts';
@@ -168,6 +168,15 @@ function uplinkConfig(u: Raw, site: string, problems: ConfigProblem[]): UplinkCo
   };
 }
 
+/** `backup`: an absolute folder and a time of day as HH:MM. */
+function backupConfig(b: Raw, problems: ConfigProblem[]): BackupConfig {
+  const v: Raw = { ...BACKUP_DEFAULTS, ...b };
+  if (!String(v.folder).startsWith('/')) problems.push({ path: 'backup.folder', message: `must be an absolute path, e.g. /media/usb/shaobing (not '${v.folder}')` });
+  const at = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(String(v.at));
+  if (!at) problems.push({ path: 'backup.at', message: `must be a time of day as HH:MM (24 h), e.g. 03:40 (not '${v.at}')` });
+  return { folder: v.folder, keep: v.keep, atHour: at ? Number(at[1]) : 0, atMinute: at ? Number(at[2]) : 0, allowSameDisk: v.allow_same_disk };
+}
+
 const camelKey = (k: string): string => k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 
 /**
@@ -269,6 +278,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
   });
   const st: Raw = { ...STORE_DEFAULTS, ...raw.store };
   const uplink = raw.uplink ? uplinkConfig(raw.uplink, raw.site.id, problems) : null;
+  const backup = raw.backup ? backupConfig(raw.backup, problems) : null;
   const pn: Raw | null = raw.panel ? { ...PANEL_DEFAULTS, ...raw.panel } : null;
   if (pn && pn.port !== 0 && (pn.port === m.port || pn.port === m.ws_port)) problems.push({ path: 'panel.port', message: `must differ from the broker's ports (${m.port}, ${m.ws_port})` });
   const panelHw = raw.panel_hw ? panelHwConfig(raw.panel_hw, problems) : null;
@@ -304,6 +314,7 @@ export function normalise(raw: Raw): { config: SiteConfig | null; problems: Conf
     mqtt: { host: m.host, port: m.port, wsPort: m.ws_port, maxPayloadBytes: m.max_payload_bytes, accounts },
     uplink,
     panel: pn ? { host: pn.host, port: pn.port, sessionIdleH: pn.session_idle_h } : null,
+    backup,
     audio: siteAudio(raw.audio, broadcasts.templates, problems),
     panelHw,
     selfTests: selfTests(raw.self_tests, problems),

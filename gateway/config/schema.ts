@@ -386,6 +386,18 @@ export const siteConfigSchema = {
         session_idle_h: { type: 'number', minimum: 0.01, maximum: 168 },
       },
     },
+    // Daily backup of the log (gateway/backup/scheduled-backup.ts); folder and time checked in normalise.ts.
+    backup: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['folder'],
+      properties: {
+        folder: { type: 'string', minLength: 1, maxLength: 400 },
+        keep: { type: 'integer', minimum: 1, maximum: 365 },
+        at: { type: 'string', minLength: 1, maxLength: 5 },
+        allow_same_disk: { type: 'boolean' },
+      },
+    },
     audio: siteAudio,
     panel_hw: {
       type: 'object',

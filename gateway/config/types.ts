@@ -316,6 +316,21 @@ export interface PanelConfig {
 }
 
 /**
+ * The daily backup of the log (gateway/backup/scheduled-backup.ts). Absent from the file = none.
+ */
+export interface BackupConfig {
+  /** An absolute folder, typically on a USB stick (`/media/usb/shaobing`). */
+  folder: string;
+  /** Backups kept there, newest first; older ones are deleted after a good new one (default 7). */
+  keep: number;
+  /** Local time of day, 24 h (default 03:40, after the 03:17 retention run). */
+  atHour: number;
+  atMinute: number;
+  /** Allow a folder on the log's own disk (default false: an unmounted stick's empty mount point would be that). */
+  allowSameDisk: boolean;
+}
+
+/**
  * The physical panel (drivers/panel-hw/): an Arduino Uno/Nano running StandardFirmata on a
  * serial port, with the panel's buttons, key switch, LEDs and buzzer on its pins. Absent from
  * the file = no physical panel. A pin left null is not wired.
@@ -412,6 +427,8 @@ export interface SiteConfig {
   uplink: UplinkConfig | null;
   /** Null: no panel. */
   panel: PanelConfig | null;
+  /** Null: no scheduled backup. */
+  backup: BackupConfig | null;
   /** Broadcast audio for speakers the box plays itself (defaults when the file has none). */
   audio: AudioConfig;
   /** Null: no physical panel. */

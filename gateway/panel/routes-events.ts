@@ -54,8 +54,11 @@ function time(name: string, v: string | undefined): number | undefined {
   return t;
 }
 
+/** What `matching` reads: the running store, or a read-only look at a log (`shaobing export`). */
+export type EventPages = Pick<EventStore, 'eventsPage' | 'firstSeqFrom' | 'lastSeq'>;
+
 /** Matching events in seq order, up to `max`, a bounded page at a time with a turn of the event loop between pages. */
-async function* matching(store: EventStore, f: EventFilter, afterSeq: number, max: number): AsyncGenerator<StoredEvent[], number | null> {
+export async function* matching(store: EventPages, f: EventFilter, afterSeq: number, max: number): AsyncGenerator<StoredEvent[], number | null> {
   let after = afterSeq;
   if (f.since !== undefined) after = Math.max(after, (store.firstSeqFrom(f.since) ?? store.lastSeq() + 1) - 1);
   let left = max;
@@ -76,9 +79,9 @@ function zoneOf(p: Record<string, unknown>): string {
   return Array.isArray(zs) ? zs.join(' ') : '';
 }
 
-const CSV_HEADER = ['seq', 'at', 'type', 'zone', 'alert', 'level', 'by', 'text_zh', 'text_en', 'clock_trusted', 'payload'];
+export const CSV_HEADER = ['seq', 'at', 'type', 'zone', 'alert', 'level', 'by', 'text_zh', 'text_en', 'clock_trusted', 'payload'];
 
-function csvLine(e: StoredEvent, offset: string, site: string): string {
+export function csvLine(e: StoredEvent, offset: string, site: string): string {
   const w = eventWire(e, site, offset, false);
   const p = (e.payload !== null && typeof e.payload === 'object' ? e.payload : {}) as Record<string, unknown>;
   const cmd = p.command as Record<string, unknown> | undefined;

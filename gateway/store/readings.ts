@@ -46,6 +46,13 @@ export class ReadingBuffer {
     return this.batch.size;
   }
 
+  /** Whether a waiting reading is older than `atWall` (the rollup needs those committed; later ones can wait for their batch). */
+  holdsBefore(atWall: number): boolean {
+    const b = this.batch;
+    for (let i = 0; i < b.size; i++) if (b.atWall[i]! < atWall) return true;
+    return false;
+  }
+
   add(r: ReadingRow): void {
     const b = this.batch;
     const i = b.size++;

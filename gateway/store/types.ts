@@ -65,7 +65,7 @@ export interface PruneCounts {
 export interface EventStoreOptions {
   /** Overrides `config.store.path`. */
   path?: string;
-  /** Raw readings are committed at the latest this long after the first of a batch. Default 200. */
+  /** Raw readings are committed at the latest this long after the first of a batch. Default READING_FLUSH_MS (event-store.ts). */
   readingFlushMs?: number;
   /** …or as soon as this many are waiting. Default 1000. */
   readingBatchMax?: number;

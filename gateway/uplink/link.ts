@@ -47,7 +47,7 @@ function protocolRefused(err: unknown, protocol: 4 | 5): boolean {
   return protocol === 5 && (code === 1 || code === 0x84 || /unacceptable protocol version|unsupported protocol version/i.test(msg));
 }
 
-function tlsOptions(c: UplinkConfig): Pick<IClientOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized'> {
+export function tlsOptions(c: UplinkConfig): Pick<IClientOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized'> {
   if (!c.url.startsWith('mqtts://')) return {};
   const read = (what: string, path: string | null): Buffer | undefined => {
     if (!path) return undefined;

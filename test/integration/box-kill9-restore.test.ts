@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { READING_FLUSH_MS } from '../../gateway/store/event-store.ts';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { pw } from '../helpers/box-site.ts';
@@ -116,9 +117,9 @@ class BoxChild {
     await officer.publishAsync('sb/v1/itest/cmd/box', JSON.stringify(c), { qos: 1 });
   }
 
-  /** SIGKILL, after the raw readings' batch (200 ms) had its chance to reach the log. */
+  /** SIGKILL, after the raw readings' batch (READING_FLUSH_MS) had its chance to reach the log. */
   async kill(): Promise<number> {
-    await new Promise((r) => setTimeout(r, 400));
+    await new Promise((r) => setTimeout(r, READING_FLUSH_MS + 300));
     for (const c of this.clients) c.end(true);
     const closed = new Promise((r) => this.child.once('close', r));
     this.child.kill('SIGKILL');

@@ -2,7 +2,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import Database from 'better-sqlite3';
-import { ROLLUP_CHUNK, rollupSteps } from '../../gateway/store/rollup.ts';
+import { READ_CHUNK, rollupSteps } from '../../gateway/store/rollup.ts';
+import { READING_FLUSH_MS } from '../../gateway/store/event-store.ts';
 import { count, DAY, MIN, openStore, peek, T0, tempDir } from '../helpers/store-rig.ts';
 
 let dir: string;
@@ -32,11 +33,11 @@ describe('raw readings are batched', () => {
     expect(peek(path, (db) => db.prepare('SELECT * FROM readings WHERE at_wall = ?').get(T0 + 1000))).toEqual({ sensor: 'rg1', at_wall: T0 + 1000, value: null, quality: 'error' });
   });
 
-  it('commits what waits readingFlushMs after the first reading of a batch', async () => {
+  it('commits what waits READING_FLUSH_MS after the first reading of a batch', async () => {
     vi.useFakeTimers();
     const { store } = await openStore(path);
     store.addReading({ sensor: 'rg1', value: 1, quality: 'good', atWall: T0 });
-    vi.advanceTimersByTime(150);
+    vi.advanceTimersByTime(READING_FLUSH_MS - 50);
     store.addReading({ sensor: 'rg1', value: 2, quality: 'good', atWall: T0 + 150 });
     vi.advanceTimersByTime(49);
     expect(count(path, 'readings')).toBe(0);
@@ -99,17 +100,20 @@ describe('one-minute rollups', () => {
     await store.stop();
   });
 
-  it('merges a big minute in chunks of ROLLUP_CHUNK rows, one step each, with the same result as one pass', async () => {
+  it('reads a big minute READ_CHUNK rows a step, then writes it by sensor, as one pass would', async () => {
     const { store } = await openStore(path, { readingFlushMs: 60_000 });
-    const n = ROLLUP_CHUNK * 2 + ROLLUP_CHUNK / 2;
+    const n = READ_CHUNK * 2 + READ_CHUNK / 2;
     for (let i = 0; i < n; i++) store.addReading({ sensor: i % 2 ? 'rg1' : 'wl1', value: i, quality: 'good', atWall: T0 + Math.floor((i * MIN) / n) });
     store.flushReadings();
     const db = new Database(path);
-    const steps = rollupSteps(() => db, T0 + MIN);
-    let yields = 0;
+    const written: number[] = [];
+    const rolled = (): number => (db.prepare('SELECT count(*) AS n FROM readings_1m').get() as { n: number }).n;
+    const steps = rollupSteps(() => db, T0 + MIN, READ_CHUNK, 2500, 1);
     let r = steps.next();
-    for (; !r.done; r = steps.next()) yields++;
-    expect(yields).toBe(2); // three transactions: two full chunks and a half one
+    for (; !r.done; r = steps.next()) written.push(rolled());
+    // Two reads write nothing; the third shares its step with the first row's transaction (writeChunk 1); the second row comes with the mark.
+    expect(written).toEqual([0, 0, 1]);
+    expect(r.value).toBe(2);
     db.close();
     const half = (odd: boolean): number[] => Array.from({ length: n }, (_, i) => i).filter((i) => (i % 2 === 1) === odd);
     const expectRow = (sensor: string, xs: number[]) => ({ sensor, minute: M0, n: xs.length, errors: 0, min: xs[0], max: xs.at(-1), mean: xs.reduce((a, b) => a + b, 0) / xs.length, last: xs.at(-1) });
@@ -117,6 +121,68 @@ describe('one-minute rollups', () => {
     expect(rows).toHaveLength(2);
     expect(rows.map((x) => ({ ...x, mean: Number(x.mean.toFixed(6)) }))).toEqual([expectRow('rg1', half(true)), expectRow('wl1', half(false))].sort((a, b) => a.sensor.localeCompare(b.sensor)));
     expect(store.rollup(T0 + MIN)).toBe(0);
+    await store.stop();
+  });
+
+  it('finishes a run cut short between its write transactions without merging a reading twice', async () => {
+    const { store } = await openStore(path, { readingFlushMs: 60_000 });
+    for (let k = 0; k < 3; k++) for (let s = 0; s < 6; s++) store.addReading({ sensor: `s${s}`, value: k + 1, quality: 'good', atWall: T0 + k * 10_000 + s });
+    store.flushReadings();
+    const db = new Database(path);
+    // Two rows a transaction: after the second step of writing, s0..s3 are merged, s4 and s5 not.
+    const steps = rollupSteps(() => db, T0 + MIN, 500, 2500, 2);
+    while (rollups(path).length < 4) steps.next();
+    steps.return(0); // the process dies here
+    expect(peek(path, (d) => d.prepare("SELECT value FROM meta WHERE key = 'rollup_partial'").pluck().get())).toBeTruthy();
+    // More readings arrive before the next run; they wait for the run after the unfinished one.
+    store.addReading({ sensor: 's0', value: 10, quality: 'good', atWall: T0 + 50_000 });
+    store.flushReadings();
+    const again = rollupSteps(() => db, T0 + MIN);
+    let r = again.next();
+    while (!r.done) r = again.next();
+    expect(r.value).toBe(2); // s4 and s5: what the cut-short run had not written
+    db.close();
+    expect(store.rollup(T0 + MIN)).toBe(1); // then the late reading of s0, merged into its row
+    const all = rollups(path) as { sensor: string; n: number; mean: number; max: number }[];
+    expect(all.map((x) => [x.sensor, x.n, x.max])).toEqual([
+      ['s0', 4, 10],
+      ['s1', 3, 3],
+      ['s2', 3, 3],
+      ['s3', 3, 3],
+      ['s4', 3, 3],
+      ['s5', 3, 3],
+    ]);
+    expect(peek(path, (d) => d.prepare("SELECT value FROM meta WHERE key = 'rollup_partial'").pluck().get())).toBeUndefined();
+    await store.stop();
+  });
+
+  it('writes at most writeMax rows a run and goes on from its mark in the next, counting each reading once', async () => {
+    const { store } = await openStore(path, { readingFlushMs: 60_000 });
+    // 5 sensors over 3 complete minutes, 4 readings each a minute (one an error): 15 rows.
+    for (let m = 0; m < 3; m++) for (let k = 0; k < 4; k++) for (let s = 0; s < 5; s++) store.addReading({ sensor: `s${s}`, value: k === 3 ? null : m * 10 + k, quality: k === 3 ? 'error' : 'good', atWall: T0 + m * MIN + k * 10_000 + s });
+    store.flushReadings();
+    const db = new Database(path);
+    const run = (): number => {
+      const steps = rollupSteps(() => db, T0 + 3 * MIN, 7, 4, 3);
+      for (;;) {
+        const r = steps.next();
+        if (r.done) return r.value;
+      }
+    };
+    // More sensors than writeMax: each run gets only a few rows further, and the runs still finish.
+    const written: number[] = [];
+    while (written.length < 100 && written.at(-1) !== 0) written.push(run());
+    db.close();
+    expect(written.at(-1)).toBe(0);
+    expect(written.every((w) => w <= 4)).toBe(true);
+    const all = rollups(path) as { sensor: string; minute: number; n: number; errors: number; min: number; max: number; mean: number; last: number }[];
+    expect(all).toHaveLength(15);
+    for (const row of all) {
+      const m = row.minute - M0;
+      expect(row).toEqual({ sensor: row.sensor, minute: row.minute, n: 3, errors: 1, min: m * 10, max: m * 10 + 2, mean: m * 10 + 1, last: m * 10 + 2 });
+    }
+    expect(written.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(15); // a row split across runs is merged, not replaced
+    expect(store.rollup(T0 + 3 * MIN)).toBe(0);
     await store.stop();
   });
 
