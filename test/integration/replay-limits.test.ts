@@ -16,6 +16,15 @@ const FIX = fileURLToPath(new URL('../fixtures/zhengzhou-2021-07-20/', import.me
 const SITE = join(FIX, 'site.yaml');
 /** What a replay may grow over the same process replaying a 181-row file (README). */
 const MARGIN_MB = 48;
+/**
+ * 200,000 bad rows make 200,000 error lines through the CLI's stderr. The peak over a small
+ * replay was 58–72 MB in session 8, failing the 48 MB bound before and after that session's
+ * merges alike (V8 grows its heap lazily with the strings). By hand, stderr to /dev/null, the
+ * peak was 157 MB at 200,000 rows and 201 MB at 600,000; to a file, 203 and 211 MB: it does not
+ * grow with the rows as a copy would. The margin here is 80 MB; a replay that kept every row
+ * would pass it by far (left open: a test comparing 200,000 with 600,000 rows would be sharper).
+ */
+const MARGIN_BAD_ROWS_MB = 80;
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-replay-limits-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,14 +83,14 @@ describe(`replay memory is bounded (lines ≤ ${MAX_LINE_CHARS} characters, bad 
     baselineMb = r.peakRssMb;
   });
 
-  it(`200,000 rows of an unknown sensor: each one reported, peak RSS within ${MARGIN_MB} MB of a small replay`, async () => {
+  it(`200,000 rows of an unknown sensor: each one reported, peak RSS within ${MARGIN_BAD_ROWS_MB} MB of a small replay`, async () => {
     const csv = file('unknown.csv', `time,sensor,value\n${'2021-07-20T16:00:00+08:00,zz9,1\n'.repeat(200_000)}2021-07-20T16:01:00+08:00,rg1,10\n`);
     const r = await runCli(['replay', '--config', SITE, '--readings', csv]);
     expect(r.code).toBe(3);
     expect(r.err[0]).toBe(`${csv}:line 2: unknown sensor 'zz9' (not in the site config)`);
     expect(r.errLines).toBe(200_001);
     expect(r.lastErr).toBe('replayed 1 rows: 0 alert transitions, 0 effects; 200000 bad rows skipped');
-    expect(r.peakRssMb, `baseline ${baselineMb} MB`).toBeLessThan(baselineMb + MARGIN_MB);
+    expect(r.peakRssMb, `baseline ${baselineMb} MB`).toBeLessThan(baselineMb + MARGIN_BAD_ROWS_MB);
   });
 
   it(`a 100 MB line is one bad row with its number; the next row is replayed; peak RSS within ${MARGIN_MB} MB of a small replay`, async () => {
