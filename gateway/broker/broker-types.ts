@@ -2,6 +2,7 @@
 import type { AuthStats, GatePolicy, LockoutPolicy, Verifier } from './auth.ts';
 import type { OutputLimits } from './client-output.ts';
 import type { Budget } from './input-budget.ts';
+import type { SliceLimits } from './read-turns.ts';
 import type { AccountRole } from '../config/types.ts';
 import type { ConnectionLimitOptions } from './connection-limits.ts';
 
@@ -29,6 +30,8 @@ export interface BrokerStats {
 export interface BrokerOptions {
   /** Bytes per second each account may send, by role (input-budget.ts; tests lower them). */
   inputBudgets?: Partial<Record<AccountRole, Budget>>;
+  /** How much input one loop turn takes (read-turns.ts DEFAULT_SLICE; tests change it). */
+  inputSlice?: Partial<SliceLimits>;
   /** Overrides `mqtt.port` (0 = ephemeral). */
   tcpPort?: number | undefined;
   /** Overrides `mqtt.ws_port`; here 0 means ephemeral, not off. */

@@ -77,7 +77,7 @@ import { Listeners } from './listeners.ts';
 import { LogThrottle } from './log-throttle.ts';
 import { scheduleDeliveries } from './mq-schedule.ts';
 import { ReadingRate } from './reading-rate.ts';
-import { takeInputInTurns } from './read-turns.ts';
+import { DEFAULT_SLICE, InputTurns, takeInputInTurns } from './read-turns.ts';
 import { DEFAULT_BUDGETS, InputBudgets } from './input-budget.ts';
 import { checkCommand, commandIdOf, checkDeviceStatus, checkReading, checkReport, type Checked } from './payloads.ts';
 import { BOX_TARGET, parseTopic, topics } from './topics.ts';
@@ -123,6 +123,8 @@ export class BrokerModule implements Module {
   private readonly urgent = new WeakSet<Buffer>();
   private readonly outputs: ClientOutputs;
   private readonly readingRate: ReadingRate;
+  /** The one input scheduler: a loop turn's reading is bounded, quiet connections first (read-turns.ts). */
+  private readonly inputTurns: InputTurns;
   /** Each account's input budget (input-budget.ts). */
   private readonly inputBudgets: InputBudgets;
   /** People's clients that may read readings and have subscribed to something (reading-rate.ts). */
@@ -153,6 +155,7 @@ export class BrokerModule implements Module {
     this.readingRate = new ReadingRate(opts.peopleReadingIntervalMs ?? 1000, () => ctx.clock.mono(), (client, packet) => {
       (client as unknown as { deliver0: (p: AedesPublishPacket, cb: () => void) => void }).deliver0(packet, () => undefined);
     });
+    this.inputTurns = new InputTurns({ ...DEFAULT_SLICE, ...opts.inputSlice });
     this.inputBudgets = new InputBudgets({ ...DEFAULT_BUDGETS, ...opts.inputBudgets }, () => performance.now());
     this.outputs = new ClientOutputs({ ...DEFAULT_OUTPUT_LIMITS, maxDroppingMs: this.drainTimeoutMs, ...opts.output }, () => ctx.clock.mono());
   }
@@ -313,7 +316,7 @@ export class BrokerModule implements Module {
     }
     packet.clean = true;
     this.outputs.install(client);
-    takeInputInTurns(client, () => {
+    takeInputInTurns(client, this.inputTurns, () => {
       const p = this.principals.get(client);
       return p ? this.inputBudgets.bucket(p.username, p.role) : null;
     });

@@ -8,6 +8,7 @@
  */
 import mqttPacket from 'mqtt-packet';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { BrokerOptions } from '../../gateway/broker/broker-types.ts';
 import type { SiteConfig } from '../../gateway/config/types.ts';
 import { BrokerRig, T, brokerSite, rawClient, rawConnect, until } from '../helpers/broker-rig.ts';
 
@@ -25,11 +26,11 @@ afterEach(async () => {
 
 const publish = (topic: string, payload: string): Buffer => mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false } as mqttPacket.IPublishPacket);
 
-async function connected(port: number, user: string): Promise<Awaited<ReturnType<typeof rawClient>>> {
+async function connected(port: number, user: string, clientId = `${user}-raw`): Promise<Awaited<ReturnType<typeof rawClient>>> {
   const c = await rawClient(port);
   // The box resets a connection it stops with bytes unread (the budget test): not a failure.
   c.s.on('error', () => undefined);
-  c.s.write(rawConnect(`${user}-raw`, user));
+  c.s.write(rawConnect(clientId, user));
   await until(() => c.got().length >= 4, `${user}'s CONNACK`);
   expect([...c.got().subarray(0, 4)]).toEqual([0x20, 2, 0, 0]);
   return c;
@@ -93,5 +94,56 @@ describe('input taken in turns', () => {
     expect(rig.broker.stats().rejectedReadings).toBe(0);
     rg1.s.destroy();
     wl1.s.destroy();
+  });
+
+  /**
+   * Twenty connections each with 2,000 readings waiting; when the box has taken 4,000 of them,
+   * one reading is written on a quiet connection from inside the box's own turn (a bus
+   * listener, so it lands in the middle of a loop turn, as a probe does in the field): how many
+   * of the backlog the box took between that write and the quiet reading. A count, not a time.
+   * With the loop turn bounded (InputTurns), the rest of one slice; with only each connection's
+   * turn bounded (the slice made unlimited: the code before), the rest of a round in which
+   * every backlogged connection had its 4 KiB.
+   */
+  async function takenBeforeQuiet(inputSlice: BrokerOptions['inputSlice']): Promise<{ taken: number; inOrder: boolean }> {
+    rig = await BrokerRig.start(config, { inputBudgets: { device: { rate: 1e9, burst: 1e9 } }, connections: { perAccount: { device: 32 } }, inputSlice });
+    const port = rig.broker.tcpPort;
+    // One after another: the secret-check lanes refuse (CONNACK 3) what waits beyond them.
+    const flooders: Awaited<ReturnType<typeof connected>>[] = [];
+    for (let k = 0; k < 20; k++) flooders.push(await connected(port, 'rg1', `rg1-flood-${k}`));
+    const wl1 = await connected(port, 'wl1');
+    let before = -1;
+    const readings = rig.readings;
+    rig.bus.on('reading', () => {
+      if (before >= 0 || readings.length < 4000) return;
+      before = readings.length;
+      wl1.s.write(publish(T.sensorReading('wl1'), JSON.stringify({ value: 1.5 })));
+    });
+    for (const [k, f] of flooders.entries()) {
+      f.s.write(Buffer.concat(Array.from({ length: 2000 }, (_, i) => publish(T.sensorReading('rg1'), JSON.stringify({ value: k * 10_000 + i })))));
+    }
+    await until(() => readings.length === 40_001, 'every reading', 30_000);
+    const at = readings.findIndex((r) => r.sensor === 'wl1');
+    // Each connection's readings arrive complete and in order.
+    const inOrder = flooders.every((_, k) => {
+      const mine = readings.filter((r) => r.sensor === 'rg1' && Math.floor(Number(r.value) / 10_000) === k).map((r) => Number(r.value));
+      return mine.length === 2000 && mine.every((v, i) => v === k * 10_000 + i);
+    });
+    for (const f of [...flooders, wl1]) f.s.destroy();
+    return { taken: at - before, inOrder };
+  }
+
+  it('bounds what a loop turn takes from backlogged connections, so a quiet one waits a slice, not a round of all of them', async () => {
+    const bounded = await takenBeforeQuiet(undefined);
+    await rig!.stop();
+    rig = undefined;
+    const unbounded = await takenBeforeQuiet({ sliceBytes: 1e12, sliceMs: 1e9 });
+    // Seen: bounded 68–157 (the rest of a slice of 8 KiB, ~165 readings of ~50 bytes); unbounded
+    // 1,294 (the rest of a round of 20 connections × ~80 readings).
+    expect(bounded.inOrder).toBe(true);
+    expect(unbounded.inOrder).toBe(true);
+    expect(bounded.taken).toBeLessThan(600);
+    expect(unbounded.taken).toBeGreaterThan(1000);
+    console.log(`readings taken from the backlog before the quiet reading: bounded ${bounded.taken}, unbounded ${unbounded.taken}`);
   });
 });
