@@ -143,7 +143,9 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   const sink = guarded(store, o.log);
   // The daily backup (gateway/backup/): loaded only when the site has one; its fault is a status problem.
   const backup = config.backup ? new (await import('./backup/scheduled-backup.ts')).ScheduledBackup(ctx, sink, config.backup, o.dbPath ?? config.store.path) : null;
-  const problems = (): string[] => [...storageProblems(store.health()), ...(backup?.problems() ?? [])];
+  // The physical panel (set below, once loaded): its absence is a problem too.
+  let panelHwProblems: () => string[] = () => [];
+  const problems = (): string[] => [...storageProblems(store.health()), ...(backup?.problems() ?? []), ...panelHwProblems()];
   const broker = new BrokerModule(ctx, { tcpPort: o.tcpPort, wsPort: o.wsPort });
   const engine = new EngineRunner(ctx, sink, 1000, store, { problems, store: () => store.health() });
   const publish = broker.publish.bind(broker);
@@ -182,9 +184,13 @@ export async function startBox(o: BoxOptions): Promise<Box> {
   // CAP warnings from the township (shell/township-cap.ts): wired with or without an uplink.
   const capInbox = new TownshipCapInbox(ctx, sink);
   // The panel: loaded only when the site has one (Fastify is a few MB the box need not carry).
-  const panel = config.panel ? new (await import('./panel/server.ts')).PanelServer({ ctx, sink, store, engine, uplink: () => uplink?.state() ?? null }, { ...config.panel, ...(o.panelPort === undefined ? {} : { port: o.panelPort }) }) : null;
+  const panel = config.panel ? new (await import('./panel/server.ts')).PanelServer({ ctx, sink, store, engine, uplink: () => uplink?.state() ?? null, problems }, { ...config.panel, ...(o.panelPort === undefined ? {} : { port: o.panelPort }) }) : null;
   // The physical panel: johnny-five and firmata-io are loaded only when the site has one.
   const panelHw = config.panelHw ? new (await import('../drivers/panel-hw/panel-hw.ts')).PanelHw({ ctx, sink, engine, uplink: () => uplink?.state() ?? null }, config.panelHw, o.panelHw) : null;
+  if (panelHw) {
+    panelHwProblems = () => panelHw.problems();
+    panelHw.onChange(() => publisher.status());
+  }
   // The scheduled self-tests (gateway/schedule/); every cron of the box, the store's too, runs in the site's offset.
   useSiteZone(config.site.utcOffset);
   const selfTests = new SelfTests(ctx, sink, { active: () => engine.active(), drillRunning: () => engine.read((c) => c.planner.drill !== null), selfTest: (r, e) => engine.selfTest(r, e) }, store);

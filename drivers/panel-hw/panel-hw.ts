@@ -99,6 +99,7 @@ export class PanelHw implements Module {
   private writeFailed = false;
   private connects = 0;
   private failures = 0;
+  private readonly changeListeners: (() => void)[] = [];
 
   constructor(
     private readonly deps: PanelHwDeps,
@@ -143,6 +144,19 @@ export class PanelHw implements Module {
     this.detach();
     const closing = [link?.close(), this.opening?.close(), this.attempt].map((p) => p?.catch(() => undefined));
     await withDeadline(Promise.all(closing), 3000, () => undefined);
+  }
+
+  /**
+   * `panel_hw_disconnected` while the configured panel is not connected: once the first attempt
+   * failed, or since it was lost; not in the moment between the box's start and the first answer.
+   */
+  problems(): string[] {
+    return this.running && this.board === null && this.outageLogged ? ['panel_hw_disconnected'] : [];
+  }
+
+  /** Told when `problems()` may have changed. */
+  onChange(fn: () => void): void {
+    this.changeListeners.push(fn);
   }
 
   state(): PanelHwState {
@@ -426,6 +440,8 @@ export class PanelHw implements Module {
 
   private event(payload: Record<string, unknown>): void {
     record(this.deps.ctx, this.deps.sink, 'panel_hw', { ...payload, via: 'panel_hw' });
+    // Connected, absent and lost are the changes of problems(): the box republishes its status.
+    for (const fn of this.changeListeners) fn();
   }
 
   private view(): PanelView {

@@ -41,6 +41,8 @@ export interface PanelDeps {
   store: EventStore;
   engine: EngineRunner;
   uplink(): UplinkState | null;
+  /** The box's status problems (box.ts): storage, backup, physical panel. */
+  problems(): string[];
 }
 
 /** Request bodies are small JSON (a command is at most mqtt.max_payload_bytes); anything bigger is refused. */
@@ -84,7 +86,7 @@ export class PanelServer implements Module {
 
   private async state(by: string): Promise<Record<string, unknown>> {
     const disk = await diskState(this.deps.ctx.config.store.path);
-    return panelState({ ctx: this.deps.ctx, engine: this.deps.engine, storeHealth: () => this.deps.store.health(), uplink: this.deps.uplink }, this.watched, by, disk);
+    return panelState({ ctx: this.deps.ctx, engine: this.deps.engine, storeHealth: () => this.deps.store.health(), uplink: this.deps.uplink, problems: this.deps.problems }, this.watched, by, disk);
   }
 
   async start(): Promise<void> {

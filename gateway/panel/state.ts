@@ -23,6 +23,7 @@ import type { EngineRunner } from '../shell/engine-runner.ts';
 import type { ActuatorReport, BoxContext, UplinkState } from './state-types.ts';
 import { storageProblems } from '../shell/publisher.ts';
 import { actuatorFaultWords } from '../shell/actuator-fault-words.ts';
+import { problemWords, storageReasonWords } from '../shell/problem-words.ts';
 import type { StoreHealth } from '../store/types.ts';
 import { wallTime } from '../wire.ts';
 
@@ -31,6 +32,8 @@ export interface StateSources {
   engine: EngineRunner;
   storeHealth(): StoreHealth;
   uplink(): UplinkState | null;
+  /** The box's status problems as codes (box.ts); without it, the store's own. */
+  problems?(): string[];
 }
 
 interface AlertView {
@@ -138,6 +141,7 @@ export function panelState(src: StateSources, watched: Watched, by: string, disk
     };
   });
   const h = src.storeHealth();
+  const problems = src.problems?.() ?? storageProblems(h);
   return {
     site: siteView(config),
     at: wallTime(wallNow, off),
@@ -151,8 +155,9 @@ export function panelState(src: StateSources, watched: Watched, by: string, disk
     broadcasts: watched.broadcasts.view(channels?.speech ?? [], wallNow, (ms) => wallTime(ms, off)),
     drill: report?.drill ?? null,
     thresholds: report?.thresholds ?? [],
-    problems: storageProblems(h),
-    storage: { degraded: h.degraded, reason: h.reason, pending_events: h.pendingEvents, dropped_readings: h.droppedReadings, dropped_events: h.droppedEvents, replaced_log: h.replacedLog ?? null },
+    problems,
+    problem_texts: problems.map(problemWords),
+    storage: { degraded: h.degraded, reason: h.reason, reason_zh: h.reason ? storageReasonWords(h.reason).zh : null, reason_en: h.reason ? storageReasonWords(h.reason).en : null, pending_events: h.pendingEvents, dropped_readings: h.droppedReadings, dropped_events: h.droppedEvents, replaced_log: h.replacedLog ?? null },
     disk,
     uplink: src.uplink(),
     engine_running: report !== null,

@@ -12,6 +12,7 @@ import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../gateway/store/types.ts';
 import { startBoxRig, type BoxRig } from '../helpers/box-rig.ts';
+import { panelClient } from '../helpers/panel-client.ts';
 import { FIRMWARE_NAME, FirmataDevice, MODE } from '../helpers/firmata-device.ts';
 import type { Mosquitto } from '../helpers/mosquitto.ts';
 import { ptyPair, type PtyPair } from '../helpers/serial-pty.ts';
@@ -35,6 +36,27 @@ const commandsOf = (rig: BoxRig, type: string, after = 0): Record<string, any>[]
     .map((e) => e.payload as Record<string, any>)
     .filter((p) => p.command.type === type);
 const lastSeq = (rig: BoxRig): number => rig.box.store.since(0).at(-1)?.seq ?? 0;
+
+/** The box's status (retained, then as it changes) once `ok` says yes; rejects after `ms`. */
+async function statusWhere(rig: BoxRig, ok: (s: { problems: string[] }) => boolean, ms = 20_000): Promise<{ problems: string[] }> {
+  const c = await rig.connect('wang');
+  try {
+    const got = new Promise<{ problems: string[] }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('timed out waiting for the status')), ms);
+      c.on('message', (t, p) => {
+        const s = JSON.parse(p.toString()) as { problems: string[] };
+        if (t === `${T}/status` && ok(s)) {
+          clearTimeout(timer);
+          resolve(s);
+        }
+      });
+    });
+    await c.subscribeAsync(`${T}/status`, { qos: 1 });
+    return await got;
+  } finally {
+    await c.endAsync();
+  }
+}
 
 /** Log lines as JSON, kept for the test to read. */
 function logSink(): { log: Logger; lines: Record<string, any>[] } {
@@ -125,6 +147,9 @@ describe('physical panel over a serial line (firmata-io, serialport, a pty)', ()
     await device.close();
     await pty.kill();
     await until('lost', () => hwOf(rig, 'lost', from).length === 1, 20_000);
+    // The box's status says so (the panel's home screen shows it in words).
+    expect(rig.box.panelHw!.problems()).toEqual(['panel_hw_disconnected']);
+    expect((await statusWhere(rig, (st) => st.problems.length > 0)).problems).toEqual(['panel_hw_disconnected']);
     const failures = rig.box.panelHw!.state().failures;
     await until('retries failing', () => rig.box.panelHw!.state().failures >= failures + 3, 20_000);
     expect(hwOf(rig, 'lost', from)).toHaveLength(1);
@@ -135,6 +160,8 @@ describe('physical panel over a serial line (firmata-io, serialport, a pty)', ()
     await device.open();
     await until('connected again', () => hwOf(rig, 'connected', from).length === 1, 30_000);
     expect(rig.box.panelHw!.state()).toMatchObject({ connected: true, connects: 2 });
+    expect(rig.box.panelHw!.problems()).toEqual([]);
+    await statusWhere(rig, (st) => st.problems.length === 0);
     await until('power LED on again', () => device.out.get(13) === 1);
     const s = lastSeq(rig);
     device.press(7, true);
@@ -159,7 +186,7 @@ describe('physical panel on a serial port that does not exist', () => {
   const sink = logSink();
 
   beforeAll(async () => {
-    rig = await startBoxRig("panel_hw: { port: '/dev/shaobing-no-such-panel' }", { panelHw: PANEL, log: sink.log });
+    rig = await startBoxRig("panel_hw: { port: '/dev/shaobing-no-such-panel' }\npanel: { host: 127.0.0.1, port: 0 }", { panelHw: PANEL, log: sink.log });
   });
 
   afterAll(async () => rig?.stop());
@@ -167,6 +194,13 @@ describe('physical panel on a serial port that does not exist', () => {
   it('the box starts and runs; the absent panel is logged once (a warning and one event), its retries only at debug', async () => {
     await until('several failed opens', () => rig.box.panelHw!.state().failures >= 4, 20_000);
     expect(rig.box.panelHw!.state().connected).toBe(false);
+    expect((await statusWhere(rig, (st) => st.problems.length > 0)).problems).toEqual(['panel_hw_disconnected']);
+    // The touchscreen's state says it in words.
+    const officer = panelClient(rig.panelUrl!);
+    await officer.signIn('wang');
+    const state = (await (await officer.req('GET', '/api/state')).json()) as { problems: string[]; problem_texts: unknown[] };
+    expect(state.problems).toEqual(['panel_hw_disconnected']);
+    expect(state.problem_texts).toEqual([{ code: 'panel_hw_disconnected', text_zh: '实体控制面板未连接(请检查 USB 线),触摸屏照常可用', text_en: expect.stringMatching(/^the physical control panel is not connected/) }]);
     const absent = hwOf(rig, 'absent');
     expect(absent).toHaveLength(1);
     expect(absent[0]).toMatchObject({ port: '/dev/shaobing-no-such-panel', error: expect.stringMatching(/cannot open \/dev\/shaobing-no-such-panel/) });

@@ -146,7 +146,9 @@ export interface State {
   indicators: Record<string, string> | null;
   drill: { by: string; since: string } | null;
   problems: string[];
-  storage: { degraded: boolean; reason: string | null; pending_events: number; dropped_readings: number; dropped_events: number };
+  /** The same problems in words (gateway/shell/problem-words.ts). */
+  problem_texts?: { code: string; text_zh: string; text_en: string }[];
+  storage: { degraded: boolean; reason: string | null; reason_zh?: string | null; reason_en?: string | null; pending_events: number; dropped_readings: number; dropped_events: number };
   disk: { free_bytes: number; total_bytes: number } | null;
   uplink: Uplink | null;
   engine_running: boolean;

@@ -93,12 +93,12 @@ export function homeView(ctx: ViewCtx): View {
       ]);
       const up = s.uplink;
       const upText = !up ? t('uplinkNone') : up.online ? t('uplinkOnline') : t('uplinkOffline', { n: up.events_waiting });
-      const diskText = s.storage.degraded ? t('degraded', { reason: s.storage.reason ?? '' }) : s.disk ? t('diskFree', { free: bytes(s.disk.free_bytes), total: bytes(s.disk.total_bytes) }) : t('diskUnknown');
+      const diskText = s.storage.degraded ? t('degraded', { reason: pick(s.storage.reason_zh ?? s.storage.reason ?? '', s.storage.reason_en ?? s.storage.reason ?? '') }) : s.disk ? t('diskFree', { free: bytes(s.disk.free_bytes), total: bytes(s.disk.total_bytes) }) : t('diskUnknown');
       patch(status, [upText, diskText, s.engine_running, s.problems, up?.offline_since], () => [
         h('h2', null, t('status')),
         !s.engine_running && h('p', { class: 'problem' }, t('engineStopped')),
         h('dl', { class: 'facts' }, h('dt', null, t('uplink')), h('dd', { class: up && !up.online ? 'bad' : '' }, upText, up && !up.online && up.offline_since ? ` (${clockTime(up.offline_since)})` : ''), h('dt', null, t('disk')), h('dd', { class: s.storage.degraded ? 'bad' : '' }, diskText)),
-        s.problems.length ? h('ul', { class: 'plain' }, s.problems.map((p) => h('li', { class: 'problem' }, p))) : null,
+        s.problems.length ? h('ul', { class: 'plain' }, (s.problem_texts ?? s.problems.map((p) => ({ code: p, text_zh: p, text_en: p }))).map((p) => h('li', { class: 'problem', 'data-problem': p.code }, pick(p.text_zh, p.text_en)))) : null,
       ]);
     },
   };
