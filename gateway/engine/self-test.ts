@@ -10,6 +10,7 @@
 import type { ActuatorConfig, SensorConfig } from '../config/types.ts';
 import type { AlertSlot, Describe, Shown, SlotSpec, Texts } from './alert-slot.ts';
 import { stepSlot } from './alert-slot.ts';
+import { actuatorFaultWords } from './actuator-fault-words.ts';
 import { duration } from './text.ts';
 import type { AlertTransition, FaultKind } from './types.ts';
 
@@ -47,8 +48,13 @@ function actuatorBody(kind: ActuatorConfig['kind'], name: Texts, v: Shown['value
       return { zh: `${head.zh}:发出测试广播后 ${waited.zh}内未报告播放完成,请检查设备电源和网络`, en: `${head.en}: no 'done' report ${waited.en} after the test broadcast was sent; check its power and network` };
     case 'no_report':
       return { zh: `${head.zh}:发出试鸣后 ${waited.zh}内设备无任何回报,请检查设备电源和网络`, en: `${head.en}: no report ${waited.en} after the test sound was sent; check its power and network` };
-    default:
+    default: {
+      // The detail starts with the driver's reason (`relay_did_not_follow wanted=true …`): said in words, the figures stay in the values.
+      const reason = typeof v.detail === 'string' ? v.detail.split(' ', 1)[0]! : '';
+      const w = reason ? actuatorFaultWords(reason) : null;
+      if (w && w.zh !== reason) return { zh: `${head.zh}:${w.zh}`, en: `${head.en}: ${w.en}` };
       return { zh: `${head.zh}:设备报告故障(${v.detail ?? '无详情'})`, en: `${head.en}: the device reported a fault (${v.detail ?? 'no detail'})` };
+    }
   }
 }
 

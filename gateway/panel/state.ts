@@ -22,7 +22,7 @@ import { maxLevel } from '../engine/types.ts';
 import type { EngineRunner } from '../shell/engine-runner.ts';
 import type { ActuatorReport, BoxContext, UplinkState } from './state-types.ts';
 import { storageProblems } from '../shell/publisher.ts';
-import { actuatorFaultWords } from '../shell/actuator-fault-words.ts';
+import { actuatorFaultWords } from '../engine/actuator-fault-words.ts';
 import { problemWords, storageReasonWords } from '../shell/problem-words.ts';
 import type { StoreHealth } from '../store/types.ts';
 import { wallTime } from '../wire.ts';

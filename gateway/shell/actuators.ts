@@ -10,7 +10,7 @@ import type { ActuatorConfig } from '../config/types.ts';
 import type { Effect } from '../planner/types.ts';
 import { servesZone } from '../planner/targets.ts';
 import { toWire } from '../wire.ts';
-import { actuatorFaultWords } from './actuator-fault-words.ts';
+import { actuatorFaultWords } from '../engine/actuator-fault-words.ts';
 import type { ActuatorReport, EffectMeta } from './bus.ts';
 import type { BoxContext, Module } from './module.ts';
 import { record, type EventSink } from './record.ts';

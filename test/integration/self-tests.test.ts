@@ -250,7 +250,7 @@ describe('the monthly siren growl', () => {
     rig.devices.set('siren2', (e) => e.type === 'siren' && rig.ctx.bus.emit('actuatorReport', { actuator: 'siren2', report: 'fault', detail: { reason: 'relay_did_not_follow', wanted: true, read_back: false } }));
     await vi.advanceTimersByTimeAsync(MIN + 65 * S);
     expect(outcomes(rig)).toEqual(['siren_monthly:started', 'siren_monthly:failed']);
-    expect(faults(rig)).toEqual([expect.objectContaining({ transition: 'raised', values: { reason: 'device_fault', detail: 'relay_did_not_follow wanted=true read_back=false' }, textZh: '故障:警报器 楼道警报器 例行试鸣未通过:设备报告故障(relay_did_not_follow wanted=true read_back=false)' })]);
+    expect(faults(rig)).toEqual([expect.objectContaining({ transition: 'raised', values: { reason: 'device_fault', detail: 'relay_did_not_follow wanted=true read_back=false' }, textZh: '故障:警报器 楼道警报器 例行试鸣未通过:继电器没有按指令动作' })]);
   });
 });
 

@@ -75,7 +75,8 @@ describe('self-test faults', () => {
   });
 
   it.each([
-    [{ reason: 'device_fault', detail: 'relay_did_not_follow wanted=true read_back=false' }, '故障:警报器 村口警报器 例行试鸣未通过:设备报告故障(relay_did_not_follow wanted=true read_back=false)', 'Fault: siren 村口警报器 failed its routine test sound: the device reported a fault (relay_did_not_follow wanted=true read_back=false)'],
+    [{ reason: 'device_fault', detail: 'relay_did_not_follow wanted=true read_back=false' }, '故障:警报器 村口警报器 例行试鸣未通过:继电器没有按指令动作', 'Fault: siren 村口警报器 failed its routine test sound: the relay did not follow the command'],
+    [{ reason: 'device_fault', detail: 'odd_vendor_code 7' }, '故障:警报器 村口警报器 例行试鸣未通过:设备报告故障(odd_vendor_code 7)', 'Fault: siren 村口警报器 failed its routine test sound: the device reported a fault (odd_vendor_code 7)'],
     [{ reason: 'no_report', waited_s: 63 }, '故障:警报器 村口警报器 例行试鸣未通过:发出试鸣后 63 秒内设备无任何回报,请检查设备电源和网络', 'Fault: siren 村口警报器 failed its routine test sound: no report 63 s after the test sound was sent; check its power and network'],
   ])('siren sentences: %j', (values, zh, en) => {
     const core = createCore(cfg, T0);
