@@ -71,6 +71,9 @@ interface Slice {
   mb_per_h: number;
   eld_p99_ms: number;
   eld_max_ms: number;
+  /** The JS heap after a full collection at the slice's end (eld-preload.mjs), and external memory. */
+  heap_mb: number;
+  external_mb: number;
   alarm_p50_ms: number;
   alarm_p99_ms: number;
   alarm_max_ms: number;
@@ -240,7 +243,7 @@ try {
     const before = existsSync(eldFile) ? readFileSync(eldFile, 'utf8').trim().split('\n').length : 0;
     process.kill(pid, 'SIGUSR2');
     for (let i = 0; i < 100 && (existsSync(eldFile) ? readFileSync(eldFile, 'utf8').trim().split('\n').length : 0) <= before; i++) await sleep(20);
-    const eld = JSON.parse(readFileSync(eldFile, 'utf8').trim().split('\n').at(-1)!) as { p99_ms: number; max_ms: number };
+    const eld = JSON.parse(readFileSync(eldFile, 'utf8').trim().split('\n').at(-1)!) as { p99_ms: number; max_ms: number; heap_mb: number; external_mb: number };
     const s: Slice = {
       rss_mb: round(rssNowMb(pid), 1),
       rss_max_mb: round(rssMax, 1),
@@ -249,6 +252,8 @@ try {
       mb_per_h: round((writeBytes(pid) - w0) / MB / hours),
       eld_p99_ms: eld.p99_ms,
       eld_max_ms: eld.max_ms,
+      heap_mb: eld.heap_mb,
+      external_mb: eld.external_mb,
       alarm_p50_ms: pct(latencies, 0.5),
       alarm_p99_ms: pct(latencies, 0.99),
       alarm_max_ms: latencies.length ? Math.max(...latencies) : Number.NaN,
@@ -261,7 +266,7 @@ try {
       degraded: errorsLogged().degradations > degradationsBefore,
     };
     slices.push(s);
-    console.log(`slice ${k + 1}/${SLICES}: RSS ${s.rss_mb} MB (max ${s.rss_max_mb}), fds ${s.fds} (max ${s.fds_max}), ${s.mb_per_h} MB/h written, event loop p99 ${s.eld_p99_ms} ms (max ${s.eld_max_ms}), alarm p50/p99/max ${s.alarm_p50_ms}/${s.alarm_p99_ms}/${s.alarm_max_ms} ms (max at ${s.alarm_max_at} of the slice, ${s.alarm_max_fault}) over ${s.probes} probes, ${s.lost} lost; event-loop stalls over 20 ms by fault ${JSON.stringify(s.stalls)}; ${s.errors_logged} error lines so far${s.degraded ? '; the store degraded on the full disk and recovered' : '; the full disk was not noticed (the WAL had room)'}`);
+    console.log(`slice ${k + 1}/${SLICES}: RSS ${s.rss_mb} MB (max ${s.rss_max_mb}), heap after GC ${s.heap_mb} MB (external ${s.external_mb}), fds ${s.fds} (max ${s.fds_max}), ${s.mb_per_h} MB/h written, event loop p99 ${s.eld_p99_ms} ms (max ${s.eld_max_ms}), alarm p50/p99/max ${s.alarm_p50_ms}/${s.alarm_p99_ms}/${s.alarm_max_ms} ms (max at ${s.alarm_max_at} of the slice, ${s.alarm_max_fault}) over ${s.probes} probes, ${s.lost} lost; event-loop stalls over 20 ms by fault ${JSON.stringify(s.stalls)}; ${s.errors_logged} error lines so far${s.degraded ? '; the store degraded on the full disk and recovered' : '; the full disk was not noticed (the WAL had room)'}`);
   }
 } finally {
   await site.stopField();
@@ -283,6 +288,8 @@ try {
       slices: slices.length,
       rss_mb: slices.map((s) => s.rss_mb),
       rss_max_mb: slices.map((s) => s.rss_max_mb),
+      heap_mb: slices.map((s) => s.heap_mb),
+      external_mb: slices.map((s) => s.external_mb),
       fds: slices.map((s) => s.fds),
       mb_per_h: slices.map((s) => s.mb_per_h),
       eld_p99_ms: slices.map((s) => s.eld_p99_ms),
@@ -328,6 +335,8 @@ function flatness(all: Slice[], alive: boolean): Record<string, number | boolean
   const runH = (xs.length * SLICE_MIN) / 60;
   const rssGrowth = slope(rss) * runH;
   const rssFlat = rssGrowth <= Math.max(5, 0.05 * median(rss));
+  const heap = xs.map((s) => s.heap_mb);
+  const heapGrowth = slope(heap) * runH;
   const fds = xs.map((s) => s.fds);
   const fdsFlat = Math.max(...fds) - Math.min(...fds) <= 3;
   const writesFlat = within2x(xs.map((s) => s.mb_per_h));
@@ -337,6 +346,8 @@ function flatness(all: Slice[], alive: boolean): Record<string, number | boolean
   return {
     rss_slope_mb_per_h: round(slope(rss), 2),
     rss_growth_over_run_mb: round(rssGrowth, 2),
+    heap_slope_mb_per_h: round(slope(heap), 2),
+    heap_growth_over_run_mb: round(heapGrowth, 2),
     fds_range: Math.max(...fds) - Math.min(...fds),
     mb_per_h_median: median(xs.map((s) => s.mb_per_h)),
     eld_p99_median_ms: median(xs.map((s) => s.eld_p99_ms)),
