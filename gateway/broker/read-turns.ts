@@ -19,14 +19,19 @@
  * Turns per connection were not enough once the box was saturated (e2e bench, 48,000
  * readings/s over 200 connections: relay p99 846–943 ms). Every flooding socket still got its
  * 4 KiB in every turn of the event loop, so a turn did 200 × 4 KiB (~12,000 readings, a quarter
- * of a second) and a probe reading that arrived meanwhile waited for it. `InputTurns` bounds the
- * whole loop turn instead: a connection that had more waiting than one turn (backlogged) is
- * read only by the scheduler, a few turns per loop turn (`sliceBytes` or `sliceMs`, whichever
- * comes first), round-robin; a connection that had read everything (a gauge, the alarm's
- * probe, a smoke detector) is read at once while the loop turn's budget lasts, and otherwise
- * first in the scheduler's next slice, ahead of the backlogged ones. So a reading on a quiet
- * connection waits for at most about two slices, however many sockets flood; what the
- * backlogged ones send waits in the kernel and TCP slows them down, nothing is dropped.
+ * of a second) and a probe reading that arrived meanwhile waited for it. `InputTurns` tells
+ * connections apart by what they sent lately (bytes, decaying with a time constant of 1 s):
+ * a *light* one (under `lightBytes`, 2 KiB: a gauge, a smoke detector, the alarm's probe; a
+ * sensor reading once a second sends ~100 bytes) is read at once, whatever else is going on;
+ * a *heavy* one, or one with more waiting than its turn took, is read only by the scheduler, a
+ * few turns per loop turn (`sliceBytes` or `sliceMs`, whichever comes first), round-robin. So a
+ * reading on a light connection waits for at most one slice and the loop turn's own work,
+ * however many sockets flood; what the heavy ones send waits in the kernel and TCP slows them
+ * down, nothing is dropped. What light connections may cost together is bounded by their
+ * number (connection-limits.ts) times `lightBytes` a second. A first version that served
+ * connections with nothing left over at once but shared one budget among them put the probe
+ * behind 200 flooding sockets that each had less than a turn waiting (e2e at 24,000/s: relay
+ * p50 14.7 ms, p99 154 ms).
  */
 import type { Client } from 'aedes';
 import type { Readable } from 'node:stream';
@@ -36,35 +41,42 @@ import type { ByteBucket } from './input-budget.ts';
 export const TURN_BYTES = 4096;
 
 export interface SliceLimits {
-  /** Bytes the scheduler hands to backlogged connections per loop turn (and quiet ones may take at once). */
+  /** Bytes the scheduler hands to heavy connections per loop turn. */
   sliceBytes: number;
   /** The scheduler's slice ends once it has taken this long, bytes left or not. */
   sliceMs: number;
   /** At most this much of one connection's input per turn. */
   turnBytes: number;
+  /** A connection that sent less than this lately (decaying over `decayMs`) is light: read at once. */
+  lightBytes: number;
+  decayMs: number;
 }
 
-/** About 120 readings, 2–3 ms of the box's work on this 2-core machine, ~8 ms on a Pi 4. */
-export const DEFAULT_SLICE: SliceLimits = { sliceBytes: 8192, sliceMs: 3, turnBytes: TURN_BYTES };
+/** A slice of about 250 readings, 4–6 ms of the box's work on this 2-core machine. */
+export const DEFAULT_SLICE: SliceLimits = { sliceBytes: 16_384, sliceMs: 4, turnBytes: TURN_BYTES, lightBytes: 2048, decayMs: 1000 };
 
 /** One connection as the scheduler sees it. */
-interface Turn {
-  /** Had more waiting than its last turn took: read only when the scheduler grants a turn. */
+export interface Turn {
+  /** Had more waiting than its last turn took. */
   backlogged: boolean;
   queued: boolean;
   granted: boolean;
+  /** Bytes taken lately, as of `at` (decaying). */
+  recent: number;
+  at: number;
   gone(): boolean;
   /** Makes aedes read now (a 'readable' it answers with `read()`). */
   kick(): void;
 }
 
-/**
- * The broker's one input scheduler (see the file's header). `now` is a monotonic ms clock.
- */
+export function newTurn(gone: () => boolean, kick: () => void): Turn {
+  return { backlogged: false, queued: false, granted: false, recent: 0, at: 0, gone, kick };
+}
+
+/** The broker's one input scheduler (see the file's header). `now` is a monotonic ms clock. */
 export class InputTurns {
-  private readonly quiet: Turn[] = [];
-  private readonly backlog: Turn[] = [];
-  /** Bytes taken since the last slice ended (quiet connections read at once spend it too). */
+  private readonly queue: Turn[] = [];
+  /** Bytes taken in the running slice. */
   private spent = 0;
   private scheduled = false;
   /** Slices run, and turns granted in them (stats and tests). */
@@ -75,25 +87,23 @@ export class InputTurns {
 
   /** Whether a connection may read now; if not, it is queued for a turn. */
   mayRead(t: Turn): boolean {
-    if (t.granted) return true;
-    if (!t.backlogged && this.spent < this.limits.sliceBytes) {
-      // A quiet connection read outside a slice: make sure the budget is renewed after this loop turn.
-      this.schedule();
-      return true;
-    }
+    if (t.granted || this.light(t)) return true;
     this.enqueue(t);
     return false;
   }
 
   /** `bytes` were handed to a connection's parser; `left` whether it has more waiting. */
   took(t: Turn, bytes: number, left: boolean): void {
-    this.spent += bytes;
+    const now = this.now();
+    t.recent = this.decayed(t, now) + bytes;
+    t.at = now;
     t.backlogged = left;
+    if (t.granted) this.spent += bytes;
   }
 
   /** Whether a connection in the middle of its turn may take its next bytes at once. */
-  mayGoOn(): boolean {
-    return this.spent < this.limits.sliceBytes;
+  mayGoOn(t: Turn): boolean {
+    return t.granted ? this.spent < this.limits.sliceBytes : this.light(t);
   }
 
   /** A connection stopped with bytes left (mayGoOn said no): it gets a turn later. */
@@ -104,17 +114,21 @@ export class InputTurns {
 
   /** Connections waiting for a turn. */
   get waiting(): number {
-    return this.quiet.length + this.backlog.length;
+    return this.queue.length;
+  }
+
+  private light(t: Turn): boolean {
+    return !t.backlogged && this.decayed(t, this.now()) < this.limits.lightBytes;
+  }
+
+  private decayed(t: Turn, now: number): number {
+    return t.recent === 0 ? 0 : t.recent * Math.exp(-(now - t.at) / this.limits.decayMs);
   }
 
   private enqueue(t: Turn): void {
     if (t.queued) return;
     t.queued = true;
-    (t.backlogged ? this.backlog : this.quiet).push(t);
-    this.schedule();
-  }
-
-  private schedule(): void {
+    this.queue.push(t);
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(this.slice);
@@ -125,9 +139,7 @@ export class InputTurns {
     this.slices++;
     const start = this.now();
     this.spent = 0;
-    for (;;) {
-      const t = this.quiet.shift() ?? this.backlog.shift();
-      if (!t) break;
+    for (let t = this.queue.shift(); t; t = this.queue.shift()) {
       t.queued = false;
       if (t.gone()) continue;
       t.granted = true;
@@ -139,9 +151,10 @@ export class InputTurns {
       }
       if (this.spent >= this.limits.sliceBytes || this.now() - start >= this.limits.sliceMs) break;
     }
-    // The next loop turn's quiet connections get a budget of their own.
-    this.spent = 0;
-    if (this.waiting > 0) this.schedule();
+    if (this.queue.length > 0 && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.slice);
+    }
   };
 }
 
@@ -169,13 +182,10 @@ export function takeInputInTurns(client: Client, turns: InputTurns, bucketOf: ()
     rest = buf.subarray(turnBytes);
     return buf.subarray(0, turnBytes);
   };
-  const turn: Turn = {
-    backlogged: false,
-    queued: false,
-    granted: false,
-    gone: () => conn.destroyed,
-    kick: () => void conn.emit('readable'),
-  };
+  const turn = newTurn(
+    () => conn.destroyed,
+    () => void conn.emit('readable'),
+  );
   /** Hands the parser its next bytes, and tells the scheduler what they cost and whether more wait. */
   const taken = (buf: Buffer | null): Buffer | null => {
     if (buf) turns.took(turn, buf.length, rest !== null || conn.readableLength > 0);
@@ -243,8 +253,9 @@ export function takeInputInTurns(client: Client, turns: InputTurns, bucketOf: ()
         // packet (no completion would ask); otherwise aedes reads again when this turn is done.
         if (!wanted && (packets !== before || !rest)) break;
         // Packets handled at once (aedes asked meanwhile) would go on through the whole
-        // backlog here: once the loop turn's budget is spent, the rest waits for a turn.
-        if (!turns.mayGoOn()) {
+        // backlog here: once the slice is spent (or a light connection is light no more), the
+        // rest waits for a turn.
+        if (!turns.mayGoOn(turn)) {
           turns.requeue(turn);
           break;
         }
