@@ -43,8 +43,8 @@ export function problemWords(code: string): ProblemText {
   const [kind, reason = ''] = code.split(':', 2) as [string, string?];
   const pair = (zh: string, en: string): ProblemText => ({ code, text_zh: zh, text_en: en });
   if (kind === 'storage_degraded') {
-    const w = STORAGE[reason];
-    return pair(`事件日志无法写入:${w?.[0] ?? reason}。警报照常工作,事件暂存在内存中,恢复后补写`, `the event log cannot be written: ${w?.[1] ?? reason}. Alarms work as usual; events are held in memory and written once it recovers`);
+    const w = storageReasonWords(reason);
+    return pair(`事件日志无法写入:${w.zh}。警报照常工作,事件暂存在内存中,恢复后补写`, `the event log cannot be written: ${w.en}. Alarms work as usual; events are held in memory and written once it recovers`);
   }
   if (kind === 'storage_log_replaced') return pair('日志文件曾损坏,已另存并新建日志(请联系技术员取回旧文件)', 'the log file was damaged; it was set aside and a new log started (ask the technician to collect the old file)');
   if (kind === 'backup_failed') {
