@@ -7,10 +7,11 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // Two files at a time on this 2-core machine (vitest's default is cores − 1 = one): most
-    // integration files wait on sockets, child processes and timers, not on the CPU. The whole
-    // suite went over 10 minutes with one.
-    maxWorkers: 2,
+    // One file at a time (vitest's default on 2 cores). Two at a time took the suite from over
+    // 10 minutes to ~7, but store-checkpointer's WAL-bound test failed once under it (walMax
+    // 205 frames: a round whose checkpoint met a snapshot and did not restart); that test needs
+    // mending before this can be two.
+    maxWorkers: 1,
     reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
