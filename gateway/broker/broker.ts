@@ -123,7 +123,7 @@ export class BrokerModule implements Module {
   private readonly urgent = new WeakSet<Buffer>();
   private readonly outputs: ClientOutputs;
   private readonly readingRate: ReadingRate;
-  /** The one input scheduler: a loop turn's reading is bounded, quiet connections first (read-turns.ts). */
+  /** The one input scheduler: light connections read at once, heavy ones in bounded slices a loop turn (read-turns.ts). */
   private readonly inputTurns: InputTurns;
   /** Each account's input budget (input-budget.ts). */
   private readonly inputBudgets: InputBudgets;
